@@ -1,0 +1,3 @@
+module github.com/dirgate/dirgate
+
+go 1.26
