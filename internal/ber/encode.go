@@ -8,14 +8,15 @@ package ber
 //
 // Begin reserves a one-octet length; End widens it to the minimal long form
 // when the contents turned out longer than 127 octets, moving the contents
-// once. Up to maxOpen constructed elements may be open at a time.
+// once. Up to MaxDepth+8 constructed elements may be open at a time.
 type Encoder struct {
 	Buf  []byte
 	open [maxOpen]int32 // offsets of the reserved length octets
 	n    int
 }
 
-const maxOpen = 32
+// maxOpen lets an encoder re-encode anything the Reader accepts.
+const maxOpen = MaxDepth + 8
 
 // Reset empties the buffer, keeping its storage, and forgets open elements.
 func (e *Encoder) Reset() {
