@@ -73,7 +73,8 @@ func ParseDN(s string) (DN, error) {
 
 // NormalizeDN parses s and returns its canonical form (see DN.Normalize).
 // It runs on every bind and search base, so it skips building a DN: for a
-// plain ASCII DN of up to 16 AVAs its only allocation is the result.
+// plain ASCII DN of up to 16 AVAs its only allocation is the result, and
+// an input that is already normal is returned as it is.
 func NormalizeDN(s string) (string, error) {
 	var avaBuf [16]AVA
 	var endBuf [16]int
@@ -85,6 +86,9 @@ func NormalizeDN(s string) (string, error) {
 	if len(ends) == 0 {
 		return "", nil
 	}
+	if alreadyNormal(s, avas) {
+		return s, nil
+	}
 	b := make([]byte, 0, len(s)+8)
 	start := 0
 	for i, end := range ends {
@@ -95,6 +99,36 @@ func NormalizeDN(s string) (string, error) {
 		start = end
 	}
 	return dnAlias(b), nil
+}
+
+// normalByte marks the bytes that Normalize passes through unchanged in
+// every position, so a parsed DN made only of them is already normal if its
+// attribute types are canonical. Most bind DNs and search bases are.
+var normalByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._@=," {
+		t[c] = true
+	}
+	return t
+}()
+
+func alreadyNormal(s string, avas []AVA) bool {
+	for i := 0; i < len(s); i++ {
+		if !normalByte[s[i]] {
+			return false
+		}
+	}
+	for _, a := range avas {
+		if canonicalAttrType(a.Type) != a.Type {
+			return false
+		}
+	}
+	return true
 }
 
 // dnAlias returns b as a string without copying. Callers must never modify
@@ -303,12 +337,13 @@ func (p *dnParser) escapedValue(start int) (string, error) {
 				p.i += 2
 			case isHex(d):
 				if p.i+2 == len(s) || !isHex(s[p.i+2]) {
-					return "", p.fail(p.i, "invalid hex escape %q (want two hex digits)", s[p.i:min(p.i+3, len(s))])
+					return "", p.fail(p.i, "invalid hex escape (want '\\' and two hex digits)")
 				}
 				p.buf = append(p.buf, unhex(d)<<4|unhex(s[p.i+2]))
 				p.i += 3
 			default:
-				return "", p.fail(p.i, "invalid escape %q", s[p.i:p.i+1+utf8RuneLen(s[p.i+1:])])
+				r, _ := utf8.DecodeRuneInString(s[p.i+1:])
+				return "", p.fail(p.i, "invalid escape: '\\' followed by %q", r)
 			}
 			keep = len(p.buf)
 		case ' ':
@@ -329,11 +364,6 @@ done:
 		return "", p.fail(start, "value is not valid UTF-8 after decoding escapes")
 	}
 	return dnAlias(v), nil
-}
-
-func utf8RuneLen(s string) int {
-	_, n := utf8.DecodeRuneInString(s)
-	return max(n, 1)
 }
 
 // hexValue decodes a '#' hexstring value: the BER encoding of the value

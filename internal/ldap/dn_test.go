@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // dn builds a DN of single-valued RDNs from type, value pairs.
@@ -110,7 +112,7 @@ func TestParseDNErrors(t *testing.T) {
 		offset int
 	}{
 		{`cn=a\`, "unterminated escape", 4},
-		{`cn=a\zz`, `invalid escape "\\z"`, 4},
+		{`cn=a\zz`, `invalid escape: '\' followed by 'z'`, 4},
 		{`cn=\4`, "invalid hex escape", 3},
 		{`cn=\4z`, "invalid hex escape", 3},
 		{`cn=\é`, "invalid escape", 3},
@@ -437,7 +439,7 @@ func TestNormalizeDNAllocs(t *testing.T) {
 		in  string
 		max float64
 	}{
-		{"uid=jdoe,ou=users,dc=acme,dc=okta,dc=com", 1},
+		{"uid=jdoe,ou=users,dc=acme,dc=okta,dc=com", 0}, // already normal: returned as is
 		{"UID=JDoe, OU=Users, DC=Acme, DC=Okta, DC=Com", 1},
 		{`cn=Smith\, John,ou=users,dc=acme,dc=okta,dc=com`, 2},
 		{"cn=a+sn=b,dc=com", 5},
@@ -476,12 +478,51 @@ func BenchmarkNormalizeDN(b *testing.B) {
 	}
 }
 
+func BenchmarkNormalizeDNMixedCase(b *testing.B) {
+	const in = "UID=JDoe, OU=Users, DC=Acme, DC=Okta, DC=Com"
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		if _, err := NormalizeDN(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkParseDN(b *testing.B) {
 	const in = "uid=jdoe,ou=users,dc=acme,dc=okta,dc=com"
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := ParseDN(in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestNormalizeEveryRune checks, for every Unicode scalar value, that
+// normalising a value containing it is idempotent and that all members of
+// its simple case-folding orbit normalise alike.
+func TestNormalizeEveryRune(t *testing.T) {
+	norm := func(v string) string { return string(appendNormValue(nil, v)) }
+	bad := 0
+	for r := rune(0); r <= utf8.MaxRune && bad < 10; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		n := norm("x" + string(r) + "Y")
+		d, err := ParseDN("cn=" + n)
+		if err != nil {
+			t.Fatalf("%U: normalised %q does not parse: %v", r, n, err)
+		}
+		if n2 := norm(d[0][0].Value); n2 != n {
+			bad++
+			t.Errorf("%U: not idempotent: %q -> %q", r, n, n2)
+		}
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if nf := norm("x" + string(f) + "Y"); nf != n {
+				bad++
+				t.Errorf("%U and %U fold differently: %q, %q", r, f, n, nf)
+			}
 		}
 	}
 }
