@@ -117,6 +117,14 @@ func (c *conn) run() string {
 			}
 			return reasonReadError
 		}
+		// Every LDAPMessage is a SEQUENCE: refuse anything else before
+		// waiting for the length it claims (an HTTP request or a TLS
+		// ClientHello on the ldap:// port would otherwise hang until the
+		// idle timeout).
+		if first, _ := c.br.Peek(1); first[0] != byte(ber.TagSequence) {
+			c.protocolError("malformed message: not an LDAPMessage", errors.New("first octet is not a SEQUENCE tag"))
+			return reasonProtocolError
+		}
 		b, err := ber.ReadMessage(c.br, max)
 		if err != nil {
 			switch {
