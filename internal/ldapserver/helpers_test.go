@@ -58,7 +58,7 @@ func (b *testBackend) Search(ctx context.Context, s *ldapserver.Session, req *ld
 	case "cn=block":
 		return &blockCursor{b: b}, nil
 	case "cn=hold":
-		b.started <- struct{}{}
+		signal(b.started, struct{}{})
 		<-b.release
 		return &sliceCursor{n: 1}, nil
 	case "cn=missing":
@@ -83,6 +83,15 @@ func (b *testBackend) SupportsControl(op ldapserver.Op, oid string) bool {
 	return op == ldapserver.OpSearch && oid == "1.2.3.4.5"
 }
 
+// signal sends without blocking: the channels are buffered well beyond
+// what a test waits for, and a fuzz run must never stall on them.
+func signal[T any](ch chan T, v T) {
+	select {
+	case ch <- v:
+	default:
+	}
+}
+
 type sliceCursor struct{ i, n int }
 
 func (c *sliceCursor) Next(ctx context.Context, w *ldapserver.EntryWriter) error {
@@ -102,9 +111,9 @@ func (c *sliceCursor) Close() {}
 type blockCursor struct{ b *testBackend }
 
 func (c *blockCursor) Next(ctx context.Context, w *ldapserver.EntryWriter) error {
-	c.b.started <- struct{}{}
+	signal(c.b.started, struct{}{})
 	<-ctx.Done()
-	c.b.ctxEnded <- ctx.Err()
+	signal(c.b.ctxEnded, ctx.Err())
 	return ctx.Err()
 }
 
