@@ -13,7 +13,7 @@ import (
 func FuzzParsePagedControl(f *testing.F) {
 	f.Add(appendPagedValue(nil, 10, nil))
 	f.Add(appendPagedValue(nil, 1000, []byte("0123456789abcdef")))
-	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0xff})            // negative size, no cookie
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0xff})             // negative size, no cookie
 	f.Add([]byte{0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02}) // length past end
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, v []byte) {

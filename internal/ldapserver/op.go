@@ -47,7 +47,12 @@ func (c *conn) register(m *ldap.Message, kind Op, start time.Time) (o *op, dup b
 	o = opPool.Get().(*op)
 	o.c, o.id, o.kind, o.msg, o.start = c, m.ID, kind, *m, start
 	o.abandoned.Store(false)
-	o.ctx, o.cancel = context.WithCancel(c.ctx)
+	// One context per operation: a search's also carries its time limit.
+	if req, ok := m.Request.(*ldap.SearchRequest); ok {
+		o.ctx, o.cancel = context.WithTimeout(c.ctx, c.srv.searchTimeLimit(req))
+	} else {
+		o.ctx, o.cancel = context.WithCancel(c.ctx)
+	}
 	o.enc.Reset()
 	c.ops[m.ID] = o
 	c.active++

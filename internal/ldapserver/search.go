@@ -158,13 +158,7 @@ func protocolOpOf(msg []byte, dst []byte) []byte {
 
 func (o *op) search(req *ldap.SearchRequest) {
 	s := o.c.srv
-	limit := s.cfg.SearchTimeLimit
-	if req.TimeLimit > 0 {
-		limit = min(limit, time.Duration(req.TimeLimit)*time.Second)
-	}
-	ctx, cancel := context.WithTimeout(o.ctx, limit)
-	defer cancel()
-
+	ctx := o.ctx // carries the search time limit (see register)
 	for i := range o.msg.Controls {
 		if o.msg.Controls[i].OID == ldap.OIDPagedResults {
 			o.pagedSearch(ctx, req, &o.msg.Controls[i])
@@ -196,7 +190,7 @@ func (o *op) search(req *ldap.SearchRequest) {
 // searchResult maps an error that ended a search, telling the time limit
 // apart from abandonment and disconnection.
 func (o *op) searchResult(ctx context.Context, err error) ldap.Result {
-	if o.ctx.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if !o.abandoned.Load() && o.c.ctx.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return ldap.Result{Code: ldap.TimeLimitExceeded, Diagnostic: "time limit exceeded"}
 	}
 	return o.c.srv.resultOf(err, OpSearch, &o.c.sess)
@@ -369,4 +363,13 @@ func appendPagedValue(dst []byte, size int32, cookie []byte) []byte {
 	e.OctetString(ber.TagOctetString, cookie)
 	e.End()
 	return e.Buf
+}
+
+// searchTimeLimit is the server's limit, or the client's when smaller.
+func (s *Server) searchTimeLimit(req *ldap.SearchRequest) time.Duration {
+	limit := s.cfg.SearchTimeLimit
+	if req.TimeLimit > 0 {
+		limit = min(limit, time.Duration(req.TimeLimit)*time.Second)
+	}
+	return limit
 }
