@@ -73,9 +73,16 @@ func shimDecode(b []byte) (ldap.Message, error) {
 		sl, _ := br.Int(ber.TagInteger)
 		tl, _ := br.Int(ber.TagInteger)
 		to, _ := br.Bool(ber.TagBoolean)
-		_ = br.Skip()
+		ft, fb, err := br.Next()
+		if err != nil {
+			return m, err
+		}
+		f, err := shimFilter(ft, fb, 0)
+		if err != nil {
+			return m, err
+		}
 		req := &ldap.SearchRequest{BaseObject: str(base), Scope: ldap.Scope(sc), SizeLimit: int32(sl), TimeLimit: int32(tl), TypesOnly: to,
-			Filter: ldap.Filter{Kind: ldap.FilterPresent, Attr: "objectClass"}}
+			Filter: f}
 		as, err := br.Enter(ber.TagSequence)
 		if err != nil {
 			return m, err
@@ -146,4 +153,58 @@ func shimDecode(b []byte) (ldap.Message, error) {
 		}
 	}
 	return m, nil
+}
+
+// shimFilter decodes and/or/not/equality/present/substrings; other kinds
+// keep only their kind.
+func shimFilter(tag ber.Tag, b []byte, depth int) (ldap.Filter, error) {
+	f := ldap.Filter{Kind: ldap.FilterKind(tag.Number())}
+	if depth > 32 {
+		return f, errors.New("too deep")
+	}
+	r := ber.NewReader(b)
+	switch f.Kind {
+	case ldap.FilterAnd, ldap.FilterOr, ldap.FilterNot:
+		for !r.Empty() {
+			t, c, err := r.Next()
+			if err != nil {
+				return f, err
+			}
+			cf, err := shimFilter(t, c, depth+1)
+			if err != nil {
+				return f, err
+			}
+			f.Children = append(f.Children, cf)
+		}
+	case ldap.FilterPresent:
+		f.Attr = str(b)
+	case ldap.FilterEquality, ldap.FilterGreaterOrEqual, ldap.FilterLessOrEqual, ldap.FilterApprox:
+		a, err := r.OctetString(ber.TagOctetString)
+		if err != nil {
+			return f, err
+		}
+		v, err := r.OctetString(ber.TagOctetString)
+		if err != nil {
+			return f, err
+		}
+		f.Attr, f.Value = str(a), str(v)
+	case ldap.FilterSubstrings:
+		a, err := r.OctetString(ber.TagOctetString)
+		if err != nil {
+			return f, err
+		}
+		f.Attr = str(a)
+		parts, err := r.Enter(ber.TagSequence)
+		if err != nil {
+			return f, err
+		}
+		for !parts.Empty() {
+			t, v, err := parts.Next()
+			if err != nil {
+				return f, err
+			}
+			f.Substrings = append(f.Substrings, ldap.Substring{Kind: ldap.SubstringKind(t.Number()), Value: str(v)})
+		}
+	}
+	return f, nil
 }
