@@ -60,3 +60,30 @@ func TestRollbackDropsOpenElements(t *testing.T) {
 		t.Fatalf("after rollback: %d octets, %d open", len(e.Buf), e.Open())
 	}
 }
+
+// TestEntryWriterAllocs: streaming an entry into a reused buffer is
+// allocation-free, so a search costs no allocations per entry.
+func TestEntryWriterAllocs(t *testing.T) {
+	attrs := make([]ldap.Attribute, 10)
+	for i := range attrs {
+		attrs[i] = ldap.Attribute{Type: "attr" + string(rune('a'+i)), Values: []string{"value one", "value two"}}
+	}
+	var pre ber.Encoder
+	ldap.AppendPartialAttribute(&pre, "mail", []string{"a@example.com"})
+	var e ber.Encoder
+	w := EntryWriter{enc: &e, id: 7}
+	write := func() {
+		e.Reset()
+		w.Entry("uid=alice,ou=users,dc=acme,dc=okta,dc=com", attrs)
+		w.Begin("uid=bob,ou=users,dc=acme,dc=okta,dc=com")
+		w.Raw(pre.Buf)
+		w.End()
+	}
+	write()
+	if n := testing.AllocsPerRun(100, write); n != 0 {
+		t.Fatalf("%v allocations per two entries, want 0", n)
+	}
+	if w.entries != 2*(1+1+100) || w.misuse { // AllocsPerRun warms up once
+		t.Fatalf("entries %d misuse %v", w.entries, w.misuse)
+	}
+}
