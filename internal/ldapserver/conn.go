@@ -146,7 +146,7 @@ func (c *conn) run() string {
 			c.protocolError("malformed message framing", err)
 			return reasonProtocolError
 		}
-		m, err := decodeMessage(b)
+		m, err := ldap.DecodeMessage(b)
 		if err != nil {
 			c.protocolError("malformed request", err)
 			return reasonProtocolError

@@ -8,30 +8,6 @@ import (
 	"github.com/dirgate/dirgate/internal/ldap"
 )
 
-// FuzzParsePagedControl: the paged results control value is the one piece
-// of client input this package decodes itself.
-func FuzzParsePagedControl(f *testing.F) {
-	f.Add(appendPagedValue(nil, 10, nil))
-	f.Add(appendPagedValue(nil, 1000, []byte("0123456789abcdef")))
-	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0xff})             // negative size, no cookie
-	f.Add([]byte{0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02}) // length past end
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, v []byte) {
-		size, cookie, err := parsePagedControl(v)
-		if err != nil {
-			return
-		}
-		if size < 0 {
-			t.Fatalf("negative size %d accepted", size)
-		}
-		// What parses re-encodes to something that parses the same.
-		size2, cookie2, err := parsePagedControl(appendPagedValue(nil, size, cookie))
-		if err != nil || size2 != size || !bytes.Equal(cookie, cookie2) {
-			t.Fatalf("round trip: %d %x -> %d %x %v", size, cookie, size2, cookie2, err)
-		}
-	})
-}
-
 func TestProtocolOpOf(t *testing.T) {
 	var e ber.Encoder
 	ldap.AppendSearchResultEntry(&e, 300, "cn=a,dc=x", []ldap.Attribute{{Type: "cn", Values: []string{"a"}}}, false, nil)

@@ -208,7 +208,7 @@ const cookieLen = 16
 
 func (o *op) pagedSearch(ctx context.Context, req *ldap.SearchRequest, ctl *ldap.Control) {
 	c := o.c
-	size, cookie, err := parsePagedControl(ctl.Value)
+	size, cookie, err := ldap.ParsePagedResults(ctl.Value)
 	if err != nil {
 		o.finish(ldap.Result{Code: ldap.ProtocolError, Diagnostic: "malformed paged results control"})
 		return
@@ -273,7 +273,7 @@ func (o *op) pagedSearch(ctx context.Context, req *ldap.SearchRequest, ctl *ldap
 func (o *op) finishPaged(r ldap.Result, cookie []byte) {
 	o.complete()
 	var val [cookieLen + 16]byte
-	ctl := [1]ldap.Control{{OID: ldap.OIDPagedResults, Value: appendPagedValue(val[:0], 0, cookie), HasValue: true}}
+	ctl := [1]ldap.Control{{OID: ldap.OIDPagedResults, Value: ldap.AppendPagedResultsValue(val[:0], 0, cookie), HasValue: true}}
 	ldap.AppendResult(&o.enc, o.id, ldap.TagSearchResultDone, r, ctl[:])
 	o.flushFinal(r.Code)
 }
@@ -332,37 +332,6 @@ func (c *conn) dropPaged() {
 	for _, ps := range paged {
 		ps.cur.Close()
 	}
-}
-
-// parsePagedControl decodes realSearchControlValue (RFC 2696):
-// SEQUENCE { size INTEGER (0..maxInt), cookie OCTET STRING }.
-func parsePagedControl(v []byte) (int32, []byte, error) {
-	r := ber.NewReader(v)
-	seq, err := r.Enter(ber.TagSequence)
-	if err != nil {
-		return 0, nil, err
-	}
-	size, err := seq.Int(ber.TagInteger)
-	if err != nil {
-		return 0, nil, err
-	}
-	cookie, err := seq.OctetString(ber.TagOctetString)
-	if err != nil {
-		return 0, nil, err
-	}
-	if size < 0 || size > ldap.MaxMessageID {
-		return 0, nil, errors.New("paged results size out of range")
-	}
-	return int32(size), cookie, nil
-}
-
-func appendPagedValue(dst []byte, size int32, cookie []byte) []byte {
-	e := ber.Encoder{Buf: dst}
-	e.Begin(ber.TagSequence)
-	e.Int(ber.TagInteger, int64(size))
-	e.OctetString(ber.TagOctetString, cookie)
-	e.End()
-	return e.Buf
 }
 
 // searchTimeLimit is the server's limit, or the client's when smaller.
