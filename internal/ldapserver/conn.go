@@ -335,12 +335,6 @@ func (c *conn) finish(reason string) {
 	c.srv.forget(c)
 }
 
-// isStartTLS reports whether m is a StartTLS extended request.
-func isStartTLS(m *ldap.Message) bool {
-	x, ok := m.Request.(*ldap.ExtendedRequest)
-	return ok && x.Name == ldap.OIDStartTLS
-}
-
 func opOf(m *ldap.Message) Op {
 	switch r := m.Request.(type) {
 	case *ldap.BindRequest:

@@ -264,7 +264,10 @@ func (s *session) answer(msg []byte) (bool, error) {
 // isSASL reports whether a BindRequest body uses the sasl choice.
 func isSASL(body []byte) bool {
 	r := ber.NewReader(body)
-	if r.Skip() != nil || r.Skip() != nil { // version, name
+	if err := r.Skip(); err != nil { // version
+		return false
+	}
+	if r.Skip() != nil { // name
 		return false
 	}
 	t, err := r.Peek()
