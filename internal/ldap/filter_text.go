@@ -23,9 +23,11 @@ func (e *FilterError) Error() string {
 	return fmt.Sprintf("ldap: invalid filter %q: %s at offset %d", in, e.Reason, e.Offset)
 }
 
-// maxFilterDepth bounds the nesting of parenthesised filters, as the BER
-// decoder bounds nesting, so a text filter can always be sent and decoded.
-const maxFilterDepth = ber.MaxDepth
+// maxFilterDepth bounds the nesting of parenthesised filters so that any
+// filter ParseFilter accepts can be sent in a SearchRequest and decoded:
+// there the filter starts two levels down (LDAPMessage, SearchRequest), and
+// a substrings filter enters one more level, all within ber.MaxDepth.
+const maxFilterDepth = ber.MaxDepth - 3
 
 // ParseFilter parses the RFC 4515 string form of a search filter. The empty
 // and/or of RFC 4526 ("(&)", "(|)") are accepted, and so is a single item

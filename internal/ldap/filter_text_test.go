@@ -168,6 +168,38 @@ func TestParseFilterErrors(t *testing.T) {
 	}
 }
 
+// The deepest filter ParseFilter accepts decodes where a SearchRequest
+// holds it: two constructed levels down.
+func TestDeepestFilterDecodesInMessage(t *testing.T) {
+	in := strings.Repeat("(!", maxFilterDepth-1) + "(cn=a*b)" + strings.Repeat(")", maxFilterDepth-1)
+	f, err := ParseFilter(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e ber.Encoder
+	e.Begin(ber.TagSequence)
+	e.Begin(ber.Application(3, true))
+	f.Encode(&e)
+	e.End()
+	e.End()
+	r := ber.NewReader(e.Buf)
+	msg, err := r.Enter(ber.TagSequence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := msg.Enter(ber.Application(3, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeFilter(&req)
+	if err != nil {
+		t.Fatalf("DecodeFilter at depth %d: %v", req.Depth(), err)
+	}
+	if back.String() != in {
+		t.Errorf("round trip changed the filter")
+	}
+}
+
 func TestEscapeFilterValue(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain", "plain"},
