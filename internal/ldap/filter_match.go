@@ -78,6 +78,16 @@ func (f *Filter) Eval(e *Entry) Tristate {
 	if r == nil {
 		return Undefined
 	}
+	// Prepare the assertion once, not per value; substrings prepare their
+	// parts per value (into stack buffers).
+	var ab [96]byte
+	var na []byte
+	if f.Kind != FilterSubstrings {
+		var ok bool
+		if na, ok = r.appendNorm(ab[:0], f.Value, posWhole); !ok {
+			return Undefined
+		}
+	}
 	_, opts := SplitAttributeDescription(f.Attr)
 	res := False
 	for _, a := range e.Attributes {
@@ -88,11 +98,11 @@ func (f *Filter) Eval(e *Entry) Tristate {
 			var t Tristate
 			switch f.Kind {
 			case FilterEquality, FilterApprox:
-				t = r.equal(v, f.Value)
+				t = r.equalPrepared(v, f.Value, na)
 			case FilterSubstrings:
 				t = r.substrings(v, f.Substrings)
 			default:
-				c, ok := r.Compare(v, f.Value)
+				c, ok := r.comparePrepared(v, na)
 				switch {
 				case !ok:
 					t = Undefined
@@ -150,8 +160,11 @@ func describes(at *AttributeType, opts, desc string) bool {
 
 // isType reports whether typ names at, without a map lookup.
 func isType(at *AttributeType, typ string) bool {
-	if strings.EqualFold(typ, at.OID) {
-		return true
+	if typ == "" {
+		return false
+	}
+	if isDigit(typ[0]) {
+		return typ == at.OID
 	}
 	for _, n := range at.Names {
 		if strings.EqualFold(typ, n) {

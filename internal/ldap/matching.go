@@ -3,6 +3,7 @@ package ldap
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -194,40 +195,59 @@ func (r *MatchingRule) Normalize(v string) (string, bool) {
 // Compare orders a and b under r (-1, 0, +1); ok is false when either is
 // not valid for the rule's syntax.
 func (r *MatchingRule) Compare(a, b string) (int, bool) {
-	var ab, bb [96]byte
-	na, ok := r.appendNorm(ab[:0], a, posWhole)
-	if !ok {
-		return 0, false
-	}
+	var bb [96]byte
 	nb, ok := r.appendNorm(bb[:0], b, posWhole)
 	if !ok {
 		return 0, false
 	}
-	if r.prep == prepInteger {
-		return compareInteger(na, nb), true
-	}
-	return bytes.Compare(na, nb), true
+	return r.comparePrepared(a, nb)
 }
 
 // equal is the equality match of value against assertion.
 func (r *MatchingRule) equal(value, assertion string) Tristate {
+	var ab [96]byte
+	na, ok := r.appendNorm(ab[:0], assertion, posWhole)
+	if !ok {
+		return Undefined
+	}
+	return r.equalPrepared(value, assertion, na)
+}
+
+// equalPrepared is equal with the assertion also given prepared (na), as
+// filter evaluation prepares it once for all values.
+func (r *MatchingRule) equalPrepared(value, assertion string, na []byte) Tristate {
 	switch r.prep {
 	case prepCaseIgnore, prepIA5Ignore:
 		if simpleASCII(value) && simpleASCII(assertion) {
 			return boolTri(strings.EqualFold(value, assertion))
 		}
-	case prepCaseExact, prepIA5Exact:
-		if simpleASCII(value) && simpleASCII(assertion) {
+	case prepCaseExact, prepIA5Exact, prepOctet:
+		if r.prep == prepOctet || (simpleASCII(value) && simpleASCII(assertion)) {
 			return boolTri(value == assertion)
 		}
-	case prepOctet:
-		return boolTri(value == assertion)
+	case prepOID:
+		if strings.EqualFold(value, assertion) && value != "" && isAlpha(value[0]) {
+			return True // the usual objectClass=name; other names may still be aliases
+		}
 	}
-	c, ok := r.Compare(value, assertion)
+	c, ok := r.comparePrepared(value, na)
 	if !ok {
 		return Undefined
 	}
 	return boolTri(c == 0)
+}
+
+// comparePrepared orders value against a prepared assertion.
+func (r *MatchingRule) comparePrepared(value string, na []byte) (int, bool) {
+	var vb [96]byte
+	nv, ok := r.appendNorm(vb[:0], value, posWhole)
+	if !ok {
+		return 0, false
+	}
+	if r.prep == prepInteger {
+		return compareInteger(nv, na), true
+	}
+	return bytes.Compare(nv, na), true
 }
 
 // simpleASCII reports whether s is printable ASCII without insignificant
@@ -589,15 +609,26 @@ func appendOID(dst []byte, v string) ([]byte, bool) {
 	}
 	start := len(dst)
 	dst = appendLowerASCII(dst, v)
-	lower := dst[start:]
-	if oid, ok := objectClassOIDs[string(lower)]; ok {
+	if oid, ok := descrOIDs()[string(dst[start:])]; ok {
 		return append(dst[:start], oid...), true
-	}
-	if at := attributeTypes[string(lower)]; at != nil {
-		return append(dst[:start], at.OID...), true
-	}
-	if mr := matchingRules[string(lower)]; mr != nil {
-		return append(dst[:start], mr.OID...), true
 	}
 	return dst, true
 }
+
+// descrOIDs maps every lower-cased object class, attribute type and
+// matching rule name to its OID: one map lookup per descriptor. Built on
+// first use since it reads Schema, which is initialised after this file's
+// variables may be.
+var descrOIDs = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string, len(objectClassOIDs)+len(attributeTypes)+len(matchingRules))
+	for k, v := range matchingRules {
+		m[k] = v.OID
+	}
+	for k, v := range attributeTypes {
+		m[k] = v.OID
+	}
+	for k, v := range objectClassOIDs {
+		m[k] = v
+	}
+	return m
+})
