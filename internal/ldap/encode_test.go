@@ -22,12 +22,16 @@ type node struct {
 	kids  []node
 }
 
-func nStr(s string) node  { return node{class: asn1.ClassUniversal, tag: asn1.TagOctetString, val: s} }
-func nInt(v int64) node   { return node{class: asn1.ClassUniversal, tag: asn1.TagInteger, val: v} }
-func nEnum(v int64) node  { return node{class: asn1.ClassUniversal, tag: asn1.TagEnumerated, val: v} }
-func nBool(v bool) node   { return node{class: asn1.ClassUniversal, tag: asn1.TagBoolean, val: v} }
-func nSeq(k ...node) node { return node{class: asn1.ClassUniversal, cons: true, tag: asn1.TagSequence, kids: k} }
-func nSet(k ...node) node { return node{class: asn1.ClassUniversal, cons: true, tag: asn1.TagSet, kids: k} }
+func nStr(s string) node { return node{class: asn1.ClassUniversal, tag: asn1.TagOctetString, val: s} }
+func nInt(v int64) node  { return node{class: asn1.ClassUniversal, tag: asn1.TagInteger, val: v} }
+func nEnum(v int64) node { return node{class: asn1.ClassUniversal, tag: asn1.TagEnumerated, val: v} }
+func nBool(v bool) node  { return node{class: asn1.ClassUniversal, tag: asn1.TagBoolean, val: v} }
+func nSeq(k ...node) node {
+	return node{class: asn1.ClassUniversal, cons: true, tag: asn1.TagSequence, kids: k}
+}
+func nSet(k ...node) node {
+	return node{class: asn1.ClassUniversal, cons: true, tag: asn1.TagSet, kids: k}
+}
 func nApp(tag asn1.Tag, k ...node) node {
 	return node{class: asn1.ClassApplication, cons: true, tag: tag, kids: k}
 }
