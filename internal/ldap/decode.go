@@ -139,7 +139,7 @@ func decodeRequest(tag ber.Tag, body []byte, r *ber.Reader) (Request, error) {
 			return nil, err
 		}
 		if id < 0 || id > MaxMessageID {
-			return nil, errBadID
+			return nil, fmt.Errorf("abandoned messageID %d out of range", id)
 		}
 		return &AbandonRequest{ID: int32(id)}, nil
 	case TagExtendedRequest:

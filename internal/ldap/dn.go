@@ -518,52 +518,6 @@ func appendHexOctetString(b []byte, v string) []byte {
 	return b
 }
 
-// wellKnownAttrTypes maps lower-cased numeric OIDs and long names of common
-// naming attributes (RFC 4519, RFC 4524) to the short name used in
-// normalised DNs. 1.2.840.113549.1.9.1 (PKCS #9 email) is left out on
-// purpose: servers disagree on its name, so it stays as written.
-var wellKnownAttrTypes = map[string]string{
-	"2.5.4.3":                    "cn",
-	"commonname":                 "cn",
-	"2.5.4.4":                    "sn",
-	"surname":                    "sn",
-	"2.5.4.5":                    "serialnumber",
-	"2.5.4.6":                    "c",
-	"countryname":                "c",
-	"2.5.4.7":                    "l",
-	"localityname":               "l",
-	"2.5.4.8":                    "st",
-	"stateorprovincename":        "st",
-	"2.5.4.9":                    "street",
-	"streetaddress":              "street",
-	"2.5.4.10":                   "o",
-	"organizationname":           "o",
-	"2.5.4.11":                   "ou",
-	"organizationalunitname":     "ou",
-	"2.5.4.12":                   "title",
-	"2.5.4.42":                   "givenname",
-	"2.5.4.43":                   "initials",
-	"2.5.4.45":                   "x500uniqueidentifier",
-	"2.5.4.46":                   "dnqualifier",
-	"0.9.2342.19200300.100.1.1":  "uid",
-	"userid":                     "uid",
-	"0.9.2342.19200300.100.1.3":  "mail",
-	"rfc822mailbox":              "mail",
-	"0.9.2342.19200300.100.1.25": "dc",
-	"domaincomponent":            "dc",
-	"0.9.2342.19200300.100.1.44": "uniqueidentifier",
-}
-
-// canonicalAttrType maps a lower-cased attribute type to the name used in
-// normalised DNs. It is a variable so the schema can take it over; it must
-// not retain its argument, which may alias a scratch buffer.
-var canonicalAttrType = func(lower string) string {
-	if name, ok := wellKnownAttrTypes[lower]; ok {
-		return name
-	}
-	return lower
-}
-
 // Normalize returns the canonical string of d, for comparing DNs and as a
 // map key: attribute types lower-cased and mapped to their short names,
 // values compared as caseIgnoreMatch does (case folded; leading, trailing

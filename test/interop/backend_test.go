@@ -106,7 +106,7 @@ func (b *memBackend) Search(ctx context.Context, s *ldapserver.Session, req *lda
 		default:
 			inScope = e.norm == base || ldap.IsDescendantNorm(e.norm, base)
 		}
-		if inScope && matches(&req.Filter, e) {
+		if inScope && req.Filter.Match(&ldap.Entry{DN: e.dn, Attributes: e.attrs}) {
 			hits = append(hits, e)
 		}
 	}
@@ -123,7 +123,7 @@ func (b *memBackend) Compare(ctx context.Context, s *ldapserver.Session, req *ld
 		return false, ldapserver.Fail(ldap.NoSuchObject, "no such entry")
 	}
 	f := ldap.Filter{Kind: ldap.FilterEquality, Attr: req.Attr, Value: req.Value}
-	return matches(&f, e), nil
+	return f.Match(&ldap.Entry{DN: e.dn, Attributes: e.attrs}), nil
 }
 
 func (b *memBackend) Extended(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest, _ []ldap.Control) (ldap.ExtendedResponse, error) {
@@ -171,75 +171,4 @@ func selected(typ string, sel []string) bool {
 		}
 	}
 	return false
-}
-
-// matches evaluates the filter kinds ldapsearch tests use, case-
-// insensitively; userPassword never matches.
-func matches(f *ldap.Filter, e *memEntry) bool {
-	switch f.Kind {
-	case ldap.FilterAnd:
-		for i := range f.Children {
-			if !matches(&f.Children[i], e) {
-				return false
-			}
-		}
-		return true
-	case ldap.FilterOr:
-		for i := range f.Children {
-			if matches(&f.Children[i], e) {
-				return true
-			}
-		}
-		return false
-	case ldap.FilterNot:
-		return len(f.Children) == 1 && !matches(&f.Children[0], e)
-	}
-	if strings.EqualFold(f.Attr, "userPassword") {
-		return false
-	}
-	for _, a := range e.attrs {
-		if !strings.EqualFold(a.Type, f.Attr) {
-			continue
-		}
-		if f.Kind == ldap.FilterPresent {
-			return true
-		}
-		for _, v := range a.Values {
-			switch f.Kind {
-			case ldap.FilterEquality:
-				if strings.EqualFold(v, f.Value) {
-					return true
-				}
-			case ldap.FilterSubstrings:
-				if substringMatch(strings.ToLower(v), f.Substrings) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func substringMatch(v string, parts []ldap.Substring) bool {
-	for _, p := range parts {
-		pv := strings.ToLower(p.Value)
-		switch p.Kind {
-		case ldap.SubInitial:
-			if !strings.HasPrefix(v, pv) {
-				return false
-			}
-			v = v[len(pv):]
-		case ldap.SubAny:
-			i := strings.Index(v, pv)
-			if i < 0 {
-				return false
-			}
-			v = v[i+len(pv):]
-		case ldap.SubFinal:
-			if !strings.HasSuffix(v, pv) {
-				return false
-			}
-		}
-	}
-	return true
 }
