@@ -422,10 +422,7 @@ func appendSpaceFolded(dst []byte, v string, pos spacePos, fold bool) []byte {
 // appendInteger checks the Integer syntax (RFC 4517 §3.3.16: no leading
 // zeros, no "-0") and appends v.
 func appendInteger(dst []byte, v string) ([]byte, bool) {
-	d := v
-	if strings.HasPrefix(d, "-") {
-		d = d[1:]
-	}
+	d := strings.TrimPrefix(v, "-")
 	if d == "" || (d[0] == '0' && len(v) > 1) {
 		return dst, false
 	}
