@@ -6,7 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/dirgate/dirgate/internal/ber"
 )
@@ -98,7 +97,7 @@ func NormalizeDN(s string) (string, error) {
 		b = appendNormRDN(b, RDN(avas[start:end]))
 		start = end
 	}
-	return dnAlias(b), nil
+	return bytesToString(b), nil
 }
 
 // normalByte marks the bytes that Normalize passes through unchanged in
@@ -131,11 +130,6 @@ func alreadyNormal(s string, avas []AVA) bool {
 	return true
 }
 
-// dnAlias returns b as a string without copying. Callers must never modify
-// b (or the bytes it covers) afterwards.
-func dnAlias(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
 
 // dnParser walks one DN string.
 type dnParser struct {
@@ -363,7 +357,7 @@ done:
 	if !utf8.Valid(v) {
 		return "", p.fail(start, "value is not valid UTF-8 after decoding escapes")
 	}
-	return dnAlias(v), nil
+	return bytesToString(v), nil
 }
 
 // hexValue decodes a '#' hexstring value: the BER encoding of the value
@@ -395,7 +389,7 @@ func (p *dnParser) hexValue() (string, error) {
 	for j := start; j < start+n; j += 2 {
 		p.buf = append(p.buf, unhex(s[j])<<4|unhex(s[j+1]))
 	}
-	return dnAlias(berStringContents(p.buf[b0:])), nil
+	return bytesToString(berStringContents(p.buf[b0:])), nil
 }
 
 // berStringContents returns the contents of raw if it is exactly one
@@ -430,11 +424,11 @@ func (d DN) String() string {
 		}
 		b = rdn.appendTo(b)
 	}
-	return dnAlias(b)
+	return bytesToString(b)
 }
 
 // String returns the RFC 4514 form of r.
-func (r RDN) String() string { return dnAlias(r.appendTo(nil)) }
+func (r RDN) String() string { return bytesToString(r.appendTo(nil)) }
 
 func (r RDN) appendTo(b []byte) []byte {
 	for j, a := range r {
@@ -455,7 +449,7 @@ func EscapeDNValue(s string) string {
 	if utf8.ValidString(s) && !needsEscape(s) {
 		return s
 	}
-	return dnAlias(appendDNValue(make([]byte, 0, len(s)+8), s))
+	return bytesToString(appendDNValue(make([]byte, 0, len(s)+8), s))
 }
 
 func needsEscape(s string) bool {
@@ -541,7 +535,7 @@ func (d DN) Normalize() string {
 		}
 		b = appendNormRDN(b, rdn)
 	}
-	return dnAlias(b)
+	return bytesToString(b)
 }
 
 func appendNormRDN(b []byte, r RDN) []byte {
@@ -550,7 +544,7 @@ func appendNormRDN(b []byte, r RDN) []byte {
 	}
 	parts := make([]string, len(r))
 	for i, a := range r {
-		parts[i] = dnAlias(appendNormAVA(nil, a))
+		parts[i] = bytesToString(appendNormAVA(nil, a))
 	}
 	slices.Sort(parts)
 	for i, p := range parts {
@@ -571,7 +565,7 @@ func appendNormAVA(b []byte, a AVA) []byte {
 		}
 		b = append(b, c)
 	}
-	lower := dnAlias(b[start:])
+	lower := bytesToString(b[start:])
 	if name := canonicalAttrType(lower); name != lower {
 		b = append(b[:start], name...)
 	}
