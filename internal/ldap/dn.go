@@ -130,7 +130,6 @@ func alreadyNormal(s string, avas []AVA) bool {
 	return true
 }
 
-
 // dnParser walks one DN string.
 type dnParser struct {
 	s string

@@ -540,8 +540,17 @@ func (c *conn) bind(m *ldap.Message, req *ldap.BindRequest, start time.Time) {
 func (c *conn) startTLS(m *ldap.Message, start time.Time) string {
 	x := m.Request.(*ldap.ExtendedRequest)
 	var r ldap.Result
+	// An abandoned operation counts as finished: the client gets no
+	// response for it and so cannot wait for it (RFC 4511 §4.11). The
+	// handshake below still waits until it has stopped.
 	c.mu.Lock()
-	busy := len(c.ops) > 0
+	busy := false
+	for _, o := range c.ops {
+		if !o.abandoned.Load() {
+			busy = true
+			break
+		}
+	}
 	c.mu.Unlock()
 	switch {
 	case c.srv.tlsConfig() == nil:
