@@ -572,41 +572,20 @@ func appendNormAVA(b []byte, a AVA) []byte {
 	return appendNormValue(b, a.Value)
 }
 
-// appendNormValue appends v prepared for caseIgnoreMatch and escaped.
+// appendNormValue appends v prepared for caseIgnoreMatch (the same
+// preparation the matching rule uses) and escaped.
 func appendNormValue(b []byte, v string) []byte {
 	if !utf8.ValidString(v) {
 		return appendHexOctetString(b, v)
 	}
-	first, space := true, false
-	for i := 0; i < len(v); {
-		c := v[i]
-		var r rune
-		if c < utf8.RuneSelf {
-			r = rune(c)
-			i++
-		} else {
-			var n int
-			r, n = utf8.DecodeRuneInString(v[i:])
-			i += n
-		}
-		if r == ' ' || (r >= 0x09 && r <= 0x0d) || (r >= utf8.RuneSelf && unicode.IsSpace(r)) {
-			space = !first
+	var scratch [128]byte // most values fit: no allocation on the bind path
+	prepared := appendSpaceFolded(scratch[:0], v, posWhole, true)
+	for i, c := range prepared {
+		if c >= utf8.RuneSelf {
+			b = append(b, c) // part of a multi-byte rune: never escaped
 			continue
 		}
-		if space {
-			b = append(b, ' ')
-			space = false
-		}
-		if r < utf8.RuneSelf {
-			c = byte(r)
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			b = appendEscapedByte(b, c, first, false)
-		} else {
-			b = utf8.AppendRune(b, foldRune(r))
-		}
-		first = false
+		b = appendEscapedByte(b, c, i == 0, false)
 	}
 	return b
 }

@@ -230,11 +230,13 @@ func (c *conn) handshake() bool {
 	return true
 }
 
-// send writes b as one Write, unless o has been abandoned. It reports false
-// when the connection is broken (and has been closed).
+// send writes b as one Write, unless o has been abandoned or the
+// connection is closing (after Unbind or a protocol error nothing more may
+// reach the client, least of all the cancelled results of its operations).
+// It reports false when the connection is broken (and has been closed).
 func (c *conn) send(o *op, b []byte) bool {
 	c.wmu.Lock()
-	if o != nil && o.abandoned.Load() {
+	if o != nil && (o.abandoned.Load() || c.ctx.Err() != nil) {
 		c.wmu.Unlock()
 		return true
 	}
