@@ -1,0 +1,178 @@
+// Package directory is dirgate's domain: orgs, users and their lifecycle,
+// groups, admin roles and authentication. Every write goes through it; it
+// validates, applies the rules, and writes the change in one store
+// transaction (the store records the change sequence). It knows nothing of
+// LDAP or HTTP: the dit and api packages translate.
+package directory
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// The records are the store's; directory adds the rules.
+type (
+	Org     = store.Org
+	User    = store.User
+	Group   = store.Group
+	Profile = store.Profile
+)
+
+// DefaultSuffix is the naming suffix below which each org is dc=<name>.
+const DefaultSuffix = "dc=okta,dc=com"
+
+// Admin roles. Each can view all users and groups of its org.
+const (
+	RoleSuperAdmin    = "SUPER_ADMIN"
+	RoleOrgAdmin      = "ORG_ADMIN"
+	RoleReadOnlyAdmin = "READ_ONLY_ADMIN"
+)
+
+// Roles lists the admin roles dirgate knows.
+var Roles = []string{RoleSuperAdmin, RoleOrgAdmin, RoleReadOnlyAdmin}
+
+// CanViewAll reports whether u holds a role that may view every user and
+// group of its org (the LDAP interface's "view users" permission).
+func CanViewAll(u *User) bool {
+	for _, r := range u.Roles {
+		switch r {
+		case RoleSuperAdmin, RoleOrgAdmin, RoleReadOnlyAdmin:
+			return true
+		}
+	}
+	return false
+}
+
+// Config configures a Directory.
+type Config struct {
+	Store store.Store
+	// Password sets the argon2id parameters of new hashes (zero: the
+	// password package's defaults).
+	Password password.Params
+	// Now is the clock (default time.Now); tests inject one.
+	Now func() time.Time
+	// LoginFlushInterval is how often coalesced lastLogin updates are
+	// written (default 5 s).
+	LoginFlushInterval time.Duration
+	Logger             *slog.Logger
+}
+
+// Directory is the domain service. It is safe for concurrent use.
+type Directory struct {
+	st     store.Store
+	hasher *password.Hasher
+	now    func() time.Time
+	log    *slog.Logger
+
+	loginMu    sync.Mutex
+	logins     map[string]time.Time // user id -> last successful login, not yet written
+	flushEvery time.Duration
+	stop       chan struct{}
+	stopped    chan struct{}
+	closeOnce  sync.Once
+}
+
+// ClientInfo describes where an authentication comes from, for the audit
+// log and (later) sign-on policy network zones.
+type ClientInfo struct {
+	IP       string
+	TLS      bool
+	Protocol string // "ldap", "api", "cli"
+}
+
+// Data is every org's users, groups and memberships as of one change
+// sequence, for building the LDAP snapshot.
+type Data struct {
+	Seq  uint64
+	Orgs []*OrgData
+}
+
+// OrgData is one org's content.
+type OrgData struct {
+	Org         *Org
+	Users       []*User // ordered by LoginKey
+	Groups      []*Group
+	Memberships []store.Membership // ordered by group id, user id
+}
+
+// Load reads everything, consistently, in one read transaction.
+func (d *Directory) Load(ctx context.Context) (*Data, error) {
+	var out Data
+	err := d.st.View(ctx, func(r store.Reader) error {
+		seq, err := r.Seq()
+		if err != nil {
+			return err
+		}
+		out.Seq = seq
+		orgs, err := r.Orgs()
+		if err != nil {
+			return err
+		}
+		for _, o := range orgs {
+			od, err := loadOrg(r, o)
+			if err != nil {
+				return err
+			}
+			out.Orgs = append(out.Orgs, od)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return &out, nil
+}
+
+// LoadOrg reads one org's content and the change sequence it reflects.
+func (d *Directory) LoadOrg(ctx context.Context, orgID string) (*OrgData, uint64, error) {
+	var od *OrgData
+	var seq uint64
+	err := d.st.View(ctx, func(r store.Reader) error {
+		var err error
+		if seq, err = r.Seq(); err != nil {
+			return err
+		}
+		o, err := r.Org(orgID)
+		if err != nil {
+			return err
+		}
+		od, err = loadOrg(r, o)
+		return err
+	})
+	if err != nil {
+		return nil, 0, storeErr(err)
+	}
+	return od, seq, nil
+}
+
+func loadOrg(r store.Reader, o *Org) (*OrgData, error) {
+	od := &OrgData{Org: o}
+	var err error
+	if od.Users, err = r.Users(o.ID); err != nil {
+		return nil, err
+	}
+	if od.Groups, err = r.Groups(o.ID); err != nil {
+		return nil, err
+	}
+	if od.Memberships, err = r.Memberships(o.ID); err != nil {
+		return nil, err
+	}
+	return od, nil
+}
+
+// Seq returns the store's current change sequence.
+func (d *Directory) Seq(ctx context.Context) (uint64, error) {
+	s, err := d.st.Seq(ctx)
+	return s, storeErr(err)
+}
+
+// ChangesSince returns up to limit changes after seq, oldest first.
+func (d *Directory) ChangesSince(ctx context.Context, seq uint64, limit int) ([]store.Change, error) {
+	c, err := d.st.ChangesSince(ctx, seq, limit)
+	return c, storeErr(err)
+}

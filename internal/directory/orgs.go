@@ -1,0 +1,170 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/ldap"
+	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// New returns a Directory over cfg.Store and starts its login flusher;
+// Close stops it and writes what is pending.
+func New(cfg Config) (*Directory, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("directory: Config.Store is required")
+	}
+	d := &Directory{
+		st:         cfg.Store,
+		hasher:     password.NewHasher(cfg.Password),
+		now:        cfg.Now,
+		log:        cfg.Logger,
+		logins:     map[string]time.Time{},
+		flushEvery: cfg.LoginFlushInterval,
+		stop:       make(chan struct{}),
+		stopped:    make(chan struct{}),
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	if d.flushEvery <= 0 {
+		d.flushEvery = 5 * time.Second
+	}
+	go d.flushLoop()
+	return d, nil
+}
+
+// Close writes pending login bookkeeping and stops background work. It
+// does not close the store.
+func (d *Directory) Close() error {
+	d.closeOnce.Do(func() { close(d.stop) })
+	<-d.stopped
+	return d.FlushLogins(context.Background())
+}
+
+// OrgInput describes a new org.
+type OrgInput struct {
+	Name             string
+	Suffix           string // default DefaultSuffix
+	CustomAttributes []string
+}
+
+// CreateOrg creates an org; its naming context is dc=<name>,<suffix>.
+func (d *Directory) CreateOrg(ctx context.Context, in OrgInput) (*Org, error) {
+	if e := validateOrgName(in.Name); e != nil {
+		return nil, e
+	}
+	if in.Suffix == "" {
+		in.Suffix = DefaultSuffix
+	}
+	if _, err := ldap.ParseDN(in.Suffix); err != nil {
+		return nil, invalid("suffix", "naming suffix %q is not a valid DN: %v", in.Suffix, err)
+	}
+	if e := validateCustomAttributes(in.CustomAttributes); e != nil {
+		return nil, e
+	}
+	o := &Org{ID: newID(prefixOrg), Name: in.Name, Suffix: in.Suffix, Created: d.now().UTC(), CustomAttributes: in.CustomAttributes}
+	err := d.st.Update(ctx, func(tx store.Tx) error { return tx.CreateOrg(o) })
+	if errors.Is(err, store.ErrConflict) {
+		return nil, errf(CodeConflict, "org %s already exists", in.Name)
+	}
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return o, nil
+}
+
+// Org returns the org named name.
+func (d *Directory) Org(ctx context.Context, name string) (*Org, error) {
+	var o *Org
+	err := d.st.View(ctx, func(r store.Reader) error {
+		var err error
+		o, err = orgByName(r, name)
+		return err
+	})
+	return o, err
+}
+
+// Orgs lists every org.
+func (d *Directory) Orgs(ctx context.Context) ([]*Org, error) {
+	var out []*Org
+	err := d.st.View(ctx, func(r store.Reader) error {
+		var err error
+		out, err = r.Orgs()
+		return err
+	})
+	return out, storeErr(err)
+}
+
+// SetCustomAttributes replaces the org's declared custom profile
+// attributes. Removing one that users still hold is refused.
+func (d *Directory) SetCustomAttributes(ctx context.Context, org string, names []string) (*Org, error) {
+	if e := validateCustomAttributes(names); e != nil {
+		return nil, e
+	}
+	var o *Org
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if o, err = orgByName(tx, org); err != nil {
+			return err
+		}
+		users, err := tx.Users(o.ID)
+		if err != nil {
+			return err
+		}
+		next := &Org{CustomAttributes: names}
+		for _, u := range users {
+			for k := range u.Profile.Custom {
+				if !declared(next, k) {
+					return invalid("customAttributes", "cannot remove custom attribute %q: user %s still has a value for it", k, u.Profile.Login)
+				}
+			}
+		}
+		o.CustomAttributes = names
+		return tx.UpdateOrg(o)
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return o, nil
+}
+
+// BaseDN returns the org's naming context, dc=<name>,<suffix>.
+func BaseDN(o *Org) string { return "dc=" + o.Name + "," + o.Suffix }
+
+func orgByName(r store.Reader, name string) (*Org, error) {
+	o, err := r.OrgByName(strings.ToLower(name))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(CodeNotFound, "no org named %q", name)
+	}
+	return o, err
+}
+
+// storeErr passes domain errors through and wraps anything else from the
+// store as internal (or unavailable when the store says busy).
+func storeErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: CodeUnavailable, Message: "the operation was cancelled or timed out", Err: err}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Code: CodeNotFound, Message: "not found", Err: err}
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return &Error{Code: CodeConflict, Message: "already exists", Err: err}
+	}
+	return &Error{Code: CodeInternal, Message: "internal error in the store", Reason: err.Error(), Err: err}
+}

@@ -1,0 +1,378 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// UserInput describes a new user.
+type UserInput struct {
+	Profile  Profile
+	Password []byte // nil or empty: no password (the user cannot sign in until one is set)
+	// PasswordHash is an already hashed credential (import); exclusive
+	// with Password.
+	PasswordHash   string
+	Status         string // STAGED or ACTIVE (default ACTIVE)
+	ServiceAccount bool
+	Roles          []string
+}
+
+// CreateUser creates a user in org.
+func (d *Directory) CreateUser(ctx context.Context, org string, in UserInput) (*User, error) {
+	var u *User
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		o, err := orgByName(tx, org)
+		if err != nil {
+			return err
+		}
+		u, err = d.newUser(o, in)
+		if err != nil {
+			return err
+		}
+		return createUser(tx, u)
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return u, nil
+}
+
+func createUser(tx store.Tx, u *User) error {
+	err := tx.CreateUser(u)
+	if errors.Is(err, store.ErrConflict) {
+		return errf(CodeConflict, "a user with login %s already exists in this org", u.Profile.Login)
+	}
+	return err
+}
+
+// newUser validates in and builds the record (hashing the password).
+func (d *Directory) newUser(o *Org, in UserInput) (*User, error) {
+	p := in.Profile
+	p.Custom = maps.Clone(p.Custom)
+	if e := validateProfile(&p, o); e != nil {
+		return nil, e
+	}
+	status := in.Status
+	switch strings.ToUpper(status) {
+	case "", StatusActive:
+		status = StatusActive
+	case StatusStaged:
+		status = StatusStaged
+	default:
+		if in.PasswordHash == "" {
+			return nil, invalid("status", "a new user is STAGED or ACTIVE, not %q", in.Status)
+		}
+		// Import keeps any known status.
+		if !knownStatus(strings.ToUpper(status)) {
+			return nil, invalid("status", "unknown status %q", in.Status)
+		}
+		status = strings.ToUpper(status)
+	}
+	roles, err := normalizeRoles(in.Roles)
+	if err != nil {
+		return nil, err
+	}
+	now := d.now().UTC()
+	u := &User{
+		ID: newID(prefixUser), OrgID: o.ID, Status: status, Type: store.TypePerson,
+		LoginKey: foldKey(p.Login), Profile: p, Roles: roles,
+		Created: now, StatusChanged: now, LastUpdated: now,
+	}
+	if in.ServiceAccount {
+		u.Type = store.TypeServiceAccount
+	}
+	if status == StatusActive {
+		u.Activated = now
+	}
+	switch {
+	case len(in.Password) > 0 && in.PasswordHash != "":
+		return nil, invalid("credentials.password", "give a password or a password hash, not both")
+	case len(in.Password) > 0:
+		h, err := d.hashPassword(in.Password)
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash, u.PasswordChanged = h, now
+	case in.PasswordHash != "":
+		if err := password.Check(in.PasswordHash); err != nil {
+			return nil, invalid("credentials.password.hash", "password hash of %s is not in a supported scheme ({ARGON2}, {SSHA}, {SSHA256}, {SSHA512}, {CRYPT} bcrypt or sha512-crypt)", p.Login)
+		}
+		u.PasswordHash, u.PasswordChanged = in.PasswordHash, now
+	}
+	return u, nil
+}
+
+func knownStatus(s string) bool {
+	switch s {
+	case StatusStaged, StatusActive, StatusSuspended, StatusDeprovisioned, StatusLockedOut, StatusPasswordExpired:
+		return true
+	}
+	return false
+}
+
+func normalizeRoles(in []string) ([]string, error) {
+	var out []string
+	for _, r := range in {
+		n, e := normalizeRole(r)
+		if e != nil {
+			return nil, e
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+func (d *Directory) hashPassword(pw []byte) (string, error) {
+	if len(pw) > password.MaxLength {
+		return "", invalid("credentials.password", "password is longer than %d bytes", password.MaxLength)
+	}
+	h, err := d.hasher.Hash(pw)
+	if err != nil {
+		return "", &Error{Code: CodeInternal, Message: "could not hash the password", Err: err}
+	}
+	return h, nil
+}
+
+// User returns a user of org by id or login.
+func (d *Directory) User(ctx context.Context, org, ref string) (*User, error) {
+	var u *User
+	err := d.st.View(ctx, func(r store.Reader) error {
+		o, err := orgByName(r, org)
+		if err != nil {
+			return err
+		}
+		u, err = userByRef(r, o, ref)
+		return err
+	})
+	return u, storeErr(err)
+}
+
+// Users lists the org's users ordered by login.
+func (d *Directory) Users(ctx context.Context, org string) ([]*User, error) {
+	var out []*User
+	err := d.st.View(ctx, func(r store.Reader) error {
+		o, err := orgByName(r, org)
+		if err != nil {
+			return err
+		}
+		out, err = r.Users(o.ID)
+		return err
+	})
+	return out, storeErr(err)
+}
+
+// userByRef finds a user of o by id or (case-insensitive) login.
+func userByRef(r store.Reader, o *Org, ref string) (*User, error) {
+	if looksLikeID(ref, prefixUser) {
+		u, err := r.User(ref)
+		if err == nil && u.OrgID == o.ID {
+			return u, nil
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	u, err := r.UserByLogin(o.ID, foldKey(ref))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(CodeNotFound, "no user %q in org %s", ref, o.Name)
+	}
+	return u, err
+}
+
+// updateUser loads a user of org by ref, lets fn change it and writes it
+// back with LastUpdated set.
+func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *Org, u *User) error) (*User, error) {
+	var u *User
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		o, err := orgByName(tx, org)
+		if err != nil {
+			return err
+		}
+		if u, err = userByRef(tx, o, ref); err != nil {
+			return err
+		}
+		if err := fn(o, u); err != nil {
+			return err
+		}
+		u.LastUpdated = d.now().UTC()
+		err = tx.UpdateUser(u)
+		if errors.Is(err, store.ErrConflict) {
+			return errf(CodeConflict, "a user with login %s already exists in this org", u.Profile.Login)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return u, nil
+}
+
+// UpdateProfile replaces the user's profile (a login change renames the
+// entry).
+func (d *Directory) UpdateProfile(ctx context.Context, org, ref string, p Profile) (*User, error) {
+	return d.updateUser(ctx, org, ref, func(o *Org, u *User) error {
+		p.Custom = maps.Clone(p.Custom)
+		if e := validateProfile(&p, o); e != nil {
+			return e
+		}
+		u.Profile, u.LoginKey = p, foldKey(p.Login)
+		return nil
+	})
+}
+
+// SetPassword sets a user's password as an administrator would; a user
+// whose password had expired becomes ACTIVE.
+func (d *Directory) SetPassword(ctx context.Context, org, ref string, pw []byte) (*User, error) {
+	if len(pw) == 0 {
+		return nil, invalid("credentials.password", "the new password is empty")
+	}
+	h, err := d.hashPassword(pw)
+	if err != nil {
+		return nil, err
+	}
+	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+		d.setHash(u, h)
+		return nil
+	})
+}
+
+func (d *Directory) setHash(u *User, h string) {
+	now := d.now().UTC()
+	u.PasswordHash, u.PasswordChanged = h, now
+	if u.Status == StatusPasswordExpired {
+		u.Status, u.StatusChanged = StatusActive, now
+	}
+}
+
+// ChangePassword changes a user's own password: the old one must verify.
+func (d *Directory) ChangePassword(ctx context.Context, org, ref string, oldPw, newPw []byte) (*User, error) {
+	if len(newPw) == 0 {
+		return nil, invalid("credentials.password", "the new password is empty")
+	}
+	u, err := d.User(ctx, org, ref)
+	if err != nil {
+		return nil, err
+	}
+	if ok, _ := d.hasher.Verify(ctx, u.PasswordHash, oldPw); !ok || u.PasswordHash == "" {
+		return nil, credentialsError("old password does not match")
+	}
+	h, err := d.hashPassword(newPw)
+	if err != nil {
+		return nil, err
+	}
+	return d.updateUser(ctx, org, ref, func(_ *Org, cur *User) error {
+		if cur.PasswordHash != u.PasswordHash {
+			return errf(CodeConflict, "the password changed meanwhile; try again")
+		}
+		d.setHash(cur, h)
+		return nil
+	})
+}
+
+// Lifecycle applies a lifecycle action to a user.
+func (d *Directory) Lifecycle(ctx context.Context, org, ref string, a Action) (*User, error) {
+	if _, ok := transitions[a]; !ok || a == actionLock {
+		if _, e := ParseAction(string(a)); e != nil {
+			return nil, e
+		}
+	}
+	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+		to, e := next(u.Profile.Login, u.Status, a)
+		if e != nil {
+			return e
+		}
+		now := d.now().UTC()
+		if a == ActionActivate {
+			u.Activated = now
+		}
+		u.Status, u.StatusChanged = to, now
+		return nil
+	})
+}
+
+// DeleteUser deletes a user; as in Okta, only a DEPROVISIONED one.
+func (d *Directory) DeleteUser(ctx context.Context, org, ref string) error {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		o, err := orgByName(tx, org)
+		if err != nil {
+			return err
+		}
+		u, err := userByRef(tx, o, ref)
+		if err != nil {
+			return err
+		}
+		if u.Status != StatusDeprovisioned {
+			return errf(CodeIllegalTransition, "cannot delete user %s: the user is %s; deactivate it first (only DEPROVISIONED users can be deleted)", u.Profile.Login, u.Status)
+		}
+		return tx.DeleteUser(u.ID)
+	})
+	return storeErr(err)
+}
+
+// AssignRole gives a user an admin role (no change if it has it).
+func (d *Directory) AssignRole(ctx context.Context, org, ref, role string) (*User, error) {
+	r, e := normalizeRole(role)
+	if e != nil {
+		return nil, e
+	}
+	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+		if !slices.Contains(u.Roles, r) {
+			u.Roles = append(slices.Clone(u.Roles), r)
+			slices.Sort(u.Roles)
+		}
+		return nil
+	})
+}
+
+// RemoveRole takes an admin role from a user.
+func (d *Directory) RemoveRole(ctx context.Context, org, ref, role string) (*User, error) {
+	r, e := normalizeRole(role)
+	if e != nil {
+		return nil, e
+	}
+	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+		i := slices.Index(u.Roles, r)
+		if i < 0 {
+			return errf(CodeNotFound, "user %s does not have the role %s", u.Profile.Login, r)
+		}
+		u.Roles = slices.Delete(slices.Clone(u.Roles), i, i+1)
+		return nil
+	})
+}
+
+// UserGroups lists the groups a user belongs to.
+func (d *Directory) UserGroups(ctx context.Context, org, ref string) ([]*Group, error) {
+	var out []*Group
+	err := d.st.View(ctx, func(r store.Reader) error {
+		o, err := orgByName(r, org)
+		if err != nil {
+			return err
+		}
+		u, err := userByRef(r, o, ref)
+		if err != nil {
+			return err
+		}
+		ids, err := r.UserGroups(u.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			g, err := r.Group(id)
+			if err != nil {
+				return err
+			}
+			out = append(out, g)
+		}
+		return nil
+	})
+	return out, storeErr(err)
+}

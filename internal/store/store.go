@@ -1,0 +1,204 @@
+// Package store defines what dirgate persists and the Store interface every
+// backend implements (store/sqlite, later store/postgres). It holds records,
+// not rules: validation, lifecycle and access decisions live in directory.
+// Every backend must pass the conformance suite in store/storetest.
+//
+// Each write method records one change in the same transaction and bumps
+// the store's change sequence, so a reader that remembers the last sequence
+// it saw learns of every change, however it was written (serve, the CLI,
+// another node).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every backend returns (wrapped or not; test with errors.Is).
+var (
+	// ErrNotFound: no record with that key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: a unique key (org name, login, group name, id) is taken.
+	ErrConflict = errors.New("store: already exists")
+	// ErrNewerSchema: the database was written by a newer dirgate.
+	ErrNewerSchema = errors.New("store: database schema is newer than this dirgate")
+)
+
+// Org is one tenant: a naming context dc=<Name>,<Suffix>.
+type Org struct {
+	ID      string // "00o" + 17 base62
+	Name    string // unique, lower case; the dc= value
+	Suffix  string // e.g. "dc=okta,dc=com"
+	Created time.Time
+	// CustomAttributes are the extra profile attributes the org declares;
+	// they appear in LDAP under these names.
+	CustomAttributes []string
+}
+
+// User statuses (Okta's names).
+const (
+	StatusStaged          = "STAGED"
+	StatusActive          = "ACTIVE"
+	StatusSuspended       = "SUSPENDED"
+	StatusDeprovisioned   = "DEPROVISIONED"
+	StatusLockedOut       = "LOCKED_OUT"
+	StatusPasswordExpired = "PASSWORD_EXPIRED"
+)
+
+// User types.
+const (
+	TypePerson         = "person"
+	TypeServiceAccount = "service_account"
+)
+
+// Profile is a user's Okta-style profile.
+type Profile struct {
+	Login        string            `json:"login"`
+	Email        string            `json:"email,omitempty"`
+	FirstName    string            `json:"firstName,omitempty"`
+	LastName     string            `json:"lastName,omitempty"`
+	DisplayName  string            `json:"displayName,omitempty"`
+	NickName     string            `json:"nickName,omitempty"`
+	Title        string            `json:"title,omitempty"`
+	Department   string            `json:"department,omitempty"`
+	Organization string            `json:"organization,omitempty"`
+	MobilePhone  string            `json:"mobilePhone,omitempty"`
+	PrimaryPhone string            `json:"primaryPhone,omitempty"`
+	Custom       map[string]string `json:"custom,omitempty"`
+}
+
+// User is one person or service account of an org.
+type User struct {
+	ID     string // "00u" + 17 base62
+	OrgID  string
+	Status string
+	Type   string // TypePerson or TypeServiceAccount
+	// LoginKey is Profile.Login folded for uniqueness (directory decides
+	// how); unique per org.
+	LoginKey string
+	Profile  Profile
+	// PasswordHash is the credential in RFC 2307 form ("{ARGON2}$argon2id$…",
+	// "{SSHA}…", …); empty when the user has no password.
+	PasswordHash string
+	Roles        []string // admin roles, e.g. "READ_ONLY_ADMIN"
+
+	Created         time.Time
+	Activated       time.Time // zero: never
+	StatusChanged   time.Time
+	LastLogin       time.Time
+	LastUpdated     time.Time
+	PasswordChanged time.Time
+}
+
+// Group is a group of users of one org.
+type Group struct {
+	ID          string // "00g" + 17 base62
+	OrgID       string
+	NameKey     string // Name folded; unique per org
+	Name        string
+	Description string
+	Created     time.Time
+	LastUpdated time.Time
+	// LastMembershipUpdated changes when members are added or removed.
+	LastMembershipUpdated time.Time
+}
+
+// Membership is one user in one group.
+type Membership struct {
+	GroupID string
+	UserID  string
+}
+
+// Kind names what a change touched.
+type Kind string
+
+// Change kinds.
+const (
+	KindOrg        Kind = "org"
+	KindUser       Kind = "user"
+	KindGroup      Kind = "group"
+	KindMembership Kind = "membership" // ID is the group's
+)
+
+// Change is one entry of the change feed.
+type Change struct {
+	Seq   uint64
+	OrgID string
+	Kind  Kind
+	ID    string // the org, user or group id
+	At    time.Time
+}
+
+// Store is a persistent backend. It is safe for concurrent use, also by
+// several processes sharing one database where the backend allows it.
+type Store interface {
+	// Update runs fn in a read-write transaction: if fn returns an error
+	// (or panics) nothing it wrote is kept, and Update returns that error.
+	// When Update returns nil everything fn wrote is durable.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction with a consistent view.
+	View(ctx context.Context, fn func(Reader) error) error
+	// Seq returns the current change sequence (0 for an empty store).
+	Seq(ctx context.Context) (uint64, error)
+	// ChangesSince returns up to limit changes with Seq > since, oldest
+	// first.
+	ChangesSince(ctx context.Context, since uint64, limit int) ([]Change, error)
+	// RecordLogins sets LastLogin of the given users without recording a
+	// change (per-bind bookkeeping, flushed in batches, invisible to LDAP).
+	// Unknown ids are ignored.
+	RecordLogins(ctx context.Context, at map[string]time.Time) error
+	// Close releases the store.
+	Close() error
+}
+
+// Reader reads within a transaction.
+type Reader interface {
+	Seq() (uint64, error)
+	Org(id string) (*Org, error)
+	OrgByName(name string) (*Org, error)
+	Orgs() ([]*Org, error)
+
+	User(id string) (*User, error)
+	UserByLogin(orgID, loginKey string) (*User, error)
+	// Users returns the org's users ordered by LoginKey.
+	Users(orgID string) ([]*User, error)
+
+	Group(id string) (*Group, error)
+	GroupByName(orgID, nameKey string) (*Group, error)
+	// Groups returns the org's groups ordered by NameKey.
+	Groups(orgID string) ([]*Group, error)
+
+	// Memberships returns every membership of the org's groups, ordered
+	// by group id then user id.
+	Memberships(orgID string) ([]Membership, error)
+	// GroupMembers returns the user ids of a group, ordered.
+	GroupMembers(groupID string) ([]string, error)
+	// UserGroups returns the group ids of a user, ordered.
+	UserGroups(userID string) ([]string, error)
+}
+
+// Tx writes within a transaction. Each write records one Change with the
+// next sequence number. Create methods fail with ErrConflict on a taken
+// key; update and delete methods fail with ErrNotFound on a missing one.
+type Tx interface {
+	Reader
+	CreateOrg(o *Org) error
+	UpdateOrg(o *Org) error
+
+	CreateUser(u *User) error
+	// UpdateUser replaces the stored user with u (same ID).
+	UpdateUser(u *User) error
+	// DeleteUser removes the user and its memberships.
+	DeleteUser(id string) error
+
+	CreateGroup(g *Group) error
+	UpdateGroup(g *Group) error
+	// DeleteGroup removes the group and its memberships.
+	DeleteGroup(id string) error
+
+	// AddMember and RemoveMember report whether the membership changed;
+	// an unchanged membership records no change.
+	AddMember(groupID, userID string) (bool, error)
+	RemoveMember(groupID, userID string) (bool, error)
+}
