@@ -7,6 +7,26 @@ import "strings"
 type Entry struct {
 	DN         string
 	Attributes []Attribute
+	// Types, when set, resolves attribute types the global Schema does not
+	// know (a directory's custom profile attributes, say), so assertions on
+	// them can be decided instead of being Undefined. It is asked only
+	// after LookupAttributeType finds nothing, so it cannot redefine a
+	// standard type, and a type it returns with userPassword's OID is
+	// refused like userPassword. It must not retain its argument, and
+	// should not allocate: Eval calls it per assertion and per attribute.
+	Types func(desc string) *AttributeType
+}
+
+// lookupType resolves an attribute description with the global schema,
+// then with the entry's own resolver.
+func (e *Entry) lookupType(desc string) *AttributeType {
+	if at := LookupAttributeType(desc); at != nil {
+		return at
+	}
+	if e.Types != nil {
+		return e.Types(desc)
+	}
+	return nil
 }
 
 // userPasswordOID identifies userPassword, which never matches a filter
@@ -17,11 +37,11 @@ const userPasswordOID = "2.5.4.35"
 func (f *Filter) Match(e *Entry) bool { return f.Eval(e) == True }
 
 // Eval evaluates f against e with RFC 4511's three-valued logic. An
-// assertion on an attribute type the schema does not know, or with no
-// matching rule of the needed kind, is Undefined; so is any assertion on
-// userPassword. Approximate match uses the equality rule. Eval does not
-// allocate except for extensible matches with dnAttributes or a
-// substrings rule and for DN-valued comparisons.
+// assertion on an attribute type neither the schema nor e.Types knows, or
+// with no matching rule of the needed kind, is Undefined; so is any
+// assertion on userPassword. Approximate match uses the equality rule.
+// Eval does not allocate except for extensible matches with dnAttributes
+// or a substrings rule and for DN-valued comparisons.
 func (f *Filter) Eval(e *Entry) Tristate {
 	switch f.Kind {
 	case FilterAnd:
@@ -62,7 +82,7 @@ func (f *Filter) Eval(e *Entry) Tristate {
 	case FilterExtensibleMatch:
 		return f.evalExtensible(e)
 	}
-	at := LookupAttributeType(f.Attr)
+	at := e.lookupType(f.Attr)
 	if at == nil || at.OID == userPasswordOID {
 		return Undefined
 	}
@@ -127,7 +147,7 @@ func (f *Filter) Eval(e *Entry) Tristate {
 // type the schema does not know is matched by name, so custom attributes
 // an entry carries can still be tested for.
 func (f *Filter) evalPresent(e *Entry) Tristate {
-	at := LookupAttributeType(f.Attr)
+	at := e.lookupType(f.Attr)
 	if at != nil && at.OID == userPasswordOID {
 		return Undefined
 	}
@@ -209,7 +229,7 @@ func (f *Filter) evalExtensible(e *Entry) Tristate {
 	var at *AttributeType
 	opts := ""
 	if f.Attr != "" {
-		if at = LookupAttributeType(f.Attr); at == nil || at.OID == userPasswordOID {
+		if at = e.lookupType(f.Attr); at == nil || at.OID == userPasswordOID {
 			return Undefined
 		}
 		_, opts = SplitAttributeDescription(f.Attr)
@@ -233,7 +253,7 @@ func (f *Filter) evalExtensible(e *Entry) Tristate {
 		if at != nil {
 			return describes(at, opts, desc)
 		}
-		t := LookupAttributeType(desc)
+		t := e.lookupType(desc)
 		return t != nil && t.OID != userPasswordOID && supports(t, r)
 	}
 	res := False

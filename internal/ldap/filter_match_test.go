@@ -1,6 +1,9 @@
 package ldap
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 var testEntry = Entry{
 	DN: "uid=jdoe,ou=Users,dc=acme,dc=okta,dc=com",
@@ -193,5 +196,64 @@ func BenchmarkFilterMatch(b *testing.B) {
 		if !f.Match(&testEntry) {
 			b.Fatal("no match")
 		}
+	}
+}
+
+func TestFilterEvalEntryTypes(t *testing.T) {
+	costCenter := &AttributeType{OID: "2.25.1", Names: []string{"costCenter"}, Equality: CaseIgnoreMatch,
+		Ordering: CaseIgnoreOrderingMatch, Substring: CaseIgnoreSubstringsMatch, Syntax: SyntaxDirectoryString}
+	sneaky := &AttributeType{OID: userPasswordOID, Names: []string{"secretHash"}, Equality: OctetStringMatch, Syntax: SyntaxOctetString}
+	resolve := func(desc string) *AttributeType {
+		typ, _ := SplitAttributeDescription(desc)
+		switch {
+		case strings.EqualFold(typ, "costCenter"), typ == costCenter.OID:
+			return costCenter
+		case strings.EqualFold(typ, "secretHash"):
+			return sneaky
+		case strings.EqualFold(typ, "cn"):
+			return costCenter // must never override the global schema
+		}
+		return nil
+	}
+	attrs := []Attribute{
+		{Type: "cn", Values: []string{"John Doe"}},
+		{Type: "costCenter", Values: []string{"CC 42"}},
+		{Type: "secretHash", Values: []string{"x"}},
+	}
+	with := Entry{DN: "uid=jdoe,dc=example", Attributes: attrs, Types: resolve}
+	without := Entry{DN: "uid=jdoe,dc=example", Attributes: attrs}
+	tests := []struct {
+		filter        string
+		with, without Tristate
+	}{
+		{"(costCenter=cc  42)", True, Undefined},
+		{"(COSTCENTER=CC 42)", True, Undefined},
+		{"(2.25.1=cc 42)", True, Undefined},
+		{"(costCenter=CC 43)", False, Undefined},
+		{"(costCenter=cc*)", True, Undefined},
+		{"(costCenter>=CC 40)", True, Undefined},
+		{"(costCenter:caseExactMatch:=CC 42)", True, Undefined},
+		{"(costCenter=*)", True, True}, // presence matched by name either way
+		{"(!(costCenter=CC 43))", True, Undefined},
+		{"(:caseIgnoreMatch:=cc 42)", True, False},
+		{"(cn=john doe)", True, True},
+		{"(secretHash=x)", Undefined, Undefined},
+		{"(secretHash=*)", Undefined, True},
+	}
+	for _, tt := range tests {
+		f, err := ParseFilter(tt.filter)
+		if err != nil {
+			t.Fatalf("ParseFilter(%q): %v", tt.filter, err)
+		}
+		if got := f.Eval(&with); got != tt.with {
+			t.Errorf("%s with Types: Eval = %v, want %v", tt.filter, got, tt.with)
+		}
+		if got := f.Eval(&without); got != tt.without {
+			t.Errorf("%s without Types: Eval = %v, want %v", tt.filter, got, tt.without)
+		}
+	}
+	f, _ := ParseFilter("(&(costCenter=cc 42)(cn=john doe))")
+	if n := testing.AllocsPerRun(100, func() { f.Match(&with) }); n != 0 {
+		t.Errorf("%v allocations with a Types resolver, want 0", n)
 	}
 }

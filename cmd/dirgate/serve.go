@@ -1,0 +1,430 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/dit"
+	"github.com/dirgate/dirgate/internal/ldapserver"
+	"github.com/dirgate/dirgate/internal/store/sqlite"
+	"github.com/dirgate/dirgate/internal/tlsboot"
+	"github.com/dirgate/dirgate/internal/version"
+)
+
+// serveFlags are serve's settings.
+type serveFlags struct {
+	data              string
+	ldap, ldaps, http string
+	noDemo, plaintext bool
+	hostnames         []string
+	logLevel          string
+	tlsCert, tlsKey   string
+	shutdownGrace     time.Duration
+}
+
+// listening is what serve reports once it listens (tests use port 0).
+type listening struct {
+	LDAP, LDAPS, HTTP string // bound addresses, "" when disabled
+	CAFile            string
+}
+
+func (a *app) serveCmd() *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve [--data DIR] [--ldap ADDR] [--ldaps ADDR] [--http ADDR] [flags]",
+		Short: "Run the LDAP server (and /healthz, /readyz, /metrics)",
+		Long: `Serve the directory in DIR over LDAP (StartTLS) and LDAPS, with /healthz,
+/readyz and /metrics on HTTP. An empty address turns a listener off; port 0
+picks a free port (the banner and logs say which).
+
+On an empty data directory serve creates the demo org "example"
+(dc=example,dc=okta,dc=com) with the read-only bind account ldap-bind, an org
+admin, users alice, bob, carol and dave, and groups, with random passwords
+written to DIR/demo-credentials.txt (mode 0600); --no-demo leaves it empty.
+
+TLS: without --tls-cert/--tls-key, serve makes a private CA (DIR/tls/ca.pem)
+and a server certificate signed by it for the --hostname names (and the listen
+address when it is a specific one, and this machine's host name along with
+localhost, as libldap checks ldap://localhost against it), reuses them on later starts and renews
+the server certificate when it expires within 30 days. Clients trust ca.pem
+(LDAPTLS_CACERT). SIGHUP reloads the certificate files.
+
+One serve per data directory (it locks DIR/serve.lock); the CLI commands work
+on the same directory while it runs, and serve sees their changes within
+about a second. SIGINT or SIGTERM stops it gracefully.`,
+		Example: `  dirgate serve --data ./dirgate-data
+  dirgate serve --data /var/lib/dirgate --ldaps 0.0.0.0:636 --ldap 0.0.0.0:389 --hostname ldap.example.com
+  DIRGATE_LOG_LEVEL=debug dirgate serve --no-demo`,
+		Args: cobra.NoArgs,
+		RunE: a.do(func(*cobra.Command, []string) error { return a.serve(&f) }),
+	}
+	fl := c.Flags()
+	addDataFlag(c, &f.data)
+	fl.StringVar(&f.ldap, "ldap", "127.0.0.1:1389", "ldap:// (StartTLS) listen `ADDR`; empty: off")
+	fl.StringVar(&f.ldaps, "ldaps", "127.0.0.1:1636", "ldaps:// listen `ADDR`; empty: off")
+	fl.StringVar(&f.http, "http", "127.0.0.1:8080", "HTTP listen `ADDR` for /healthz, /readyz, /metrics; empty: off")
+	fl.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo org on an empty data directory")
+	fl.BoolVar(&f.plaintext, "allow-plaintext", false, "allow LDAP operations without TLS (loopback testing only)")
+	fl.StringSliceVar(&f.hostnames, "hostname", []string{"localhost", "127.0.0.1"}, "`NAMES` (DNS names, IP addresses) of the generated server certificate")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "server certificate (chain) PEM `FILE` to use instead of the generated one")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "private key PEM `FILE` of --tls-cert")
+	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long running operations may finish on shutdown")
+	return c
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, usagef("--log-level must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}
+
+// certHosts is the names the generated certificate must hold: the
+// --hostname list, any specific host the TLS listeners bind, and with
+// "localhost" the machine's host name too: OpenLDAP's libldap (ldapsearch,
+// PostgreSQL) checks a certificate for ldap://localhost against it.
+func certHosts(f *serveFlags) []string {
+	hosts := slices.Clone(f.hostnames)
+	if slices.Contains(hosts, "localhost") {
+		if h, err := os.Hostname(); err == nil && h != "" && !slices.Contains(hosts, h) && !strings.ContainsAny(h, " /") {
+			hosts = append(hosts, h)
+		}
+	}
+	for _, addr := range []string{f.ldaps, f.ldap} {
+		h, _, err := net.SplitHostPort(addr)
+		if err != nil || h == "" {
+			continue
+		}
+		if ip := net.ParseIP(h); ip != nil && ip.IsUnspecified() {
+			continue
+		}
+		if !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
+}
+
+func (a *app) serve(f *serveFlags) (err error) {
+	level, err := parseLevel(f.logLevel)
+	if err != nil {
+		return err
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if len(f.hostnames) == 0 && f.tlsCert == "" {
+		return usagef("--hostname needs at least one name for the generated certificate")
+	}
+	log := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	log.Debug("settings", "data", f.data, "ldap", f.ldap, "ldaps", f.ldaps, "http", f.http, "hostname", f.hostnames,
+		"allow-plaintext", f.plaintext, "no-demo", f.noDemo, "tls-cert", f.tlsCert, "tls-key", f.tlsKey)
+	ctx, stop := context.WithCancel(a.ctx)
+	defer stop()
+
+	// The data directory, its lock and its database.
+	data, err := filepath.Abs(f.data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	lock, err := lockData(filepath.Join(data, lockFile))
+	if err != nil {
+		return err
+	}
+	defer lock.unlock()
+	st, err := sqlite.Open(filepath.Join(data, dbFile), sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", filepath.Join(data, dbFile), err)
+	}
+	defer st.Close()
+	dir, err := directory.New(directory.Config{Store: st, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := dir.Close(); cerr != nil {
+			log.Error("flushing login bookkeeping", "err", cerr)
+		}
+	}()
+
+	// TLS.
+	b := &banner{dataDir: data, hostname: f.hostnames[0], plaintext: f.plaintext, credFile: filepath.Join(data, credentialsFile)}
+	certFile, keyFile := f.tlsCert, f.tlsKey
+	generated := certFile == ""
+	var boot tlsboot.Options
+	if generated {
+		boot = tlsboot.Options{Dir: filepath.Join(data, tlsDir), Hosts: certHosts(f)}
+		r, err := tlsboot.Ensure(boot)
+		if err != nil {
+			return err
+		}
+		logTLS(log, r)
+		certFile, keyFile, b.caFile = r.CertFile, r.KeyFile, r.CAFile
+	}
+	b.certFile = certFile
+	certs, err := ldapserver.LoadCertSource(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+
+	// Listeners first, so a taken port fails before anything is created.
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	listen := func(what, addr string) (net.Listener, error) {
+		if addr == "" {
+			return nil, nil
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("cannot listen on %s for %s: %w", addr, what, err)
+		}
+		ls = append(ls, l)
+		return l, nil
+	}
+	ldapL, err := listen("LDAP", f.ldap)
+	if err != nil {
+		return err
+	}
+	ldapsL, err := listen("LDAPS", f.ldaps)
+	if err != nil {
+		return err
+	}
+	httpL, err := listen("HTTP", f.http)
+	if err != nil {
+		return err
+	}
+	if ldapL == nil && ldapsL == nil {
+		return usagef("both --ldap and --ldaps are off: nothing to serve")
+	}
+	addrOf := func(l net.Listener) string {
+		if l == nil {
+			return ""
+		}
+		return l.Addr().String()
+	}
+	b.ldapAddr, b.ldapsAddr, b.httpAddr = addrOf(ldapL), addrOf(ldapsL), addrOf(httpL)
+
+	// HTTP first: /healthz answers and /readyz says 503 while the
+	// snapshot loads.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dirgate_build_info", Help: "The running dirgate's version."}, []string{"version"})
+	build.WithLabelValues(version.Version).Set(1)
+	reg.MustRegister(build)
+	var view atomic.Pointer[dit.DIT]
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	var hs *http.Server
+	if httpL != nil {
+		hs = &http.Server{Handler: httpHandler(&view, reg), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := hs.Serve(httpL); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("HTTP: %w", err)
+			}
+		}()
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			hs.Shutdown(sctx)
+		}()
+	}
+
+	// The demo org, on an empty directory.
+	orgs, err := dir.Orgs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(orgs) == 0 && !f.noDemo {
+		b.demoBase = "dc=" + demoOrg + "," + directory.DefaultSuffix
+		if _, err := createDemo(ctx, dir, b.credFile, b); err != nil {
+			return err
+		}
+		log.Info("created the demo org", "org", demoOrg, "credentials", b.credFile)
+		if orgs, err = dir.Orgs(ctx); err != nil {
+			return err
+		}
+	} else if o, err := dir.Org(ctx, demoOrg); err == nil {
+		if _, err := dir.User(ctx, demoOrg, demoBindUID); err == nil {
+			if _, err := os.Stat(b.credFile); err == nil {
+				b.demoBase = directory.BaseDN(o)
+			}
+		}
+	}
+	b.orgs = orgs
+
+	// The LDAP view and server.
+	start := time.Now()
+	v, err := dit.New(dir, dit.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("loading the directory: %w", err)
+	}
+	view.Store(v)
+	log.Info("snapshot loaded", "seq", v.Seq(), "elapsed", time.Since(start).Round(time.Millisecond))
+	ditCtx, stopDIT := context.WithCancel(context.Background())
+	wg.Add(1)
+	go func() { defer wg.Done(); v.Run(ditCtx) }()
+	defer stopDIT()
+
+	srv, err := ldapserver.NewServer(ldapserver.Config{
+		Backend:        v,
+		TLSConfig:      certs.TLSConfig(),
+		AllowPlaintext: f.plaintext,
+		Logger:         log,
+		Registerer:     reg,
+		ShutdownGrace:  f.shutdownGrace,
+	})
+	if err != nil {
+		return err
+	}
+	if ldapL != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ldapL); err != nil && !errors.Is(err, ldapserver.ErrServerClosed) {
+				errc <- fmt.Errorf("LDAP: %w", err)
+			}
+		}()
+	}
+	if ldapsL != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.ServeTLS(ldapsL); err != nil && !errors.Is(err, ldapserver.ErrServerClosed) {
+				errc <- fmt.Errorf("LDAPS: %w", err)
+			}
+		}()
+	}
+	// Certificate upkeep: SIGHUP reloads; a generated certificate is
+	// renewed when due.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	log.Info("serving", "ldap", b.ldapAddr, "ldaps", b.ldapsAddr, "http", b.httpAddr, "data", data, "version", version.Version)
+	b.write(a.stdout)
+	if a.serving != nil {
+		a.serving(&listening{LDAP: b.ldapAddr, LDAPS: b.ldapsAddr, HTTP: b.httpAddr, CAFile: b.caFile})
+	}
+
+	renew := time.NewTicker(12 * time.Hour)
+	defer renew.Stop()
+	refreshCert := func(why string) {
+		if generated {
+			r, err := tlsboot.Ensure(boot)
+			if err != nil {
+				log.Error("TLS certificate renewal failed", "err", err)
+			} else {
+				logTLS(log, r)
+			}
+		}
+		if err := certs.Reload(); err != nil {
+			log.Error("TLS certificate reload failed; serving the previous one", "err", err, "trigger", why)
+			return
+		}
+		log.Info("TLS certificate loaded", "file", certFile, "trigger", why, "expires", certExpiry(certs.Certificate()))
+	}
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			break loop
+		case err := <-errc:
+			log.Error("listener failed; shutting down", "err", err)
+			runErr = err
+			break loop
+		case <-hup:
+			refreshCert("SIGHUP")
+		case <-renew.C:
+			if generated {
+				refreshCert("renewal check")
+			}
+		}
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownGrace+5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("LDAP connections closed before their operations finished", "err", err)
+	}
+	if hs != nil {
+		hs.Shutdown(sctx)
+	}
+	stopDIT()
+	wg.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+func logTLS(log *slog.Logger, r *tlsboot.Result) {
+	if r.CACreated {
+		log.Info("created a private CA; clients must trust it", "ca", r.CAFile)
+	}
+	if r.Issued {
+		log.Info("issued a server certificate", "cert", r.CertFile, "reason", r.Reason, "expires", r.NotAfter.UTC().Format(time.DateOnly))
+	} else {
+		log.Debug("reusing the server certificate", "cert", r.CertFile, "expires", r.NotAfter.UTC().Format(time.DateOnly))
+	}
+}
+
+func certExpiry(c *tls.Certificate) string {
+	if c == nil || c.Leaf == nil {
+		return ""
+	}
+	return c.Leaf.NotAfter.UTC().Format(time.DateOnly)
+}
+
+// httpHandler serves /healthz (200 while the process runs), /readyz (200
+// once the LDAP snapshot is loaded and current, else 503) and /metrics.
+func httpHandler(view *atomic.Pointer[dit.DIT], reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		v := view.Load()
+		if v == nil || !v.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready: the directory snapshot is not loaded (or not current)")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return mux
+}

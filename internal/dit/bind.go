@@ -1,0 +1,126 @@
+package dit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/ldap"
+	"github.com/dirgate/dirgate/internal/ldapserver"
+)
+
+var errBadCredentials = ldapserver.Fail(ldap.InvalidCredentials, directory.MsgInvalidCredentials)
+
+var (
+	uidType = ldap.LookupAttributeType("uid")
+	ouType  = ldap.LookupAttributeType("ou")
+)
+
+// bindTarget is what a bind DN names in the snapshot.
+type bindTarget struct {
+	org   *orgView // nil: no org
+	login string   // the uid value, or the whole name when it is not a user DN
+	user  int32    // the user's entry; -1 when none
+}
+
+// resolveBind finds the user a bind DN names:
+// uid=<login>,ou=users,<naming context> or uid=<login>,<naming context>,
+// in any case and spacing (the DN is parsed, not compared as a string).
+func (s *snapshot) resolveBind(name string) bindTarget {
+	t := bindTarget{login: name, user: -1}
+	dn, err := ldap.ParseDN(name)
+	if err != nil || len(dn) < 2 || len(dn[0]) != 1 || ldap.LookupAttributeType(dn[0][0].Type) != uidType {
+		return t
+	}
+	t.login = dn[0][0].Value
+	base := dn[1:]
+	if len(base[0]) == 1 && ldap.LookupAttributeType(base[0][0].Type) == ouType {
+		if v, ok := ouType.Equality.Normalize(base[0][0].Value); ok && v == "users" {
+			base = base[1:]
+		}
+	}
+	if t.org = s.byBase[base.Normalize()]; t.org == nil {
+		return t
+	}
+	key, ok := uidType.Equality.Normalize(t.login)
+	if !ok {
+		return t
+	}
+	lo, hi := t.org.users()
+	for _, i := range t.org.idx[indexSlot(idUID)][key] {
+		if int(i) < lo || int(i) >= hi {
+			continue
+		}
+		if t.user < 0 || t.org.entries[i].login == t.login {
+			t.user = i // an exact spelling wins over a case-folded one
+		}
+	}
+	return t
+}
+
+// bind checks a simple bind. Every outcome but success is the directory's
+// (Authenticate is called even when the DN names nobody, so that costs
+// the same), mapped through resultOfCode.
+func (d *DIT) bind(ctx context.Context, name string, password []byte, client directory.ClientInfo) (ldapserver.Identity, error) {
+	t := d.snap.Load().resolveBind(name)
+	req := directory.AuthRequest{Password: password, Client: client}
+	if t.org != nil {
+		req.OrgID = t.org.org.ID
+	}
+	var e *entry
+	if t.user >= 0 {
+		e = &t.org.entries[t.user]
+		req.UserID = e.userID
+	} else {
+		req.Login = t.login
+	}
+	u, err := d.src.Authenticate(ctx, req)
+	switch {
+	case err != nil:
+		d.logBindFailure(name, req, client, err)
+		return ldapserver.Identity{}, ldapError(err)
+	case e == nil || u == nil || u.ID != e.userID:
+		d.log.Debug("ldap bind refused: the DN names no user of the snapshot", "dn", name, "org", req.OrgID, "client", client.IP)
+		return ldapserver.Identity{}, errBadCredentials
+	}
+	return ldapserver.Identity{DN: e.le.DN, Value: &principal{OrgID: req.OrgID, UserID: e.userID}}, nil
+}
+
+func (d *DIT) logBindFailure(name string, req directory.AuthRequest, client directory.ClientInfo, err error) {
+	attrs := []any{"dn", name, "org", req.OrgID, "user", req.UserID, "client", client.IP, "tls", client.TLS}
+	var de *directory.Error
+	if !errors.As(err, &de) {
+		d.log.Warn("ldap bind failed", append(attrs, "err", err)...)
+		return
+	}
+	level := slog.LevelDebug // the directory audits failed sign-ins
+	switch de.Code {
+	case directory.CodeInvalidCredentials, directory.CodePolicyDenied:
+	default:
+		level = slog.LevelWarn
+	}
+	d.log.Log(context.Background(), level, "ldap bind failed", append(attrs, "code", de.Code.String(), "reason", de.Reason)...)
+}
+
+// clientInfo describes the session for the directory's audit log.
+func clientInfo(s *ldapserver.Session) directory.ClientInfo {
+	c := directory.ClientInfo{Protocol: "ldap"}
+	if s == nil {
+		return c
+	}
+	c.TLS = s.TLS() != nil
+	switch a := s.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		c.IP = a.IP.String()
+	case nil:
+	default:
+		if host, _, err := net.SplitHostPort(a.String()); err == nil {
+			c.IP = host
+		} else {
+			c.IP = a.String()
+		}
+	}
+	return c
+}

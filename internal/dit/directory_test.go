@@ -1,0 +1,121 @@
+package dit_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/dit"
+	"github.com/dirgate/dirgate/internal/ldapserver"
+	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/store/sqlite"
+)
+
+// TestWithDirectory runs dit over a real Directory and SQLite store,
+// through a real server, with writes made through the directory while
+// Run follows the change feed.
+func TestWithDirectory(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log := slog.New(slog.DiscardHandler)
+	dir, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.Close() })
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(dir.CreateOrg(ctx, directory.OrgInput{Name: "acme", CustomAttributes: []string{"costCenter"}}))
+	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "svc@acme.example", FirstName: "Bind", LastName: "Service"},
+		Password: []byte("svc-pw"), Roles: []string{directory.RoleReadOnlyAdmin}}))
+	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "Alice+ops@acme.example", Email: "alice@acme.example",
+		Custom: map[string]string{"costCenter": "CC-1"}}, Password: []byte("alice-pw")}))
+	must(dir.CreateGroup(ctx, "acme", directory.GroupInput{Name: "Engineering"}))
+	must(dir.AddMember(ctx, "acme", "Engineering", "Alice+ops@acme.example"))
+
+	d, err := dit.New(dir, dit.Options{PollInterval: 10 * time.Millisecond, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { d.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	srv, err := ldapserver.NewServer(ldapserver.Config{Backend: d, AllowPlaintext: true, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	c, err := goldap.DialURL("ldap://" + l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+
+	const base = "dc=acme,dc=okta,dc=com"
+	const aliceDN = `uid=Alice\+ops@acme.example,ou=users,` + base
+	if err := c.Bind("uid=svc@acme.example,"+base, "svc-pw"); err != nil {
+		t.Fatalf("service bind: %v", err)
+	}
+	search := func(filter string) []*goldap.Entry {
+		t.Helper()
+		res, err := c.Search(goldap.NewSearchRequest(base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false, filter, []string{"uid", "memberOf", "costCenter"}, nil))
+		if err != nil {
+			t.Fatalf("search %s: %v", filter, err)
+		}
+		return res.Entries
+	}
+	es := search("(&(costCenter=cc-1)(memberOf=cn=engineering,ou=groups," + base + "))")
+	if len(es) != 1 || es[0].DN != aliceDN {
+		t.Fatalf("alice by custom attribute and group: %v", es)
+	}
+
+	// PostgreSQL's search+bind: a second connection binds as the DN found.
+	c2, err := goldap.DialURL("ldap://" + l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if err := c2.Bind(es[0].DN, "alice-pw"); err != nil {
+		t.Errorf("bind as the DN found: %v", err)
+	}
+	var le *goldap.Error
+	if err := c2.Bind(es[0].DN, "wrong"); !errors.As(err, &le) || le.ResultCode != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("wrong password: %v", err)
+	}
+
+	// A write through the directory shows up while Run polls.
+	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "bob@acme.example"}, Password: []byte("bob-pw")}))
+	must(dir.Lifecycle(ctx, "acme", "Alice+ops@acme.example", directory.ActionSuspend))
+	deadline := time.Now().Add(10 * time.Second)
+	for len(search("(uid=bob@acme.example)")) != 1 || len(search("(organizationalStatus=SUSPENDED)")) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("changes made through the directory never became visible")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := c2.Bind(aliceDN, "alice-pw"); !errors.As(err, &le) || le.ResultCode != goldap.LDAPResultInvalidCredentials {
+		t.Errorf("suspended user's bind: %v", err)
+	}
+}

@@ -1,0 +1,264 @@
+// Package dit is the LDAP view of the directory: an immutable snapshot of
+// every org's entries (Okta's LDAP interface layout, DESIGN.md), their
+// indexes and pre-encoded attributes, the access rules, the RootDSE and
+// cn=schema. It implements ldapserver.Backend.
+//
+// Searches and compares read the current snapshot with one atomic load and
+// never call the directory. Binds resolve the DN in the snapshot and then
+// call Source.Authenticate. Run follows the directory's change feed and
+// swaps in a new snapshot (rebuilding only the orgs that changed) within
+// one poll interval of a change.
+package dit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/ldap"
+	"github.com/dirgate/dirgate/internal/ldapserver"
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// Source is what dit needs of *directory.Directory.
+type Source interface {
+	Load(ctx context.Context) (*directory.Data, error)
+	LoadOrg(ctx context.Context, orgID string) (*directory.OrgData, uint64, error)
+	Seq(ctx context.Context) (uint64, error)
+	ChangesSince(ctx context.Context, seq uint64, limit int) ([]store.Change, error)
+	Authenticate(ctx context.Context, req directory.AuthRequest) (*directory.User, error)
+}
+
+var _ Source = (*directory.Directory)(nil)
+
+// Options configures a DIT. The zero value is usable.
+type Options struct {
+	// PollInterval is how often Run looks for changes (default 500 ms).
+	PollInterval time.Duration
+	// MaxChanges is how many changes one refresh applies org by org;
+	// more, and it reloads everything (default 1000).
+	MaxChanges int
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultPollInterval = 500 * time.Millisecond
+	DefaultMaxChanges   = 1000
+)
+
+// DIT serves the directory over LDAP. It is safe for concurrent use.
+type DIT struct {
+	src  Source
+	opts Options
+	log  *slog.Logger
+
+	snap    atomic.Pointer[snapshot]
+	ready   atomic.Bool
+	refresh sync.Mutex // one Refresh at a time
+}
+
+var (
+	_ ldapserver.Backend = (*DIT)(nil)
+	_ ldapserver.Cursor  = (*cursor)(nil)
+)
+
+// New loads the first snapshot from src.
+func New(src Source, opts Options) (*DIT, error) {
+	if src == nil {
+		return nil, errors.New("dit: a Source is required")
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	if opts.MaxChanges <= 0 {
+		opts.MaxChanges = DefaultMaxChanges
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	d := &DIT{src: src, opts: opts, log: opts.Logger}
+	s, err := d.loadAll(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	d.snap.Store(s)
+	d.ready.Store(true)
+	return d, nil
+}
+
+// Seq is the change sequence the current snapshot reflects.
+func (d *DIT) Seq() uint64 { return d.snap.Load().seq }
+
+// Ready reports whether the snapshot is current: the last refresh (or New)
+// succeeded. While the directory cannot be read, LDAP keeps answering
+// from the last snapshot, but the node is not ready.
+func (d *DIT) Ready() bool { return d.ready.Load() }
+
+// Run refreshes the snapshot every PollInterval until ctx ends.
+func (d *DIT) Run(ctx context.Context) {
+	t := time.NewTicker(d.opts.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := d.Refresh(ctx); err != nil && ctx.Err() == nil {
+				d.log.Warn("dit: refreshing the LDAP snapshot failed; serving the previous one", "seq", d.Seq(), "err", err)
+			}
+		}
+	}
+}
+
+// Refresh brings the snapshot up to date once: when the change sequence
+// moved, it rebuilds the orgs the new changes touched, or everything when
+// there are more than MaxChanges or an org appeared or disappeared.
+func (d *DIT) Refresh(ctx context.Context) error {
+	d.refresh.Lock()
+	defer d.refresh.Unlock()
+	err := d.step(ctx)
+	d.ready.Store(err == nil)
+	return err
+}
+
+func (d *DIT) step(ctx context.Context) error {
+	cur := d.snap.Load()
+	seq, err := d.src.Seq(ctx)
+	if err != nil {
+		return fmt.Errorf("dit: reading the change sequence: %w", err)
+	}
+	if seq == cur.seq {
+		return nil
+	}
+	if seq < cur.seq { // the store was replaced or restored
+		return d.reload(ctx, "the change sequence went back")
+	}
+	changes, err := d.src.ChangesSince(ctx, cur.seq, d.opts.MaxChanges+1)
+	if err != nil {
+		return fmt.Errorf("dit: reading changes since %d: %w", cur.seq, err)
+	}
+	if len(changes) > d.opts.MaxChanges {
+		return d.reload(ctx, "many changes")
+	}
+	if len(changes) == 0 {
+		return nil // not visible yet; the next poll sees them
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, c := range changes {
+		if cur.orgs[c.OrgID] == nil && !cur.broken[c.OrgID] {
+			return d.reload(ctx, "a new org")
+		}
+		if !seen[c.OrgID] {
+			seen[c.OrgID] = true
+			ids = append(ids, c.OrgID)
+		}
+	}
+	orgs := maps.Clone(cur.orgs)
+	broken := maps.Clone(cur.broken)
+	start := time.Now()
+	for _, id := range ids {
+		od, _, err := d.src.LoadOrg(ctx, id)
+		if directory.CodeOf(err) == directory.CodeNotFound {
+			return d.reload(ctx, "an org disappeared")
+		}
+		if err != nil {
+			return fmt.Errorf("dit: loading org %s: %w", id, err)
+		}
+		o, err := buildOrg(od, d.log)
+		if err != nil {
+			d.log.Error("dit: an org cannot be served over LDAP", "org", id, "err", err)
+			delete(orgs, id)
+			broken[id] = true
+			continue
+		}
+		orgs[id] = o
+		delete(broken, id)
+	}
+	// Only what the changes listed is known to be in: a LoadOrg may also
+	// have seen later changes, which the next step reads (again).
+	next := newSnapshot(changes[len(changes)-1].Seq, orgs, broken)
+	d.snap.Store(next)
+	d.log.Debug("dit: snapshot refreshed", "seq", next.seq, "changes", len(changes), "orgs", len(ids), "took", time.Since(start))
+	return nil
+}
+
+func (d *DIT) reload(ctx context.Context, why string) error {
+	s, err := d.loadAll(ctx)
+	if err != nil {
+		return err
+	}
+	d.snap.Store(s)
+	d.log.Info("dit: snapshot reloaded", "seq", s.seq, "orgs", len(s.orgs), "why", why)
+	return nil
+}
+
+func (d *DIT) loadAll(ctx context.Context) (*snapshot, error) {
+	data, err := d.src.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dit: loading the directory: %w", err)
+	}
+	orgs := make(map[string]*orgView, len(data.Orgs))
+	broken := map[string]bool{}
+	for _, od := range data.Orgs {
+		o, err := buildOrg(od, d.log)
+		if err != nil {
+			d.log.Error("dit: an org cannot be served over LDAP", "org", od.Org.ID, "err", err)
+			broken[od.Org.ID] = true
+			continue
+		}
+		orgs[od.Org.ID] = o
+	}
+	return newSnapshot(data.Seq, orgs, broken), nil
+}
+
+// Bind implements ldapserver.Backend.
+func (d *DIT) Bind(ctx context.Context, s *ldapserver.Session, name string, password []byte, _ []ldap.Control) (ldapserver.Identity, error) {
+	return d.bind(ctx, name, password, clientInfo(s))
+}
+
+// Search implements ldapserver.Backend.
+func (d *DIT) Search(ctx context.Context, s *ldapserver.Session, req *ldap.SearchRequest, _ []ldap.Control) (ldapserver.Cursor, error) {
+	c, err := d.search(identityOf(s), req)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Compare implements ldapserver.Backend.
+func (d *DIT) Compare(ctx context.Context, s *ldapserver.Session, req *ldap.CompareRequest, _ []ldap.Control) (bool, error) {
+	return d.compare(identityOf(s), req)
+}
+
+// Extended implements ldapserver.Backend: WhoAmI (RFC 4532).
+func (d *DIT) Extended(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest, _ []ldap.Control) (ldap.ExtendedResponse, error) {
+	if req.Name != ldap.OIDWhoAmI {
+		return ldap.ExtendedResponse{}, ldapserver.ErrUnknownExtended
+	}
+	return whoAmI(identityOf(s)), nil
+}
+
+// whoAmI is the authzId of the bound identity: "dn:<DN>", or empty while
+// anonymous.
+func whoAmI(id *ldapserver.Identity) ldap.ExtendedResponse {
+	if id == nil {
+		return ldap.ExtendedResponse{HasValue: true}
+	}
+	return ldap.ExtendedResponse{Value: []byte("dn:" + id.DN), HasValue: true}
+}
+
+func identityOf(s *ldapserver.Session) *ldapserver.Identity {
+	if s == nil {
+		return nil
+	}
+	return s.Identity()
+}

@@ -1,0 +1,363 @@
+// Package sqlite is the embedded store backend: one SQLite database file,
+// through the pure-Go modernc.org/sqlite driver (no cgo).
+//
+// Several processes may share the file (a running server and the CLI):
+// the database is in WAL mode, so readers never block the writer, and
+// writers take the write lock up front (BEGIN IMMEDIATE) and wait for it
+// for up to Options.BusyTimeout instead of failing with SQLITE_BUSY.
+// Within one process writes queue on a single connection, so they never
+// contend for the lock with each other.
+//
+// Durability: synchronous=FULL, so a commit is fsynced before Update
+// returns, as the store contract requires ("when Update returns nil
+// everything fn wrote is durable"). With WAL, NORMAL would survive a
+// process crash but could lose the last commits on power loss or an OS
+// crash; one fsync per transaction (not per row) is cheap enough.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/store"
+
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Options tune a Store. The zero value is usable.
+type Options struct {
+	// BusyTimeout is how long a write waits for another process holding
+	// the write lock (for example an import run from the CLI) before it
+	// fails. Default 10s.
+	BusyTimeout time.Duration
+	// MaxReaders caps concurrent read connections (View, Seq,
+	// ChangesSince). Default max(4, GOMAXPROCS).
+	MaxReaders int
+}
+
+// Store is a store.Store over one SQLite database file.
+type Store struct {
+	w *sql.DB // one connection: writes, in BEGIN IMMEDIATE transactions
+	r *sql.DB // read-only connections
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens or creates the database at path and brings its schema up to
+// date. It fails with an error wrapping store.ErrNewerSchema when the file
+// was written by a newer dirgate.
+func Open(path string, opts Options) (*Store, error) {
+	if path == "" || strings.Contains(path, "?") || strings.HasPrefix(path, "file:") || path == ":memory:" {
+		// The driver reads DSN parameters after '?', and two pools need a
+		// real file to share.
+		return nil, fmt.Errorf("sqlite: unsupported database path %q", path)
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 10 * time.Second
+	}
+	if opts.MaxReaders <= 0 {
+		opts.MaxReaders = max(4, runtime.GOMAXPROCS(0))
+	}
+	common := "_busy_timeout=" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) +
+		"&_foreign_keys=1&_synchronous=FULL"
+
+	w, err := sql.Open("sqlite", path+"?"+common+"&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	if err := checkWAL(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.MaxReaders)
+	r.SetMaxIdleConns(opts.MaxReaders)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{w: w, r: r}, nil
+}
+
+// checkWAL fails if the file system refused WAL mode (SQLite then keeps
+// the old mode silently), since sharing the file with readers depends on it.
+func checkWAL(ctx context.Context, db *sql.DB) error {
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	return nil
+}
+
+// Close releases both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Check runs PRAGMA integrity_check and returns an error listing the
+// problems it reports.
+func (s *Store) Check(ctx context.Context) error {
+	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return fmt.Errorf("sqlite: integrity check: %w", err)
+		}
+		if line != "ok" {
+			problems = append(problems, line)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: integrity check failed: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Update runs fn in a write transaction. fn must not call Update itself:
+// writes of one process share one connection, so that would deadlock.
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
+	}
+	done := false
+	defer func() {
+		// Also runs while a panic from fn unwinds: the panic goes on, the
+		// transaction and its connection do not leak.
+		if !done {
+			sqlTx.Rollback()
+		}
+	}()
+	t := &tx{reader: reader{ctx: ctx, tx: sqlTx}}
+	if err := sqlTx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&t.seq); err != nil {
+		return fmt.Errorf("sqlite: read seq: %w", err)
+	}
+	start := t.seq
+	if err := fn(t); err != nil {
+		return err
+	}
+	if t.err != nil {
+		// fn ignored a failure that may have left the transaction half done.
+		return t.err
+	}
+	if t.seq != start {
+		if _, err := sqlTx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'seq'`, t.seq); err != nil {
+			return fmt.Errorf("sqlite: write seq: %w", err)
+		}
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// View runs fn in a read transaction; it sees one snapshot throughout.
+func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
+	sqlTx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer sqlTx.Rollback()
+	return fn(&reader{ctx: ctx, tx: sqlTx})
+}
+
+// Seq returns the last change sequence number.
+func (s *Store) Seq(ctx context.Context) (uint64, error) {
+	var seq uint64
+	if err := s.r.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("sqlite: read seq: %w", err)
+	}
+	return seq, nil
+}
+
+// ChangesSince returns up to limit changes after since, oldest first; a
+// limit <= 0 means no limit.
+func (s *Store) ChangesSince(ctx context.Context, since uint64, limit int) ([]store.Change, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT seq, org_id, kind, id, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: changes: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Change
+	for rows.Next() {
+		var c store.Change
+		var at int64
+		if err := rows.Scan(&c.Seq, &c.OrgID, &c.Kind, &c.ID, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: changes: %w", err)
+		}
+		c.At = time.Unix(0, at).UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: changes: %w", err)
+	}
+	return out, nil
+}
+
+// RecordLogins sets last_login in one write transaction, without a change.
+func (s *Store) RecordLogins(ctx context.Context, at map[string]time.Time) error {
+	if len(at) == 0 {
+		return nil
+	}
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
+	}
+	defer sqlTx.Rollback()
+	stmt, err := sqlTx.PrepareContext(ctx, `UPDATE users SET last_login = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: record logins: %w", err)
+	}
+	for id, t := range at {
+		n, err := nanos(t)
+		if err != nil {
+			return fmt.Errorf("sqlite: record login of %s: %w", id, err)
+		}
+		if _, err := stmt.ExecContext(ctx, n, id); err != nil {
+			return fmt.Errorf("sqlite: record login of %s: %w", id, err)
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// mapErr adds store.ErrConflict to unique and primary key violations and
+// store.ErrNotFound to foreign key violations (a record that refers to a
+// missing org, user or group).
+func mapErr(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", store.ErrConflict, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return err
+}
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations, checked to be numbered
+// 1, 2, 3, ... in file name order.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for i, name := range names { // Glob sorts
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v != i+1 {
+			return nil, fmt.Errorf("migration %s: want a name like %04d_what.sql", base, i+1)
+		}
+		b, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: base, sql: string(b)})
+	}
+	return out, nil
+}
+
+// migrate applies the migrations newer than the database's
+// schema_version, all in one write transaction, so two processes opening
+// a new file at once migrate it once and a failed step leaves it as it was.
+func migrate(ctx context.Context, db *sql.DB) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	latest := len(ms)
+	t, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: waits for a migrating peer
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer t.Rollback()
+	var current int
+	var hasMeta int
+	if err := t.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&hasMeta); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if hasMeta > 0 {
+		err := t.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("migrate: read schema_version: %w", err)
+		}
+	}
+	if current > latest {
+		return fmt.Errorf("%w: the database is at schema version %d, this dirgate knows versions up to %d",
+			store.ErrNewerSchema, current, latest)
+	}
+	if current == latest {
+		return nil
+	}
+	for _, m := range ms[current:] {
+		if _, err := t.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		}
+	}
+	if _, err := t.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, latest); err != nil {
+		return fmt.Errorf("migrate: write schema_version: %w", err)
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}

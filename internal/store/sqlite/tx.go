@@ -1,0 +1,590 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// reader implements store.Reader over one SQL transaction. It prepares
+// each statement once per transaction, so a 100k-row import compiles its
+// INSERTs once.
+type reader struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt // closed with the transaction
+}
+
+func (r *reader) stmt(q string) (*sql.Stmt, error) {
+	if s, ok := r.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := r.tx.PrepareContext(r.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if r.stmts == nil {
+		r.stmts = make(map[string]*sql.Stmt)
+	}
+	r.stmts[q] = s
+	return s, nil
+}
+
+func (r *reader) queryRow(q string, args ...any) *sql.Row {
+	s, err := r.stmt(q)
+	if err != nil {
+		// sql.Row has no error constructor; QueryRow on the tx reports it.
+		return r.tx.QueryRowContext(r.ctx, q, args...)
+	}
+	return s.QueryRowContext(r.ctx, args...)
+}
+
+func (r *reader) query(q string, args ...any) (*sql.Rows, error) {
+	s, err := r.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(r.ctx, args...)
+}
+
+func (r *reader) exec(q string, args ...any) (sql.Result, error) {
+	s, err := r.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(r.ctx, args...)
+}
+
+// notFound wraps store.ErrNotFound, or passes other errors through.
+func notFound(err error, what, key string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: %s %q: %w", what, key, store.ErrNotFound)
+	}
+	return fmt.Errorf("sqlite: %s %q: %w", what, key, err)
+}
+
+func (r *reader) Seq() (uint64, error) {
+	var seq uint64
+	if err := r.queryRow(`SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("sqlite: read seq: %w", err)
+	}
+	return seq, nil
+}
+
+// --- orgs
+
+const orgCols = `id, name, suffix, created, custom_attributes`
+
+func scanOrg(sc interface{ Scan(...any) error }) (*store.Org, error) {
+	var o store.Org
+	var created sql.NullInt64
+	var attrs []byte
+	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &attrs); err != nil {
+		return nil, err
+	}
+	o.Created = fromNanos(created)
+	if err := unmarshal(attrs, &o.CustomAttributes); err != nil {
+		return nil, fmt.Errorf("org %s custom_attributes: %w", o.ID, err)
+	}
+	return &o, nil
+}
+
+func (r *reader) Org(id string) (*store.Org, error) {
+	o, err := scanOrg(r.queryRow(`SELECT `+orgCols+` FROM orgs WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "org", id)
+	}
+	return o, nil
+}
+
+func (r *reader) OrgByName(name string) (*store.Org, error) {
+	o, err := scanOrg(r.queryRow(`SELECT `+orgCols+` FROM orgs WHERE name = ?`, name))
+	if err != nil {
+		return nil, notFound(err, "org", name)
+	}
+	return o, nil
+}
+
+// Orgs returns every org, ordered by name.
+func (r *reader) Orgs() ([]*store.Org, error) {
+	rows, err := r.query(`SELECT ` + orgCols + ` FROM orgs ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: orgs: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Org
+	for rows.Next() {
+		o, err := scanOrg(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: orgs: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: orgs: %w", err)
+	}
+	return out, nil
+}
+
+// --- users
+
+const userCols = `id, org_id, login_key, status, type,
+	login, email, first_name, last_name, display_name, nick_name, title,
+	department, organization, mobile_phone, primary_phone, custom,
+	password_hash, roles,
+	created, activated, status_changed, last_login, last_updated, password_changed`
+
+func scanUser(sc interface{ Scan(...any) error }) (*store.User, error) {
+	var u store.User
+	p := &u.Profile
+	var custom, roles []byte
+	var t [6]sql.NullInt64
+	err := sc.Scan(&u.ID, &u.OrgID, &u.LoginKey, &u.Status, &u.Type,
+		&p.Login, &p.Email, &p.FirstName, &p.LastName, &p.DisplayName, &p.NickName, &p.Title,
+		&p.Department, &p.Organization, &p.MobilePhone, &p.PrimaryPhone, &custom,
+		&u.PasswordHash, &roles,
+		&t[0], &t[1], &t[2], &t[3], &t[4], &t[5])
+	if err != nil {
+		return nil, err
+	}
+	u.Created, u.Activated, u.StatusChanged = fromNanos(t[0]), fromNanos(t[1]), fromNanos(t[2])
+	u.LastLogin, u.LastUpdated, u.PasswordChanged = fromNanos(t[3]), fromNanos(t[4]), fromNanos(t[5])
+	if err := unmarshal(custom, &p.Custom); err != nil {
+		return nil, fmt.Errorf("user %s custom: %w", u.ID, err)
+	}
+	if err := unmarshal(roles, &u.Roles); err != nil {
+		return nil, fmt.Errorf("user %s roles: %w", u.ID, err)
+	}
+	return &u, nil
+}
+
+// userArgs returns u's columns in userCols order.
+func userArgs(u *store.User) ([]any, error) {
+	p := &u.Profile
+	custom, err := marshal(len(p.Custom), p.Custom)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := marshal(len(u.Roles), u.Roles)
+	if err != nil {
+		return nil, err
+	}
+	var t [6]any
+	for i, v := range [6]time.Time{u.Created, u.Activated, u.StatusChanged, u.LastLogin, u.LastUpdated, u.PasswordChanged} {
+		if t[i], err = nanos(v); err != nil {
+			return nil, err
+		}
+	}
+	return []any{u.ID, u.OrgID, u.LoginKey, u.Status, u.Type,
+		p.Login, p.Email, p.FirstName, p.LastName, p.DisplayName, p.NickName, p.Title,
+		p.Department, p.Organization, p.MobilePhone, p.PrimaryPhone, custom,
+		u.PasswordHash, roles,
+		t[0], t[1], t[2], t[3], t[4], t[5]}, nil
+}
+
+func (r *reader) User(id string) (*store.User, error) {
+	u, err := scanUser(r.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "user", id)
+	}
+	return u, nil
+}
+
+func (r *reader) UserByLogin(orgID, loginKey string) (*store.User, error) {
+	u, err := scanUser(r.queryRow(`SELECT `+userCols+` FROM users WHERE org_id = ? AND login_key = ?`, orgID, loginKey))
+	if err != nil {
+		return nil, notFound(err, "user", loginKey)
+	}
+	return u, nil
+}
+
+func (r *reader) Users(orgID string) ([]*store.User, error) {
+	rows, err := r.query(`SELECT `+userCols+` FROM users WHERE org_id = ? ORDER BY login_key`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	return out, nil
+}
+
+// --- groups
+
+const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated`
+
+func scanGroup(sc interface{ Scan(...any) error }) (*store.Group, error) {
+	var g store.Group
+	var t [3]sql.NullInt64
+	if err := sc.Scan(&g.ID, &g.OrgID, &g.NameKey, &g.Name, &g.Description, &t[0], &t[1], &t[2]); err != nil {
+		return nil, err
+	}
+	g.Created, g.LastUpdated, g.LastMembershipUpdated = fromNanos(t[0]), fromNanos(t[1]), fromNanos(t[2])
+	return &g, nil
+}
+
+func (r *reader) Group(id string) (*store.Group, error) {
+	g, err := scanGroup(r.queryRow(`SELECT `+groupCols+` FROM groups WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "group", id)
+	}
+	return g, nil
+}
+
+func (r *reader) GroupByName(orgID, nameKey string) (*store.Group, error) {
+	g, err := scanGroup(r.queryRow(`SELECT `+groupCols+` FROM groups WHERE org_id = ? AND name_key = ?`, orgID, nameKey))
+	if err != nil {
+		return nil, notFound(err, "group", nameKey)
+	}
+	return g, nil
+}
+
+func (r *reader) Groups(orgID string) ([]*store.Group, error) {
+	rows, err := r.query(`SELECT `+groupCols+` FROM groups WHERE org_id = ? ORDER BY name_key`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: groups: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: groups: %w", err)
+	}
+	return out, nil
+}
+
+// --- memberships
+
+// Memberships orders by g.id (equal to m.group_id) so that SQLite walks
+// groups_by_org in order instead of sorting every row.
+func (r *reader) Memberships(orgID string) ([]store.Membership, error) {
+	rows, err := r.query(`SELECT m.group_id, m.user_id FROM groups g JOIN memberships m ON m.group_id = g.id
+		WHERE g.org_id = ? ORDER BY g.id, m.user_id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Membership
+	for rows.Next() {
+		var m store.Membership
+		if err := rows.Scan(&m.GroupID, &m.UserID); err != nil {
+			return nil, fmt.Errorf("sqlite: memberships: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: memberships: %w", err)
+	}
+	return out, nil
+}
+
+func (r *reader) GroupMembers(groupID string) ([]string, error) {
+	return r.ids(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`, groupID)
+}
+
+func (r *reader) UserGroups(userID string) ([]string, error) {
+	return r.ids(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`, userID)
+}
+
+func (r *reader) ids(q, arg string) ([]string, error) {
+	rows, err := r.query(q, arg)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: members: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: members: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: members: %w", err)
+	}
+	return out, nil
+}
+
+// tx implements store.Tx. seq is the last sequence number handed out in
+// this transaction; Update writes it to meta once, before commit.
+type tx struct {
+	reader
+	seq uint64
+	// err is set when a write failed in a way other than a conflict or a
+	// missing key (which leave the transaction as it was): Update then
+	// refuses to commit even if fn ignored the error.
+	err error
+}
+
+// Seq includes the changes made so far in this transaction.
+func (t *tx) Seq() (uint64, error) { return t.seq, nil }
+
+// fail records err if it may have left the transaction half written.
+func (t *tx) fail(err error) error {
+	if t.err == nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+		t.err = err
+	}
+	return err
+}
+
+// record writes the change row for one write.
+func (t *tx) record(orgID string, kind store.Kind, id string) error {
+	_, err := t.exec(`INSERT INTO changes (seq, org_id, kind, id, at) VALUES (?, ?, ?, ?, ?)`,
+		t.seq+1, orgID, string(kind), id, time.Now().UnixNano())
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: record change: %w", err))
+	}
+	t.seq++
+	return nil
+}
+
+func (t *tx) CreateOrg(o *store.Org) error {
+	attrs, err := marshal(len(o.CustomAttributes), o.CustomAttributes)
+	if err != nil {
+		return err
+	}
+	created, err := nanos(o.Created)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(`INSERT INTO orgs (`+orgCols+`) VALUES (?, ?, ?, ?, ?)`,
+		o.ID, o.Name, o.Suffix, created, attrs); err != nil {
+		return t.fail(fmt.Errorf("sqlite: create org %q: %w", o.Name, mapErr(err)))
+	}
+	return t.record(o.ID, store.KindOrg, o.ID)
+}
+
+func (t *tx) UpdateOrg(o *store.Org) error {
+	attrs, err := marshal(len(o.CustomAttributes), o.CustomAttributes)
+	if err != nil {
+		return err
+	}
+	created, err := nanos(o.Created)
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(`UPDATE orgs SET name = ?, suffix = ?, created = ?, custom_attributes = ? WHERE id = ?`,
+		o.Name, o.Suffix, created, attrs, o.ID)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: update org %q: %w", o.ID, mapErr(err)))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail(err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: update org %q: %w", o.ID, store.ErrNotFound)
+	}
+	return t.record(o.ID, store.KindOrg, o.ID)
+}
+
+func (t *tx) CreateUser(u *store.User) error {
+	args, err := userArgs(u)
+	if err != nil {
+		return fmt.Errorf("sqlite: create user %q: %w", u.ID, err)
+	}
+	if _, err := t.exec(`INSERT INTO users (`+userCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		// A foreign key failure here means the org is missing.
+		return t.fail(fmt.Errorf("sqlite: create user %q in org %q: %w", u.ID, u.OrgID, mapErr(err)))
+	}
+	return t.record(u.OrgID, store.KindUser, u.ID)
+}
+
+// UpdateUser replaces the user; a user cannot move to another org.
+func (t *tx) UpdateUser(u *store.User) error {
+	args, err := userArgs(u)
+	if err != nil {
+		return fmt.Errorf("sqlite: update user %q: %w", u.ID, err)
+	}
+	res, err := t.exec(`UPDATE users SET login_key = ?3, status = ?4, type = ?5,
+		login = ?6, email = ?7, first_name = ?8, last_name = ?9, display_name = ?10, nick_name = ?11, title = ?12,
+		department = ?13, organization = ?14, mobile_phone = ?15, primary_phone = ?16, custom = ?17,
+		password_hash = ?18, roles = ?19,
+		created = ?20, activated = ?21, status_changed = ?22, last_login = ?23, last_updated = ?24, password_changed = ?25
+		WHERE id = ?1 AND org_id = ?2`, args...)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: update user %q: %w", u.ID, mapErr(err)))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail(err)
+	} else if n == 0 {
+		return t.moved("users", "user", u.ID, u.OrgID)
+	}
+	return t.record(u.OrgID, store.KindUser, u.ID)
+}
+
+// moved explains why an update keyed by id and org changed no row.
+func (t *tx) moved(table, what, id, orgID string) error {
+	var stored string
+	err := t.queryRow(`SELECT org_id FROM `+table+` WHERE id = ?`, id).Scan(&stored)
+	if err != nil {
+		return notFound(err, what, id)
+	}
+	return fmt.Errorf("sqlite: update %s %q: cannot move it from org %q to %q", what, id, stored, orgID)
+}
+
+func (t *tx) DeleteUser(id string) error {
+	if _, err := t.exec(`DELETE FROM memberships WHERE user_id = ?`, id); err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete user %q: %w", id, err))
+	}
+	var orgID string
+	if err := t.queryRow(`DELETE FROM users WHERE id = ? RETURNING org_id`, id).Scan(&orgID); err != nil {
+		return t.fail(notFound(err, "user", id))
+	}
+	return t.record(orgID, store.KindUser, id)
+}
+
+func groupArgs(g *store.Group) ([]any, error) {
+	var ts [3]any
+	var err error
+	for i, v := range [3]time.Time{g.Created, g.LastUpdated, g.LastMembershipUpdated} {
+		if ts[i], err = nanos(v); err != nil {
+			return nil, err
+		}
+	}
+	return []any{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts[0], ts[1], ts[2]}, nil
+}
+
+func (t *tx) CreateGroup(g *store.Group) error {
+	args, err := groupArgs(g)
+	if err != nil {
+		return fmt.Errorf("sqlite: create group %q: %w", g.ID, err)
+	}
+	if _, err := t.exec(`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		return t.fail(fmt.Errorf("sqlite: create group %q in org %q: %w", g.ID, g.OrgID, mapErr(err)))
+	}
+	return t.record(g.OrgID, store.KindGroup, g.ID)
+}
+
+// UpdateGroup replaces the group; a group cannot move to another org.
+func (t *tx) UpdateGroup(g *store.Group) error {
+	args, err := groupArgs(g)
+	if err != nil {
+		return fmt.Errorf("sqlite: update group %q: %w", g.ID, err)
+	}
+	res, err := t.exec(`UPDATE groups SET name_key = ?3, name = ?4, description = ?5,
+		created = ?6, last_updated = ?7, last_membership_updated = ?8 WHERE id = ?1 AND org_id = ?2`, args...)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: update group %q: %w", g.ID, mapErr(err)))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail(err)
+	} else if n == 0 {
+		return t.moved("groups", "group", g.ID, g.OrgID)
+	}
+	return t.record(g.OrgID, store.KindGroup, g.ID)
+}
+
+func (t *tx) DeleteGroup(id string) error {
+	if _, err := t.exec(`DELETE FROM memberships WHERE group_id = ?`, id); err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete group %q: %w", id, err))
+	}
+	var orgID string
+	if err := t.queryRow(`DELETE FROM groups WHERE id = ? RETURNING org_id`, id).Scan(&orgID); err != nil {
+		return t.fail(notFound(err, "group", id))
+	}
+	return t.record(orgID, store.KindGroup, id)
+}
+
+// AddMember fails with store.ErrNotFound if the group or the user is missing.
+func (t *tx) AddMember(groupID, userID string) (bool, error) {
+	var orgID string
+	if err := t.queryRow(`SELECT org_id FROM groups WHERE id = ?`, groupID).Scan(&orgID); err != nil {
+		return false, t.fail(notFound(err, "group", groupID))
+	}
+	res, err := t.exec(`INSERT INTO memberships (group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, groupID, userID)
+	if err != nil {
+		// The group exists, so a foreign key failure means the user is missing.
+		return false, t.fail(fmt.Errorf("sqlite: add user %q to group %q: %w", userID, groupID, mapErr(err)))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, t.fail(err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	return true, t.record(orgID, store.KindMembership, groupID)
+}
+
+// RemoveMember reports false, with no error, when there was no such
+// membership (whether or not the group and user exist).
+func (t *tx) RemoveMember(groupID, userID string) (bool, error) {
+	var orgID string
+	err := t.queryRow(`DELETE FROM memberships WHERE group_id = ? AND user_id = ?
+		RETURNING (SELECT g.org_id FROM groups g WHERE g.id = memberships.group_id)`, groupID, userID).Scan(&orgID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, t.fail(fmt.Errorf("sqlite: remove user %q from group %q: %w", userID, groupID, err))
+	}
+	return true, t.record(orgID, store.KindMembership, groupID)
+}
+
+// --- encoding
+
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// nanos encodes t as UTC unix nanoseconds, the zero time as NULL. Times
+// outside 1677..2262 cannot be stored.
+func nanos(t time.Time) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return nil, fmt.Errorf("time %s out of range", t)
+	}
+	return t.UnixNano(), nil
+}
+
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// marshal encodes v as JSON text, or NULL when it is empty, so that nil
+// and empty read back alike (as nil).
+func marshal(n int, v any) (any, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func unmarshal(b []byte, v any) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.Unmarshal(b, v)
+}
