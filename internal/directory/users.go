@@ -31,7 +31,7 @@ func (d *Directory) CreateUser(ctx context.Context, org string, in UserInput) (*
 		if err != nil {
 			return err
 		}
-		u, err = d.newUser(o, in)
+		u, err = d.newUser(o, in, false)
 		if err != nil {
 			return err
 		}
@@ -51,8 +51,9 @@ func createUser(tx store.Tx, u *User) error {
 	return err
 }
 
-// newUser validates in and builds the record (hashing the password).
-func (d *Directory) newUser(o *Org, in UserInput) (*User, error) {
+// newUser validates in and builds the record (hashing the password). A
+// new user is STAGED or ACTIVE; an imported one keeps any known status.
+func (d *Directory) newUser(o *Org, in UserInput, imported bool) (*User, error) {
 	p := in.Profile
 	p.Custom = maps.Clone(p.Custom)
 	if e := validateProfile(&p, o); e != nil {
@@ -65,14 +66,13 @@ func (d *Directory) newUser(o *Org, in UserInput) (*User, error) {
 	case StatusStaged:
 		status = StatusStaged
 	default:
-		if in.PasswordHash == "" {
+		status = strings.ToUpper(status)
+		if !imported {
 			return nil, invalid("status", "a new user is STAGED or ACTIVE, not %q", in.Status)
 		}
-		// Import keeps any known status.
-		if !knownStatus(strings.ToUpper(status)) {
+		if !knownStatus(status) {
 			return nil, invalid("status", "unknown status %q", in.Status)
 		}
-		status = strings.ToUpper(status)
 	}
 	roles, err := normalizeRoles(in.Roles)
 	if err != nil {

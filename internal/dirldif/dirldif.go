@@ -315,13 +315,6 @@ func (m *mapper) user(rec *ldif.Record, dn ldap.DN, a *attrs) error {
 	if err := m.password(&in, a.m["userpassword"]); err != nil {
 		return err
 	}
-	// directory.Import keeps a status other than STAGED or ACTIVE only
-	// with a password hash; without one the user could not sign in
-	// anyway, so STAGED keeps that.
-	if in.PasswordHash == "" && in.Status != directory.StatusActive && in.Status != directory.StatusStaged {
-		m.note(src, "status %s needs a password to be kept; imported as STAGED", in.Status)
-		in.Status = directory.StatusStaged
-	}
 	m.b.Users = append(m.b.Users, in)
 	m.userByDN[dn.Normalize()] = login
 	return nil

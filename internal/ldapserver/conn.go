@@ -92,7 +92,7 @@ var errShutdown = errors.New("shutdown")
 
 func (c *conn) serve() {
 	c.srv.metrics.connOpened(c.implicitTLS)
-	c.srv.log.Info("ldap connection opened", "conn", c.sess.id, "remote", c.sess.remoteAddr.String(), "ldaps", c.implicitTLS)
+	c.srv.log.Debug("ldap connection opened", "conn", c.sess.id, "remote", c.sess.remoteAddr.String(), "ldaps", c.implicitTLS)
 	c.finish(c.run())
 }
 
@@ -332,7 +332,7 @@ func (c *conn) finish(reason string) {
 	}
 	c.dropPaged()
 	c.srv.metrics.connClosed(c.reason)
-	c.srv.log.Info("ldap connection closed", "conn", c.sess.id, "remote", c.sess.remoteAddr.String(),
+	c.srv.log.Debug("ldap connection closed", "conn", c.sess.id, "remote", c.sess.remoteAddr.String(),
 		"tls", c.sess.TLS() != nil, "duration", time.Since(c.start), "requests", c.nreq, "reason", c.reason)
 	c.srv.forget(c)
 }
