@@ -62,7 +62,7 @@ func (a *app) openDirectory(data string, create bool) (*opened, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", db, err)
 	}
-	d, err := directory.New(directory.Config{Store: st, Logger: a.cliLogger()})
+	d, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: a.cliLogger()})
 	if err != nil {
 		st.Close()
 		return nil, err

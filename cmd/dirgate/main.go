@@ -26,6 +26,7 @@ import (
 
 	"github.com/dirgate/dirgate/internal/config"
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/password"
 	"github.com/dirgate/dirgate/internal/version"
 )
 
@@ -48,6 +49,9 @@ type app struct {
 
 	ctx   context.Context
 	inRun bool // flags, arguments and configuration were accepted
+	// argon2 are the cost parameters of new password hashes (existing
+	// hashes verify with the parameters they carry).
+	argon2 password.Params
 }
 
 // usageError is a mistake in how a command was called: exit code 2.
@@ -142,6 +146,10 @@ Users are named by --login, groups by --name; where a command names both
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().StringVar(&configFile, "config", "", "YAML config `FILE` of flag settings (also DIRGATE_CONFIG)")
+	pf := root.PersistentFlags()
+	pf.Uint32Var(&a.argon2.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory cost of new password hashes, in `KiB`")
+	pf.Uint32Var(&a.argon2.Time, "argon2-time", password.DefaultParams.Time, "argon2id passes over the memory for new password hashes")
+	pf.Uint8Var(&a.argon2.Threads, "argon2-threads", password.DefaultParams.Threads, "argon2id lanes of new password hashes")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(
 		a.versionCmd(),
@@ -175,7 +183,13 @@ func (a *app) applyConfig(cmd *cobra.Command, file string) error {
 			return err
 		}
 	}
-	return config.Apply(cmd.Flags(), f, a.lookupEnv)
+	if err := config.Apply(cmd.Flags(), f, a.lookupEnv); err != nil {
+		return err
+	}
+	if err := a.argon2.Validate(); err != nil {
+		return usagef("--argon2-*: %v", err)
+	}
+	return nil
 }
 
 func collectFlags(c *cobra.Command, into map[string]bool) {

@@ -113,6 +113,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad status", []string{"user", "create", "--data", data, "--org", "x", "--login", "a", "--status", "SUSPENDED"}, "--status must be STAGED or ACTIVE"},
 		{"bad attr", []string{"user", "create", "--data", data, "--org", "x", "--login", "a", "--attr", "novalue"}, "--attr wants NAME=VALUE"},
 		{"missing config file", []string{"user", "list", "--config", filepath.Join(data, "nope.yaml"), "--org", "x"}, "nope.yaml"},
+		{"argon2 memory too small", []string{"user", "list", "--data", data, "--org", "x", "--argon2-memory", "1"}, "argon2 parameters m=1 KiB"},
+		{"argon2 threads too many", []string{"user", "list", "--data", data, "--org", "x", "--argon2-threads", "200"}, "p=200 are out of range"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

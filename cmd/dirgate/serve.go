@@ -162,7 +162,7 @@ func (a *app) serve(f *serveFlags) (err error) {
 		return fmt.Errorf("opening %s: %w", filepath.Join(data, dbFile), err)
 	}
 	defer st.Close()
-	dir, err := directory.New(directory.Config{Store: st, Logger: log})
+	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -109,6 +109,18 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.sem() }
 
+// Validate reports parameters (after defaults) that Verify would refuse in
+// a stored hash, so a configuration error shows at start, not at the first
+// password change.
+func (p Params) Validate() error {
+	p = withDefaults(p)
+	if p.Memory < 8*uint32(p.Threads) || p.Memory > maxArgonMemory || p.Time > maxArgonTime || p.Threads > maxArgonThreads {
+		return fmt.Errorf("password: argon2 parameters m=%d KiB, t=%d, p=%d are out of range (memory 8*threads..%d KiB, time up to %d, threads up to %d)",
+			p.Memory, p.Time, p.Threads, maxArgonMemory, maxArgonTime, maxArgonThreads)
+	}
+	return nil
+}
+
 // Hash returns a new {ARGON2} hash of pw with a random salt.
 func (h *Hasher) Hash(pw []byte) (string, error) {
 	if len(pw) > MaxLength {
@@ -118,8 +130,8 @@ func (h *Hasher) Hash(pw []byte) (string, error) {
 		return "", ErrEmpty
 	}
 	p := h.params()
-	if p.Memory < 8*uint32(p.Threads) || p.Memory > maxArgonMemory || p.Time > maxArgonTime || p.Threads > maxArgonThreads {
-		return "", fmt.Errorf("password: argon2 parameters m=%d,t=%d,p=%d out of the range Verify accepts", p.Memory, p.Time, p.Threads)
+	if err := p.Validate(); err != nil {
+		return "", err
 	}
 	a := &argonHash{
 		variant: argon2id,
