@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"runtime"
 	"strconv"
@@ -67,6 +68,13 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.MaxReaders <= 0 {
 		opts.MaxReaders = max(4, runtime.GOMAXPROCS(0))
+	}
+	// The database holds password hashes: create it private (SQLite gives
+	// its -wal and -shm files the same mode).
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
 	common := "_busy_timeout=" + strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10) +
 		"&_foreign_keys=1&_synchronous=FULL"

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -308,5 +309,24 @@ func BenchmarkLoadUsers(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/user")
 		})
+	}
+}
+
+// The database holds password hashes: only its owner may read it.
+func TestDatabaseFileIsPrivate(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "dirgate.db")
+	s, err := sqlite.Open(p, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, f := range []string{p, p + "-wal"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s has mode %o, want 600", f, m)
+		}
 	}
 }

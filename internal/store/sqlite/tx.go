@@ -81,7 +81,7 @@ func (r *reader) Seq() (uint64, error) {
 
 const orgCols = `id, name, suffix, created, custom_attributes`
 
-func scanOrg(sc interface{ Scan(...any) error }) (*store.Org, error) {
+func scanOrg(sc scanner) (*store.Org, error) {
 	var o store.Org
 	var created sql.NullInt64
 	var attrs []byte
@@ -113,23 +113,7 @@ func (r *reader) OrgByName(name string) (*store.Org, error) {
 
 // Orgs returns every org, ordered by name.
 func (r *reader) Orgs() ([]*store.Org, error) {
-	rows, err := r.query(`SELECT ` + orgCols + ` FROM orgs ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: orgs: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.Org
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: orgs: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: orgs: %w", err)
-	}
-	return out, nil
+	return queryAll(r, "orgs", scanOrg, `SELECT `+orgCols+` FROM orgs ORDER BY name`)
 }
 
 // --- users
@@ -140,7 +124,7 @@ const userCols = `id, org_id, login_key, status, type,
 	password_hash, roles,
 	created, activated, status_changed, last_login, last_updated, password_changed`
 
-func scanUser(sc interface{ Scan(...any) error }) (*store.User, error) {
+func scanUser(sc scanner) (*store.User, error) {
 	var u store.User
 	p := &u.Profile
 	var custom, roles []byte
@@ -205,30 +189,14 @@ func (r *reader) UserByLogin(orgID, loginKey string) (*store.User, error) {
 }
 
 func (r *reader) Users(orgID string) ([]*store.User, error) {
-	rows, err := r.query(`SELECT `+userCols+` FROM users WHERE org_id = ? ORDER BY login_key`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: users: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: users: %w", err)
-	}
-	return out, nil
+	return queryAll(r, "users", scanUser, `SELECT `+userCols+` FROM users WHERE org_id = ? ORDER BY login_key`, orgID)
 }
 
 // --- groups
 
 const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated`
 
-func scanGroup(sc interface{ Scan(...any) error }) (*store.Group, error) {
+func scanGroup(sc scanner) (*store.Group, error) {
 	var g store.Group
 	var t [3]sql.NullInt64
 	if err := sc.Scan(&g.ID, &g.OrgID, &g.NameKey, &g.Name, &g.Description, &t[0], &t[1], &t[2]); err != nil {
@@ -255,23 +223,7 @@ func (r *reader) GroupByName(orgID, nameKey string) (*store.Group, error) {
 }
 
 func (r *reader) Groups(orgID string) ([]*store.Group, error) {
-	rows, err := r.query(`SELECT `+groupCols+` FROM groups WHERE org_id = ? ORDER BY name_key`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: groups: %w", err)
-	}
-	defer rows.Close()
-	var out []*store.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: groups: %w", err)
-	}
-	return out, nil
+	return queryAll(r, "groups", scanGroup, `SELECT `+groupCols+` FROM groups WHERE org_id = ? ORDER BY name_key`, orgID)
 }
 
 // --- memberships
@@ -279,24 +231,11 @@ func (r *reader) Groups(orgID string) ([]*store.Group, error) {
 // Memberships orders by g.id (equal to m.group_id) so that SQLite walks
 // groups_by_org in order instead of sorting every row.
 func (r *reader) Memberships(orgID string) ([]store.Membership, error) {
-	rows, err := r.query(`SELECT m.group_id, m.user_id FROM groups g JOIN memberships m ON m.group_id = g.id
+	return queryAll(r, "memberships", func(sc scanner) (m store.Membership, err error) {
+		err = sc.Scan(&m.GroupID, &m.UserID)
+		return m, err
+	}, `SELECT m.group_id, m.user_id FROM groups g JOIN memberships m ON m.group_id = g.id
 		WHERE g.org_id = ? ORDER BY g.id, m.user_id`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: memberships: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Membership
-	for rows.Next() {
-		var m store.Membership
-		if err := rows.Scan(&m.GroupID, &m.UserID); err != nil {
-			return nil, fmt.Errorf("sqlite: memberships: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: memberships: %w", err)
-	}
-	return out, nil
 }
 
 func (r *reader) GroupMembers(groupID string) ([]string, error) {
@@ -308,21 +247,32 @@ func (r *reader) UserGroups(userID string) ([]string, error) {
 }
 
 func (r *reader) ids(q, arg string) ([]string, error) {
-	rows, err := r.query(q, arg)
+	return queryAll(r, "members", func(sc scanner) (id string, err error) {
+		err = sc.Scan(&id)
+		return id, err
+	}, q, arg)
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// queryAll runs q and scans every row of its result with scan.
+func queryAll[T any](r *reader, what string, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := r.query(q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: members: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("sqlite: members: %w", err)
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 		}
-		out = append(out, id)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: members: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	return out, nil
 }
