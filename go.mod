@@ -8,6 +8,8 @@ require (
 	github.com/prometheus/client_golang v1.23.2
 )
 
+require github.com/boombuler/barcode v1.1.0
+
 require (
 	github.com/Azure/go-ntlmssp v0.1.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

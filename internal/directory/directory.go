@@ -7,6 +7,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -148,6 +149,76 @@ func (d *Directory) LoadOrg(ctx context.Context, orgID string) (*OrgData, uint64
 		return nil, 0, storeErr(err)
 	}
 	return od, seq, nil
+}
+
+// Delta is the current state of some of one org's users and groups, read
+// in one transaction, for patching a view of the org built earlier.
+type Delta struct {
+	Org *Org
+	// Users and Groups are the named records that exist in the org, by
+	// id; a named id missing from them no longer exists (or is another
+	// org's).
+	Users  map[string]*User
+	Groups map[string]*Group
+	// UserGroups lists the group ids of each user in Users, ordered.
+	UserGroups map[string][]string
+	// GroupMembers lists the user ids of each group in Groups, ordered.
+	GroupMembers map[string][]string
+}
+
+// LoadDelta reads, consistently in one read transaction, the org, the
+// named users and groups with their memberships, and the change sequence
+// the read reflects.
+func (d *Directory) LoadDelta(ctx context.Context, orgID string, userIDs, groupIDs []string) (*Delta, uint64, error) {
+	var out *Delta
+	var seq uint64
+	err := d.st.View(ctx, func(r store.Reader) error {
+		var err error
+		if seq, err = r.Seq(); err != nil {
+			return err
+		}
+		o, err := r.Org(orgID)
+		if err != nil {
+			return err
+		}
+		out = &Delta{Org: o, Users: make(map[string]*User, len(userIDs)), Groups: make(map[string]*Group, len(groupIDs)),
+			UserGroups: make(map[string][]string, len(userIDs)), GroupMembers: make(map[string][]string, len(groupIDs))}
+		for _, id := range userIDs {
+			u, err := r.User(id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue
+			case err != nil:
+				return err
+			case u.OrgID != orgID:
+				continue
+			}
+			if out.UserGroups[id], err = r.UserGroups(id); err != nil {
+				return err
+			}
+			out.Users[id] = u
+		}
+		for _, id := range groupIDs {
+			g, err := r.Group(id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				continue
+			case err != nil:
+				return err
+			case g.OrgID != orgID:
+				continue
+			}
+			if out.GroupMembers[id], err = r.GroupMembers(id); err != nil {
+				return err
+			}
+			out.Groups[id] = g
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, storeErr(err)
+	}
+	return out, seq, nil
 }
 
 func loadOrg(r store.Reader, o *Org) (*OrgData, error) {

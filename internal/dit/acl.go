@@ -57,8 +57,12 @@ func (s *snapshot) accessOf(id *ldapserver.Identity) (access, error) {
 	if org == nil {
 		return access{}, errNoAccess
 	}
-	i, ok := org.byUserID[p.UserID]
-	if !ok || !org.entries[i].active {
+	sid, ok := org.byUserID[p.UserID]
+	if !ok {
+		return access{}, errNoAccess
+	}
+	i := org.pos[sid]
+	if !org.entries[i].active {
 		return access{}, errNoAccess
 	}
 	return access{org: org, self: i, all: org.entries[i].viewAll}, nil

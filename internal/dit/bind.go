@@ -49,7 +49,7 @@ func (s *snapshot) resolveBind(name string) bindTarget {
 		return t
 	}
 	lo, hi := t.org.users()
-	for _, i := range t.org.idx[indexSlot(idUID)][key] {
+	for _, i := range t.org.idx[indexSlot(idUID)].get(key) {
 		if int(i) < lo || int(i) >= hi {
 			continue
 		}
@@ -72,7 +72,7 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 	var e *entry
 	if t.user >= 0 {
 		e = &t.org.entries[t.user]
-		req.UserID = e.userID
+		req.UserID = e.id
 	} else {
 		req.Login = t.login
 	}
@@ -81,11 +81,11 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 	case err != nil:
 		d.logBindFailure(name, req, client, err)
 		return ldapserver.Identity{}, ldapError(err)
-	case e == nil || u == nil || u.ID != e.userID:
+	case e == nil || u == nil || u.ID != e.id:
 		d.log.Debug("ldap bind refused: the DN names no user of the snapshot", "dn", name, "org", req.OrgID, "client", client.IP)
 		return ldapserver.Identity{}, errBadCredentials
 	}
-	return ldapserver.Identity{DN: e.le.DN, Value: &principal{OrgID: req.OrgID, UserID: e.userID}}, nil
+	return ldapserver.Identity{DN: e.le.DN, Value: &principal{OrgID: req.OrgID, UserID: e.id}}, nil
 }
 
 func (d *DIT) logBindFailure(name string, req directory.AuthRequest, client directory.ClientInfo, err error) {

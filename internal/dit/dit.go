@@ -6,8 +6,9 @@
 // Searches and compares read the current snapshot with one atomic load and
 // never call the directory. Binds resolve the DN in the snapshot and then
 // call Source.Authenticate. Run follows the directory's change feed and
-// swaps in a new snapshot (rebuilding only the orgs that changed) within
-// one poll interval of a change.
+// swaps in a new snapshot within one poll interval of a change: an org
+// whose users, groups or memberships changed is patched from just those
+// records (patch.go); one whose org record changed is rebuilt.
 package dit
 
 import (
@@ -30,6 +31,7 @@ import (
 type Source interface {
 	Load(ctx context.Context) (*directory.Data, error)
 	LoadOrg(ctx context.Context, orgID string) (*directory.OrgData, uint64, error)
+	LoadDelta(ctx context.Context, orgID string, userIDs, groupIDs []string) (*directory.Delta, uint64, error)
 	Seq(ctx context.Context) (uint64, error)
 	ChangesSince(ctx context.Context, seq uint64, limit int) ([]store.Change, error)
 	Authenticate(ctx context.Context, req directory.AuthRequest) (*directory.User, error)
@@ -119,8 +121,9 @@ func (d *DIT) Run(ctx context.Context) {
 }
 
 // Refresh brings the snapshot up to date once: when the change sequence
-// moved, it rebuilds the orgs the new changes touched, or everything when
-// there are more than MaxChanges or an org appeared or disappeared.
+// moved, it patches (or rebuilds) the orgs the new changes touched, or
+// reloads everything when there are more than MaxChanges or an org
+// appeared or disappeared.
 func (d *DIT) Refresh(ctx context.Context) error {
 	d.refresh.Lock()
 	defer d.refresh.Unlock()
@@ -152,20 +155,39 @@ func (d *DIT) step(ctx context.Context) error {
 		return nil // not visible yet; the next poll sees them
 	}
 	var ids []string
-	seen := map[string]bool{}
+	per := map[string]*orgChanges{}
 	for _, c := range changes {
 		if cur.orgs[c.OrgID] == nil && !cur.broken[c.OrgID] {
 			return d.reload(ctx, "a new org")
 		}
-		if !seen[c.OrgID] {
-			seen[c.OrgID] = true
+		oc := per[c.OrgID]
+		if oc == nil {
+			oc = &orgChanges{}
+			per[c.OrgID] = oc
 			ids = append(ids, c.OrgID)
 		}
+		oc.add(c)
 	}
 	orgs := maps.Clone(cur.orgs)
 	broken := maps.Clone(cur.broken)
 	start := time.Now()
+	patched := 0
 	for _, id := range ids {
+		if old := cur.orgs[id]; old != nil {
+			o, why, err := d.patchOrg(ctx, old, per[id])
+			if directory.CodeOf(err) == directory.CodeNotFound {
+				return d.reload(ctx, "an org disappeared")
+			}
+			if err != nil {
+				return fmt.Errorf("dit: reading changes of org %s: %w", id, err)
+			}
+			if o != nil {
+				orgs[id] = o
+				patched++
+				continue
+			}
+			d.log.Debug("dit: rebuilding an org's view instead of patching it", "org", id, "why", why)
+		}
 		od, _, err := d.src.LoadOrg(ctx, id)
 		if directory.CodeOf(err) == directory.CodeNotFound {
 			return d.reload(ctx, "an org disappeared")
@@ -187,7 +209,7 @@ func (d *DIT) step(ctx context.Context) error {
 	// have seen later changes, which the next step reads (again).
 	next := newSnapshot(changes[len(changes)-1].Seq, orgs, broken)
 	d.snap.Store(next)
-	d.log.Debug("dit: snapshot refreshed", "seq", next.seq, "changes", len(changes), "orgs", len(ids), "took", time.Since(start))
+	d.log.Debug("dit: snapshot refreshed", "seq", next.seq, "changes", len(changes), "orgs", len(ids), "patched", patched, "took", time.Since(start))
 	return nil
 }
 

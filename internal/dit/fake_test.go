@@ -36,6 +36,7 @@ type fakeSource struct {
 	auths   []directory.AuthRequest // what Authenticate was asked
 	loads   int                     // Load calls
 	orgLds  int                     // LoadOrg calls
+	deltas  int                     // LoadDelta calls
 }
 
 func newFakeSource() *fakeSource {
@@ -108,6 +109,32 @@ func (f *fakeSource) addMember(groupID, userID string) {
 	f.change(f.groups[groupID].OrgID, store.KindMembership, groupID)
 }
 
+func (f *fakeSource) removeMember(groupID, userID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.members[groupID], userID)
+	f.change(f.groups[groupID].OrgID, store.KindMembership, groupID)
+}
+
+func (f *fakeSource) updateGroup(id string, fn func(*directory.Group)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g := f.groups[id]
+	fn(g)
+	f.change(g.OrgID, store.KindGroup, id)
+}
+
+// deleteGroup removes the group and its memberships: one change, as the
+// store records it.
+func (f *fakeSource) deleteGroup(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g := f.groups[id]
+	delete(f.groups, id)
+	delete(f.members, id)
+	f.change(g.OrgID, store.KindGroup, id)
+}
+
 func cloneUser(u *directory.User) *directory.User {
 	c := *u
 	c.Roles = slices.Clone(u.Roles)
@@ -157,6 +184,49 @@ func (f *fakeSource) LoadOrg(ctx context.Context, orgID string) (*directory.OrgD
 		}
 	}
 	return nil, 0, &directory.Error{Code: directory.CodeNotFound, Message: "no such org"}
+}
+
+func (f *fakeSource) LoadDelta(ctx context.Context, orgID string, userIDs, groupIDs []string) (*directory.Delta, uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deltas++
+	var org *directory.Org
+	for _, o := range f.orgs {
+		if o.ID == orgID {
+			oc := *o
+			org = &oc
+		}
+	}
+	if org == nil {
+		return nil, 0, &directory.Error{Code: directory.CodeNotFound, Message: "no such org"}
+	}
+	d := &directory.Delta{Org: org, Users: map[string]*directory.User{}, Groups: map[string]*directory.Group{},
+		UserGroups: map[string][]string{}, GroupMembers: map[string][]string{}}
+	for _, id := range userIDs {
+		u := f.users[id]
+		if u == nil || u.OrgID != orgID {
+			continue
+		}
+		d.Users[id] = cloneUser(u)
+		gs := []string{}
+		for g, m := range f.members {
+			if m[id] {
+				gs = append(gs, g)
+			}
+		}
+		slices.Sort(gs)
+		d.UserGroups[id] = gs
+	}
+	for _, id := range groupIDs {
+		g := f.groups[id]
+		if g == nil || g.OrgID != orgID {
+			continue
+		}
+		gc := *g
+		d.Groups[id] = &gc
+		d.GroupMembers[id] = slices.Sorted(maps.Keys(f.members[id]))
+	}
+	return d, f.seq, nil
 }
 
 func (f *fakeSource) Seq(ctx context.Context) (uint64, error) {
@@ -223,6 +293,11 @@ func (c *countingSource) Load(ctx context.Context) (*directory.Data, error) {
 func (c *countingSource) LoadOrg(ctx context.Context, id string) (*directory.OrgData, uint64, error) {
 	c.n.Add(1)
 	return c.Source.LoadOrg(ctx, id)
+}
+
+func (c *countingSource) LoadDelta(ctx context.Context, id string, users, groups []string) (*directory.Delta, uint64, error) {
+	c.n.Add(1)
+	return c.Source.LoadDelta(ctx, id, users, groups)
 }
 
 func (c *countingSource) Seq(ctx context.Context) (uint64, error) {

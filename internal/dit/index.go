@@ -1,6 +1,8 @@
 package dit
 
 import (
+	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/dirgate/dirgate/internal/ldap"
@@ -27,59 +29,281 @@ func indexSlot(id attrID) int {
 	return -1
 }
 
+// postings is one equality index: each key names a list of entry
+// positions, sorted. The lists live in two flat arrays, and the keys map
+// to list numbers, so that a patch that shifts entries rewrites the
+// arrays (a copy) but not the map.
+type postings struct {
+	keys map[string]int32 // key -> list number
+	off  []int32          // list l is at[off[l]:off[l+1]]
+	at   []int32
+	free []int32 // list numbers no key uses (their lists are empty)
+}
+
+// get returns the positions of the entries with key.
+func (p *postings) get(key string) []int32 {
+	l, ok := p.keys[key]
+	if !ok {
+		return nil
+	}
+	return p.at[p.off[l]:p.off[l+1]:p.off[l+1]]
+}
+
+// getBytes is get without converting key (nor allocating).
+func (p *postings) getBytes(key []byte) []int32 {
+	l, ok := p.keys[string(key)]
+	if !ok {
+		return nil
+	}
+	return p.at[p.off[l]:p.off[l+1]:p.off[l+1]]
+}
+
+// keyer computes index keys: a value normalised with its type's equality
+// rule.
+type keyer struct {
+	// oc caches objectClass keys (the values repeat): lower-cased value
+	// -> key. A patch starts from the view's map and copies it before
+	// adding to it (own).
+	oc  map[string]string
+	own bool
+}
+
+// key is the index key of value v of attribute id; false when v is not a
+// valid value of the type (it is not indexed).
+func (k *keyer) key(id attrID, v string) (string, bool) {
+	rule := globalAttrs[id].at.Equality
+	var buf [256]byte
+	switch {
+	case rule.Syntax == ldap.SyntaxDN || rule.Syntax == ldap.SyntaxNameAndUID:
+		return v, true // already normalised
+	case caseIgnoring(rule):
+		if f := foldSimpleASCII(buf[:0], v); f == nil {
+			return rule.Normalize(v)
+		} else if string(f) != v {
+			return string(f), true
+		}
+		return v, true // v is its own key; share it
+	case id == idObjectClass:
+		lower := lowerInto(buf[:], v)
+		if key, ok := k.oc[string(lower)]; ok {
+			return key, true
+		}
+		key, ok := rule.Normalize(v)
+		if ok && lower != nil {
+			if !k.own {
+				k.oc, k.own = maps.Clone(k.oc), true
+			}
+			k.oc[string(lower)] = key
+			k.oc[key] = key
+		}
+		return key, ok
+	}
+	return rule.Normalize(v)
+}
+
 // buildIndexes fills o.idx from the entries' match values.
 func (o *orgView) buildIndexes() {
-	for i := range o.idx {
-		o.idx[i] = map[string][]int32{}
+	k := keyer{oc: map[string]string{}, own: true}
+	type hit struct{ l, i int32 }
+	var hits [numIndexes][]hit
+	var last [numIndexes][]int32 // per list, the last entry added
+	for slot := range o.idx {
+		size := 0
+		switch indexedAttrs[slot] {
+		case idUID, idMail, idUniqueMember:
+			size = o.nUsers
+		case idCN, idUniqueIdentifier, idEntryUUID:
+			size = len(o.entries)
+		}
+		o.idx[slot].keys = make(map[string]int32, size)
 	}
-	o.idx[indexSlot(idUID)] = make(map[string][]int32, o.nUsers)
-	o.idx[indexSlot(idMail)] = make(map[string][]int32, o.nUsers)
-	o.idx[indexSlot(idCN)] = make(map[string][]int32, len(o.entries))
-	o.idx[indexSlot(idUniqueIdentifier)] = make(map[string][]int32, len(o.entries))
-	o.idx[indexSlot(idEntryUUID)] = make(map[string][]int32, len(o.entries))
-	o.idx[indexSlot(idUniqueMember)] = make(map[string][]int32, o.nUsers)
-	o.ocKeys = map[string]string{} // objectClass values repeat: normalise each once
 	for i := range o.entries {
 		e := &o.entries[i]
-		for k, sp := range e.spans {
+		for a, sp := range e.spans {
 			slot := indexSlot(sp.id)
 			if slot < 0 {
 				continue
 			}
-			rule := globalAttrs[sp.id].at.Equality
-			dnValued := rule.Syntax == ldap.SyntaxDN || rule.Syntax == ldap.SyntaxNameAndUID
-			m := o.idx[slot]
-			for _, v := range e.le.Attributes[k].Values {
-				key, ok := v, true
-				var buf [256]byte
-				switch {
-				case dnValued: // already normalised
-				case caseIgnoring(rule):
-					if k := foldSimpleASCII(buf[:0], v); k == nil {
-						key, ok = rule.Normalize(v)
-					} else if string(k) != v {
-						key = string(k)
-					} // else: v is its own key; share it
-				case sp.id == idObjectClass:
-					lower := lowerInto(buf[:], v)
-					if key, ok = o.ocKeys[string(lower)]; !ok {
-						if key, ok = rule.Normalize(v); ok {
-							o.ocKeys[string(lower)] = key
-							o.ocKeys[key] = key
-						}
-					}
-				default:
-					key, ok = rule.Normalize(v)
-				}
+			p := &o.idx[slot]
+			for _, v := range e.le.Attributes[a].Values {
+				key, ok := k.key(sp.id, v)
 				if !ok {
 					continue
 				}
-				if l := m[key]; len(l) == 0 || l[len(l)-1] != int32(i) {
-					m[key] = append(l, int32(i))
+				l, found := p.keys[key]
+				if !found {
+					l = int32(len(last[slot]))
+					p.keys[key] = l
+					last[slot] = append(last[slot], -1)
+				}
+				if last[slot][l] != int32(i) {
+					last[slot][l] = int32(i)
+					hits[slot] = append(hits[slot], hit{l, int32(i)})
 				}
 			}
 		}
 	}
+	for slot := range o.idx {
+		p, lists := &o.idx[slot], len(last[slot])
+		p.off = make([]int32, lists+1)
+		for _, h := range hits[slot] {
+			p.off[h.l+1]++
+		}
+		for l := 1; l <= lists; l++ {
+			p.off[l] += p.off[l-1]
+		}
+		p.at = make([]int32, len(hits[slot]))
+		fill := slices.Clone(p.off[:lists])
+		for _, h := range hits[slot] {
+			p.at[fill[h.l]] = h.i
+			fill[h.l]++
+		}
+	}
+	o.ocKeys = k.oc
+}
+
+// keyPos is an index key and an entry position.
+type keyPos struct {
+	key string
+	pos int32
+}
+
+// listPos is a list number and an entry position.
+type listPos struct{ l, pos int32 }
+
+func compareListPos(a, b listPos) int { return cmp.Or(cmp.Compare(a.l, b.l), cmp.Compare(a.pos, b.pos)) }
+
+// patch returns p after a patch of the entries: newPos maps each old
+// position to the new one (-1: the entry is gone; identity: nothing
+// moved), drops are the (key, old position) an entry that stays leaves
+// (those of gone entries may be listed too: they tell which keys may have
+// lost their last entry), adds the (key, new position) entries join.
+// Positions must keep their order: a moved entry is gone and added.
+func (p *postings) patch(newPos []int32, identity bool, drops, adds []keyPos) postings {
+	np := postings{keys: p.keys, free: p.free}
+	owned := false
+	own := func() {
+		if !owned {
+			np.keys, np.free, owned = maps.Clone(p.keys), slices.Clone(p.free), true
+		}
+	}
+	oldLists := len(p.off) - 1
+	lists := oldLists
+	dl := make([]listPos, 0, len(drops))
+	for _, d := range drops {
+		if l, ok := p.keys[d.key]; ok {
+			dl = append(dl, listPos{l, d.pos})
+		}
+	}
+	al := make([]listPos, 0, len(adds))
+	for _, a := range adds {
+		l, ok := np.keys[a.key]
+		if !ok {
+			own()
+			if n := len(np.free); n > 0 {
+				l, np.free = np.free[n-1], np.free[:n-1]
+			} else {
+				l = int32(lists)
+				lists++
+			}
+			np.keys[a.key] = l
+		}
+		al = append(al, listPos{l, a.pos})
+	}
+	slices.SortFunc(dl, compareListPos)
+	dl = slices.Compact(dl)
+	slices.SortFunc(al, compareListPos)
+	al = slices.Compact(al)
+
+	np.off = make([]int32, lists+1)
+	np.at = make([]int32, 0, len(p.at)+len(al))
+	di, ai := 0, 0
+	for l := 0; l < lists; {
+		// The lists before the next one touched are copied (or remapped)
+		// as a run.
+		next := int32(lists)
+		if di < len(dl) {
+			next = dl[di].l
+		}
+		if ai < len(al) {
+			next = min(next, al[ai].l)
+		}
+		if end := min(int(next), oldLists); l < end {
+			if identity {
+				delta := int32(len(np.at)) - p.off[l]
+				np.at = append(np.at, p.at[p.off[l]:p.off[end]]...)
+				for ; l < end; l++ {
+					np.off[l] = p.off[l] + delta
+				}
+			} else {
+				for ; l < end; l++ {
+					np.off[l] = int32(len(np.at))
+					for _, q := range p.at[p.off[l]:p.off[l+1]] {
+						if nq := newPos[q]; nq >= 0 {
+							np.at = append(np.at, nq)
+						}
+					}
+				}
+			}
+			continue
+		}
+		for ; l < int(next); l++ { // new lists not touched: free ones
+			np.off[l] = int32(len(np.at))
+		}
+		if l >= lists {
+			break
+		}
+		// List l is touched: merge its remaining entries with those added.
+		np.off[l] = int32(len(np.at))
+		dj := di
+		for dj < len(dl) && dl[dj].l == int32(l) {
+			dj++
+		}
+		aj := ai
+		for aj < len(al) && al[aj].l == int32(l) {
+			aj++
+		}
+		if l < oldLists {
+			for _, q := range p.at[p.off[l]:p.off[l+1]] {
+				if di < dj && dl[di].pos < q {
+					for di < dj && dl[di].pos < q {
+						di++
+					}
+				}
+				if di < dj && dl[di].pos == q {
+					continue
+				}
+				nq := newPos[q]
+				if nq < 0 {
+					continue
+				}
+				for ai < aj && al[ai].pos < nq {
+					np.at = append(np.at, al[ai].pos)
+					ai++
+				}
+				if ai < aj && al[ai].pos == nq {
+					ai++ // already there
+				}
+				np.at = append(np.at, nq)
+			}
+		}
+		for ; ai < aj; ai++ {
+			np.at = append(np.at, al[ai].pos)
+		}
+		di = dj
+		l++
+	}
+	np.off[lists] = int32(len(np.at))
+	// Keys whose list is now empty go; their numbers are reused.
+	for _, d := range drops {
+		l, ok := np.keys[d.key]
+		if ok && np.off[l] == np.off[l+1] {
+			own()
+			delete(np.keys, d.key)
+			np.free = append(np.free, l)
+		}
+	}
+	return np
 }
 
 // plan picks candidate entries for f from the indexes: an equality (or
@@ -166,7 +390,7 @@ func (o *orgView) lookup(f *ldap.Filter) ([]int32, bool) {
 	if slot < 0 {
 		return nil, false
 	}
-	m := o.idx[slot]
+	m := &o.idx[slot]
 	// Fast paths that do not allocate: the commonest lookups (uid, mail,
 	// cn; objectClass) are simple ASCII values or known class names.
 	var buf [128]byte
@@ -174,19 +398,19 @@ func (o *orgView) lookup(f *ldap.Filter) ([]int32, bool) {
 	case id == idObjectClass:
 		if lower := lowerInto(buf[:], f.Value); lower != nil {
 			if key, ok := o.ocKeys[string(lower)]; ok {
-				return m[key], true
+				return m.get(key), true
 			}
 		}
 	case caseIgnoring(at.Equality):
 		if k := foldSimpleASCII(buf[:0], f.Value); k != nil {
-			return m[string(k)], true
+			return m.getBytes(k), true
 		}
 	}
 	key, valid := at.Equality.Normalize(f.Value)
 	if !valid {
 		return nil, true // Undefined for every entry
 	}
-	return m[key], true
+	return m.get(key), true
 }
 
 // caseIgnoring reports whether r prepares values by folding case and

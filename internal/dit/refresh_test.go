@@ -143,6 +143,13 @@ func (f *failingSource) LoadOrg(ctx context.Context, id string) (*directory.OrgD
 	return f.fakeSource.LoadOrg(ctx, id)
 }
 
+func (f *failingSource) LoadDelta(ctx context.Context, id string, users, groups []string) (*directory.Delta, uint64, error) {
+	if f.fail {
+		return nil, 0, errDown
+	}
+	return f.fakeSource.LoadDelta(ctx, id, users, groups)
+}
+
 func TestRefreshFailureKeepsServing(t *testing.T) {
 	f := &failingSource{fakeSource: fixture()}
 	d := newDIT(t, f)

@@ -23,8 +23,8 @@ func noSuchObject(matched string) error {
 // existing ancestor as matchedDN, or without one when norm lies outside
 // the org.
 func (o *orgView) find(norm string) (int32, error) {
-	if i, ok := o.byNorm[norm]; ok {
-		return i, nil
+	if s, ok := o.byNorm[norm]; ok {
+		return o.pos[s], nil
 	}
 	if !ldap.IsDescendantNorm(norm, o.baseNorm) {
 		return 0, noSuchObject("")
@@ -35,8 +35,8 @@ func (o *orgView) find(norm string) (int32, error) {
 			return 0, noSuchObject(o.base)
 		}
 		rest = rest[k+1:]
-		if i, ok := o.byNorm[rest]; ok {
-			return 0, noSuchObject(o.entries[i].le.DN)
+		if s, ok := o.byNorm[rest]; ok {
+			return 0, noSuchObject(o.entries[o.pos[s]].le.DN)
 		}
 	}
 }

@@ -179,7 +179,7 @@ func TestPlannerAgreesWithScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			bi := o.byNorm[mustNorm(t, b.base)]
+			bi := o.pos[o.byNorm[mustNorm(t, b.base)]]
 			be := &o.entries[bi]
 			var want []string
 			for i := range o.entries {

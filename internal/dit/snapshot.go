@@ -68,30 +68,48 @@ type entry struct {
 	nUser int // spans[:nUser] are user attributes
 
 	lo, hi int32 // the subtree: entries[lo:hi], the entry included
-	depth  uint8 // 0 naming context, 1 ou, 2 user or group
-	kind   kind
+	// sid is the entry's stable number, kept while it is patched or
+	// moved: orgView.pos[sid] is its position.
+	sid   int32
+	depth uint8 // 0 naming context, 1 ou, 2 user or group
+	kind  kind
 	// showAll: every attribute is returned for "*" and "+" alike (the
 	// RootDSE and cn=schema, which clients read without asking for "+").
 	showAll bool
 
 	// Users only.
-	userID, login   string
 	active, viewAll bool
+	login           string
+	// Users and groups: the record's id, and the key entries are sorted
+	// by (LoginKey or NameKey, then id).
+	id, key string
 }
 
-// orgView is one org's entries and indexes.
+// orgView is one org's entries and indexes. Refreshes patch it into a new
+// orgView (patch.go); a published one is never modified.
 type orgView struct {
 	org            *directory.Org
 	base, baseNorm string
 	// entries: the naming context, ou=users, the users by login,
 	// ou=groups, the groups by name.
-	entries  []entry
-	nUsers   int
-	ous      []int32 // the two ou entries
-	byNorm   map[string]int32
-	byUserID map[string]int32
-	idx      [numIndexes]map[string][]int32
+	entries []entry
+	nUsers  int
+	ous     []int32 // the two ou entries
+	// The maps name entries by sid, which pos turns into a position: a
+	// patch that shifts entries rewrites pos, not the maps.
+	pos       []int32 // sid -> position; -1: no longer used
+	byNorm    map[string]int32
+	byUserID  map[string]int32
+	byGroupID map[string]int32
+	// dupNorms are the normalised DNs more than one entry has (logins
+	// that differ only in ways DN matching ignores): byNorm names the
+	// first. Normally nil.
+	dupNorms map[string]bool
+	idx      [numIndexes]postings
 	ocKeys   map[string]string // lower-cased objectClass value -> its index key
+	// memberOf lists each user's groups, members each group's users, by
+	// number among the users and among the groups, in entry order.
+	memberOf, members csr
 
 	defs          []*attrDef // globalAttrs, then the custom attributes
 	customByLower map[string]attrID
@@ -100,7 +118,22 @@ type orgView struct {
 	types         func(string) *ldap.AttributeType
 
 	rootDSE, schema entry
+
+	// built is what the full build allocated for entries, patched what
+	// patches have allocated since; memory a patch frees may stay pinned
+	// by the blocks it shares, so a view patched as much as it was built
+	// is built again.
+	built, patched int
 }
+
+// groups returns the range of group entries.
+func (o *orgView) groups() (lo, hi int) { return 3 + o.nUsers, len(o.entries) }
+
+// csr is a list of lists of int32 in two flat arrays: list i is
+// flat[off[i]:off[i+1]].
+type csr struct{ off, flat []int32 }
+
+func (c *csr) list(i int) []int32 { return c.flat[c.off[i]:c.off[i+1]:c.off[i+1]] }
 
 // customAttr is one custom profile attribute the org declares.
 type customAttr struct {
@@ -168,11 +201,15 @@ func generalizedTime(t time.Time) string {
 
 // chunked hands out slices carved from larger blocks, so building an org
 // of 100,000 users does not allocate per value.
-type chunked[T any] struct{ buf []T }
+type chunked[T any] struct {
+	buf   []T
+	alloc int // elements allocated
+}
 
 func (c *chunked[T]) make(n, block int) []T {
 	if len(c.buf)+n > cap(c.buf) {
 		c.buf = make([]T, 0, max(block, n))
+		c.alloc += cap(c.buf)
 	}
 	s := c.buf[len(c.buf) : len(c.buf)+n : len(c.buf)+n]
 	c.buf = c.buf[:len(c.buf)+n]
@@ -186,7 +223,10 @@ type pending struct {
 	match   []string // as matched (normalised for DN-valued types)
 }
 
-// builder builds entries, sharing its blocks among them.
+// builder builds entries, sharing its blocks among them. A block lives as
+// long as any entry in it, so a patch, which builds a few entries that
+// may be replaced one by one later, uses blocks sized to what it builds
+// and copies each encoding in (exact) instead of encoding in place.
 type builder struct {
 	defs  []*attrDef
 	types func(string) *ldap.AttributeType
@@ -197,9 +237,43 @@ type builder struct {
 	spans chunked[span]
 	user  []pending
 	oper  []pending
+
+	exact                                    bool
+	blockBytes, blockStrs, blockAttrs, bytes int // block sizes; bytes allocated
+	scratch                                  []byte
+	display                                  []string
 }
 
-func (b *builder) vals(n int) []string { return b.strs.make(n, 8192) }
+// newBuilder returns a builder for o: for a full build, or (n > 0) for a
+// patch that builds about n entries.
+func newBuilder(o *orgView, n int) *builder {
+	b := &builder{defs: o.defs, types: o.types, blockBytes: 1 << 20, blockStrs: 8192, blockAttrs: 4096}
+	if n > 0 {
+		b.exact = true
+		b.blockBytes = min(b.blockBytes, 1024*n)
+		b.blockStrs = min(b.blockStrs, 40*n)
+		b.blockAttrs = min(b.blockAttrs, 32*n)
+	}
+	return b
+}
+
+// allocated estimates the bytes of the blocks b allocated.
+func (b *builder) allocated() int {
+	return b.bytes + 16*b.strs.alloc + 40*b.attrs.alloc + 12*b.spans.alloc
+}
+
+func (b *builder) vals(n int) []string { return b.strs.make(n, b.blockStrs) }
+
+// carve returns n bytes from the current block (exact mode).
+func (b *builder) carve(n int) []byte {
+	if len(b.block)+n > cap(b.block) {
+		b.block = make([]byte, 0, max(b.blockBytes, n))
+		b.bytes += cap(b.block)
+	}
+	s := b.block[len(b.block) : len(b.block)+n : len(b.block)+n]
+	b.block = b.block[:len(b.block)+n]
+	return s
+}
 
 // addDN appends a single-valued DN attribute, matched in normalised form.
 func (b *builder) addDN(id attrID, dn, norm string) {
@@ -248,18 +322,24 @@ func (b *builder) addOwned(id attrID, display, match []string) {
 // finish encodes the pending attributes into e and starts a new entry.
 func (b *builder) finish(e *entry) {
 	n := len(b.user) + len(b.oper)
-	e.spans = b.spans.make(n, 4096)
-	e.le.Attributes = b.attrs.make(n, 4096)
+	e.spans = b.spans.make(n, b.blockAttrs)
+	e.le.Attributes = b.attrs.make(n, b.blockAttrs)
 	e.le.Types = b.types
 	e.nUser = len(b.user)
-	// Encode straight into the current block; an entry that outgrows it
-	// keeps the buffer append gave it.
-	if cap(b.block)-len(b.block) < 4096 {
-		b.block = make([]byte, 0, 1<<20)
-	}
-	room := cap(b.block) - len(b.block)
+	room := 0
 	b.enc.Reset()
-	b.enc.Buf = b.block[len(b.block):len(b.block)]
+	if b.exact {
+		b.enc.Buf = b.scratch[:0]
+	} else {
+		// Encode straight into the current block; an entry that
+		// outgrows it keeps the buffer append gave it.
+		if cap(b.block)-len(b.block) < 4096 {
+			b.block = make([]byte, 0, b.blockBytes)
+			b.bytes += cap(b.block)
+		}
+		room = cap(b.block) - len(b.block)
+		b.enc.Buf = b.block[len(b.block):len(b.block)]
+	}
 	k := 0
 	for _, list := range [2][]pending{b.user, b.oper} {
 		for _, p := range list {
@@ -272,83 +352,166 @@ func (b *builder) finish(e *entry) {
 	}
 	out := b.enc.Buf
 	b.enc.Buf = nil
-	if cap(out) == room { // still in the block
+	switch {
+	case b.exact:
+		b.scratch = out[:0]
+		e.enc = b.carve(len(out))
+		copy(e.enc, out)
+	case cap(out) == room: // still in the block
 		b.block = b.block[:len(b.block)+len(out)]
-		out = out[:len(out):len(out)]
+		e.enc = out[:len(out):len(out)]
+	default:
+		b.bytes += cap(out)
+		e.enc = out
 	}
-	e.enc = out
 	b.user, b.oper = b.user[:0], b.oper[:0]
 }
 
 // buildOrg builds the LDAP view of one org.
 func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	org := od.Org
-	suffix := org.Suffix
-	if suffix == "" {
-		suffix = directory.DefaultSuffix
-	}
-	o := &orgView{org: org, base: "dc=" + ldap.EscapeDNValue(org.Name) + "," + suffix}
-	var err error
-	if o.baseNorm, err = ldap.NormalizeDN(o.base); err != nil {
-		return nil, fmt.Errorf("dit: org %s: naming context %q: %w", org.ID, o.base, err)
+	o := &orgView{org: org}
+	if err := o.setBase(); err != nil {
+		return nil, err
 	}
 	o.defineCustom(log)
-	b := &builder{defs: o.defs, types: o.types}
+	b := newBuilder(o, 0)
 
 	users := slices.Clone(od.Users)
-	slices.SortFunc(users, func(x, y *directory.User) int {
-		return cmp.Or(strings.Compare(x.LoginKey, y.LoginKey), strings.Compare(x.ID, y.ID))
-	})
+	slices.SortFunc(users, func(x, y *directory.User) int { return compareKeys(x.LoginKey, x.ID, y.LoginKey, y.ID) })
 	groups := slices.Clone(od.Groups)
-	slices.SortFunc(groups, func(x, y *directory.Group) int {
-		return cmp.Or(strings.Compare(x.NameKey, y.NameKey), strings.Compare(x.ID, y.ID))
-	})
+	slices.SortFunc(groups, func(x, y *directory.Group) int { return compareKeys(x.NameKey, x.ID, y.NameKey, y.ID) })
 	nU, nG := len(users), len(groups)
+	n := 3 + nU + nG
+	gFirst := 3 + nU
+	o.entries = make([]entry, n)
 	o.nUsers = nU
-	usersDN := "ou=users," + o.base
-	groupsDN := "ou=groups," + o.base
-	usersNorm := "ou=users," + o.baseNorm
-	groupsNorm := "ou=groups," + o.baseNorm
 
 	// DNs first: memberships refer to them both ways.
-	uDN, uNorm := make([]string, nU), make([]string, nU)
-	userAt := make(map[string]int32, nU)
+	o.byUserID = make(map[string]int32, nU)
+	o.byGroupID = make(map[string]int32, nG)
 	for i, u := range users {
-		uDN[i] = "uid=" + ldap.EscapeDNValue(u.Profile.Login) + "," + usersDN
-		if uNorm[i], err = ldap.NormalizeDN(uDN[i]); err != nil {
-			return nil, fmt.Errorf("dit: user %s: DN %q: %w", u.ID, uDN[i], err)
+		e := &o.entries[2+i]
+		if err := o.layUser(e, u); err != nil {
+			return nil, err
 		}
-		userAt[u.ID] = int32(i)
+		o.byUserID[u.ID] = int32(2 + i)
 	}
-	gDN, gNorm := make([]string, nG), make([]string, nG)
-	groupAt := make(map[string]int32, nG)
 	for i, g := range groups {
-		gDN[i] = "cn=" + ldap.EscapeDNValue(g.Name) + "," + groupsDN
-		if gNorm[i], err = ldap.NormalizeDN(gDN[i]); err != nil {
-			return nil, fmt.Errorf("dit: group %s: DN %q: %w", g.ID, gDN[i], err)
+		e := &o.entries[gFirst+i]
+		if err := o.layGroup(e, g); err != nil {
+			return nil, err
 		}
-		groupAt[g.ID] = int32(i)
+		o.byGroupID[g.ID] = int32(gFirst + i)
 	}
 	pairs := make([]membership, 0, len(od.Memberships))
 	for _, m := range od.Memberships {
-		u, ok1 := userAt[m.UserID]
-		g, ok2 := groupAt[m.GroupID]
+		u, ok1 := o.byUserID[m.UserID]
+		g, ok2 := o.byGroupID[m.GroupID]
 		if ok1 && ok2 {
-			pairs = append(pairs, membership{u, g})
+			pairs = append(pairs, membership{u - 2, g - int32(gFirst)})
 		}
 	}
-	memberOf, members := memberships(pairs, nU, nG)
+	o.memberOf, o.members = memberships(pairs, nU, nG)
 
-	n := 3 + nU + nG
-	o.entries = make([]entry, n)
+	o.encodeBase(b, &o.entries[0])
+	o.encodeOU(b, &o.entries[1], "users", nU)
+	for i, u := range users {
+		o.encodeUser(b, &o.entries[2+i], u, o.memberOf.list(i), o.entries[gFirst:])
+	}
+	o.encodeOU(b, &o.entries[gFirst-1], "groups", nG)
+	for i, g := range groups {
+		o.encodeGroup(b, &o.entries[gFirst+i], g, o.members.list(i), o.entries[2:2+nU])
+	}
+	o.pos = make([]int32, n)
+	for i := range o.entries {
+		o.entries[i].sid = int32(i)
+		o.pos[i] = int32(i)
+	}
+	o.place()
+
+	// Two entries may normalise alike (logins differing only in ways DN
+	// matching ignores); the first keeps the DN.
 	o.byNorm = make(map[string]int32, n)
-	o.byUserID = make(map[string]int32, nU)
-	gFirst := int32(3 + nU)
-	o.ous = []int32{1, gFirst - 1}
+	for i := range o.entries {
+		e := &o.entries[i]
+		if _, dup := o.byNorm[e.norm]; dup {
+			log.Warn("dit: two entries have the same DN; serving the first", "org", org.ID, "dn", e.le.DN)
+			if o.dupNorms == nil {
+				o.dupNorms = map[string]bool{}
+			}
+			o.dupNorms[e.norm] = true
+			continue
+		}
+		o.byNorm[e.norm] = e.sid
+	}
+	o.buildIndexes()
+	o.buildRootDSE(b)
+	o.buildSchema(b)
+	o.built = b.allocated()
+	return o, nil
+}
 
-	// The naming context and the two containers.
-	created := generalizedTime(org.Created)
-	e := &o.entries[0]
+// compareKeys orders users by (LoginKey, id) and groups by (NameKey, id).
+func compareKeys(k1, id1, k2, id2 string) int {
+	return cmp.Or(strings.Compare(k1, k2), strings.Compare(id1, id2))
+}
+
+// setBase sets the naming context.
+func (o *orgView) setBase() error {
+	suffix := o.org.Suffix
+	if suffix == "" {
+		suffix = directory.DefaultSuffix
+	}
+	o.base = "dc=" + ldap.EscapeDNValue(o.org.Name) + "," + suffix
+	var err error
+	if o.baseNorm, err = ldap.NormalizeDN(o.base); err != nil {
+		return fmt.Errorf("dit: org %s: naming context %q: %w", o.org.ID, o.base, err)
+	}
+	return nil
+}
+
+// place sets every entry's subtree range from its position.
+func (o *orgView) place() {
+	n := int32(len(o.entries))
+	gFirst := int32(3 + o.nUsers)
+	o.ous = []int32{1, gFirst - 1}
+	for i := range o.entries {
+		e := &o.entries[i]
+		e.lo, e.hi = int32(i), int32(i)+1
+	}
+	o.entries[0].hi = n
+	o.entries[1].hi = gFirst - 1
+	o.entries[gFirst-1].hi = n
+}
+
+// layUser sets what a user's entry is called and sorted by.
+func (o *orgView) layUser(e *entry, u *directory.User) error {
+	dn := "uid=" + ldap.EscapeDNValue(u.Profile.Login) + ",ou=users," + o.base
+	norm, err := ldap.NormalizeDN(dn)
+	if err != nil {
+		return fmt.Errorf("dit: user %s: DN %q: %w", u.ID, dn, err)
+	}
+	e.le.DN, e.norm, e.kind, e.depth = dn, norm, kindUser, 2
+	e.id, e.key, e.login = u.ID, u.LoginKey, u.Profile.Login
+	return nil
+}
+
+// layGroup sets what a group's entry is called and sorted by.
+func (o *orgView) layGroup(e *entry, g *directory.Group) error {
+	dn := "cn=" + ldap.EscapeDNValue(g.Name) + ",ou=groups," + o.base
+	norm, err := ldap.NormalizeDN(dn)
+	if err != nil {
+		return fmt.Errorf("dit: group %s: DN %q: %w", g.ID, dn, err)
+	}
+	e.le.DN, e.norm, e.kind, e.depth = dn, norm, kindGroup, 2
+	e.id, e.key = g.ID, g.NameKey
+	return nil
+}
+
+// encodeBase builds the naming context's entry.
+func (o *orgView) encodeBase(b *builder, e *entry) {
+	org := o.org
 	b.add(idObjectClass, "top", "dcObject", "organization")
 	b.add(idDC, org.Name)
 	b.add(idO, org.Name)
@@ -358,107 +521,91 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	b.add(idNumSubs, "2")
 	b.add(idStructural, "organization")
 	b.add(idSubschema, "cn=schema")
-	b.add(idCreate, created)
-	o.setEntry(b, e, o.base, o.baseNorm, kindBase, 0, 0, int32(n))
-	for _, c := range []struct {
-		at           int32
-		ou, dn, norm string
-		subs         int
-		hi           int32
-	}{{1, "users", usersDN, usersNorm, nU, gFirst - 1}, {gFirst - 1, "groups", groupsDN, groupsNorm, nG, int32(n)}} {
-		b.add(idObjectClass, "top", "organizationalUnit")
-		b.add(idOU, c.ou)
-		b.add(idEntryUUID, entryUUID(org.ID+"/ou="+c.ou))
-		b.addDN(idEntryDN, c.dn, c.norm)
-		b.add(idHasSubs, boolString(c.subs > 0))
-		b.add(idNumSubs, strconv.Itoa(c.subs))
-		b.add(idStructural, "organizationalUnit")
-		b.add(idSubschema, "cn=schema")
-		b.add(idCreate, created)
-		o.setEntry(b, &o.entries[c.at], c.dn, c.norm, kindOU, 1, c.at, c.hi)
-	}
+	b.add(idCreate, generalizedTime(org.Created))
+	b.finish(e)
+	e.le.DN, e.norm, e.kind, e.depth = o.base, o.baseNorm, kindBase, 0
+}
 
-	for i, u := range users {
-		at := int32(2 + i)
-		e := &o.entries[at]
-		p := &u.Profile
-		b.add(idObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
-		b.add(idUID, p.Login)
-		b.add(idCN, commonName(p))
-		b.add(idSN, p.LastName)
-		b.add(idGivenName, p.FirstName)
-		b.add(idDisplayName, p.DisplayName)
-		b.add(idNickName, p.NickName)
-		b.add(idMail, p.Email)
-		b.add(idTitle, p.Title)
-		b.add(idDepartment, p.Department)
-		b.add(idO, p.Organization)
-		b.add(idMobile, p.MobilePhone)
-		b.add(idTelephone, p.PrimaryPhone)
-		b.add(idUniqueIdentifier, u.ID)
-		b.add(idStatus, u.Status)
-		for _, c := range o.custom {
-			b.add(c.id, p.Custom[c.name])
-		}
-		b.add(idEntryUUID, entryUUID(u.ID))
-		b.addDN(idEntryDN, uDN[i], uNorm[i])
-		if gs := memberOf[i]; len(gs) > 0 {
-			disp, match := b.vals(len(gs)), b.vals(len(gs))
-			for k, g := range gs {
-				disp[k], match[k] = gDN[g], gNorm[g]
-			}
-			b.addOwned(idMemberOf, disp, match)
-		}
-		b.add(idHasSubs, "FALSE")
-		b.add(idStructural, "inetOrgPerson")
-		b.add(idSubschema, "cn=schema")
-		b.add(idCreate, generalizedTime(u.Created))
-		b.add(idModify, generalizedTime(u.LastUpdated))
-		o.setEntry(b, e, uDN[i], uNorm[i], kindUser, 2, at, at+1)
-		e.userID, e.login = u.ID, p.Login
-		e.active = u.Status == directory.StatusActive
-		e.viewAll = directory.CanViewAll(u)
-		o.byUserID[u.ID] = at
-	}
+// encodeOU builds ou=users or ou=groups, which holds subs entries.
+func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
+	dn := "ou=" + ou + "," + o.base
+	norm := "ou=" + ou + "," + o.baseNorm
+	b.add(idObjectClass, "top", "organizationalUnit")
+	b.add(idOU, ou)
+	b.add(idEntryUUID, entryUUID(o.org.ID+"/ou="+ou))
+	b.addDN(idEntryDN, dn, norm)
+	b.add(idHasSubs, boolString(subs > 0))
+	b.add(idNumSubs, strconv.Itoa(subs))
+	b.add(idStructural, "organizationalUnit")
+	b.add(idSubschema, "cn=schema")
+	b.add(idCreate, generalizedTime(o.org.Created))
+	b.finish(e)
+	e.le.DN, e.norm, e.kind, e.depth = dn, norm, kindOU, 1
+}
 
-	for i, g := range groups {
-		at := gFirst + int32(i)
-		e := &o.entries[at]
-		b.add(idObjectClass, "top", "groupOfUniqueNames")
-		b.add(idCN, g.Name)
-		b.add(idDescription, g.Description)
-		if us := members[i]; len(us) > 0 {
-			disp, match := b.vals(len(us)), b.vals(len(us))
-			for k, u := range us {
-				disp[k], match[k] = uDN[u], uNorm[u]
-			}
-			b.addOwned(idUniqueMember, disp, match)
-		}
-		b.add(idUniqueIdentifier, g.ID)
-		b.add(idEntryUUID, entryUUID(g.ID))
-		b.addDN(idEntryDN, gDN[i], gNorm[i])
-		b.add(idHasSubs, "FALSE")
-		b.add(idStructural, "groupOfUniqueNames")
-		b.add(idSubschema, "cn=schema")
-		b.add(idCreate, generalizedTime(g.Created))
-		b.add(idModify, generalizedTime(latest(g.LastUpdated, g.LastMembershipUpdated)))
-		o.setEntry(b, e, gDN[i], gNorm[i], kindGroup, 2, at, at+1)
+// encodeUser builds the entry of u, laid out by layUser, a member of the
+// given groups (numbers in groups, the group entries).
+func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, groups []entry) {
+	p := &u.Profile
+	b.add(idObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
+	b.add(idUID, p.Login)
+	b.add(idCN, commonName(p))
+	b.add(idSN, p.LastName)
+	b.add(idGivenName, p.FirstName)
+	b.add(idDisplayName, p.DisplayName)
+	b.add(idNickName, p.NickName)
+	b.add(idMail, p.Email)
+	b.add(idTitle, p.Title)
+	b.add(idDepartment, p.Department)
+	b.add(idO, p.Organization)
+	b.add(idMobile, p.MobilePhone)
+	b.add(idTelephone, p.PrimaryPhone)
+	b.add(idUniqueIdentifier, u.ID)
+	b.add(idStatus, u.Status)
+	for _, c := range o.custom {
+		b.add(c.id, p.Custom[c.name])
 	}
+	b.add(idEntryUUID, entryUUID(u.ID))
+	b.addDN(idEntryDN, e.le.DN, e.norm)
+	if len(memberOf) > 0 {
+		disp, match := b.vals(len(memberOf)), b.vals(len(memberOf))
+		for k, g := range memberOf {
+			disp[k], match[k] = groups[g].le.DN, groups[g].norm
+		}
+		b.addOwned(idMemberOf, disp, match)
+	}
+	b.add(idHasSubs, "FALSE")
+	b.add(idStructural, "inetOrgPerson")
+	b.add(idSubschema, "cn=schema")
+	b.add(idCreate, generalizedTime(u.Created))
+	b.add(idModify, generalizedTime(u.LastUpdated))
+	b.finish(e)
+	e.active = u.Status == directory.StatusActive
+	e.viewAll = directory.CanViewAll(u)
+}
 
-	// Two entries may normalise alike (logins differing only in ways DN
-	// matching ignores); the first keeps the DN.
-	for i := range o.entries {
-		e := &o.entries[i]
-		if _, dup := o.byNorm[e.norm]; dup {
-			log.Warn("dit: two entries have the same DN; serving the first", "org", org.ID, "dn", e.le.DN)
-			continue
+// encodeGroup builds the entry of g, laid out by layGroup, with the given
+// members (numbers in users, the user entries).
+func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members []int32, users []entry) {
+	b.add(idObjectClass, "top", "groupOfUniqueNames")
+	b.add(idCN, g.Name)
+	b.add(idDescription, g.Description)
+	if len(members) > 0 {
+		disp, match := b.vals(len(members)), b.vals(len(members))
+		for k, u := range members {
+			disp[k], match[k] = users[u].le.DN, users[u].norm
 		}
-		o.byNorm[e.norm] = int32(i)
+		b.addOwned(idUniqueMember, disp, match)
 	}
-	o.buildIndexes()
-	o.buildRootDSE(b)
-	o.buildSchema(b)
-	return o, nil
+	b.add(idUniqueIdentifier, g.ID)
+	b.add(idEntryUUID, entryUUID(g.ID))
+	b.addDN(idEntryDN, e.le.DN, e.norm)
+	b.add(idHasSubs, "FALSE")
+	b.add(idStructural, "groupOfUniqueNames")
+	b.add(idSubschema, "cn=schema")
+	b.add(idCreate, generalizedTime(g.Created))
+	b.add(idModify, generalizedTime(latest(g.LastUpdated, g.LastMembershipUpdated)))
+	b.finish(e)
 }
 
 func (o *orgView) setEntry(b *builder, e *entry, dn, norm string, k kind, depth uint8, lo, hi int32) {
@@ -539,44 +686,50 @@ func (o *orgView) defineCustom(log *slog.Logger) {
 	}
 }
 
-// membership is a user (entry number among the users) in a group (among
-// the groups).
+// membership is a user (number among the users) in a group (among the
+// groups).
 type membership struct{ u, g int32 }
 
 // memberships turns the membership pairs into each user's groups and each
-// group's users (entry order), from two flat arrays.
-func memberships(pairs []membership, nU, nG int) (memberOf, members [][]int32) {
-	uCount, gCount := make([]int32, nU+1), make([]int32, nG+1)
-	for _, p := range pairs {
-		uCount[p.u+1]++
-		gCount[p.g+1]++
-	}
-	for i := 1; i <= nU; i++ {
-		uCount[i] += uCount[i-1]
-	}
-	for i := 1; i <= nG; i++ {
-		gCount[i] += gCount[i-1]
-	}
-	uFlat, gFlat := make([]int32, len(pairs)), make([]int32, len(pairs))
-	uFill, gFill := slices.Clone(uCount[:nU]), slices.Clone(gCount[:nG])
-	for _, p := range pairs {
-		uFlat[uFill[p.u]] = p.g
-		uFill[p.u]++
-		gFlat[gFill[p.g]] = p.u
-		gFill[p.g]++
-	}
-	memberOf, members = make([][]int32, nU), make([][]int32, nG)
-	for i := range nU {
-		s := uFlat[uCount[i]:uCount[i+1]:uCount[i+1]]
-		slices.Sort(s)
-		memberOf[i] = slices.Compact(s)
-	}
-	for i := range nG {
-		s := gFlat[gCount[i]:gCount[i+1]:gCount[i+1]]
-		slices.Sort(s)
-		members[i] = slices.Compact(s)
-	}
+// group's users, sorted and without repeats.
+func memberships(pairs []membership, nU, nG int) (memberOf, members csr) {
+	memberOf = groupPairs(pairs, nU, func(p membership) (int32, int32) { return p.u, p.g })
+	members = groupPairs(pairs, nG, func(p membership) (int32, int32) { return p.g, p.u })
 	return memberOf, members
+}
+
+// groupPairs lists, for each of n keys, the values paired with it.
+func groupPairs(pairs []membership, n int, kv func(membership) (int32, int32)) csr {
+	off := make([]int32, n+1)
+	for _, p := range pairs {
+		k, _ := kv(p)
+		off[k+1]++
+	}
+	for i := 1; i <= n; i++ {
+		off[i] += off[i-1]
+	}
+	flat := make([]int32, len(pairs))
+	fill := slices.Clone(off[:n])
+	for _, p := range pairs {
+		k, v := kv(p)
+		flat[fill[k]] = v
+		fill[k]++
+	}
+	// Sort each list and drop repeats, compacting in place.
+	w, start := int32(0), int32(0)
+	for i := range n {
+		end := off[i+1]
+		s := flat[start:end]
+		if !slices.IsSorted(s) {
+			slices.Sort(s)
+		}
+		s = slices.Compact(s)
+		off[i] = w
+		w += int32(copy(flat[w:], s))
+		start = end
+	}
+	off[n] = w
+	return csr{off: off, flat: flat[:w:w]}
 }
 
 // commonName is displayName, else "first last", else the login.
