@@ -2,12 +2,18 @@ package dit
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
+	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/ldap"
 	"github.com/dirgate/dirgate/internal/ldapserver"
+	"github.com/dirgate/dirgate/internal/store"
+	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
 // sink is an entryWriter that keeps only the last entry's bytes, as a
@@ -165,5 +171,189 @@ func BenchmarkBindResolve(b *testing.B) {
 		if t := s.resolveBind("uid=user54321@big.example,dc=big,dc=okta,dc=com"); t.user < 0 {
 			b.Fatal("not found")
 		}
+	}
+}
+
+// refreshDIT is a DIT over its own org of 100,000 users (the benchmarks
+// write to it).
+func refreshDIT(b *testing.B) (*fakeSource, *DIT) {
+	f := bigSource(100_000)
+	d, err := New(f, Options{Logger: quiet()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f, d
+}
+
+// BenchmarkRefreshOneUser100k is one user's change in an org of 100,000
+// users, from the write to the swapped snapshot: a profile change (the
+// entry stays in place), a rename (it moves, and so do the entries
+// between), and a password hash upgrade (LDAP shows nothing new).
+func BenchmarkRefreshOneUser100k(b *testing.B) {
+	f, d := refreshDIT(b)
+	ctx := context.Background()
+	const id = "00ubig0054321"
+	for _, bm := range []struct {
+		name  string
+		write func(i int, u *directory.User)
+	}{
+		{"profile", func(i int, u *directory.User) { u.Profile.Title = "title " + strconv.Itoa(i) }},
+		{"rename", func(i int, u *directory.User) {
+			u.Profile.Login = []string{"user54321@big.example", "zz54321@big.example"}[i%2]
+			u.LoginKey = u.Profile.Login
+		}},
+		{"password", func(i int, u *directory.User) { u.PasswordHash = "{FAKE}" + strconv.Itoa(i) }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			loads := f.orgLds
+			i := 0
+			for b.Loop() {
+				i++
+				f.updateUser(id, func(u *directory.User) { bm.write(i, u) })
+				if err := d.Refresh(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if f.orgLds != loads {
+				b.Fatalf("%d org rebuilds", f.orgLds-loads)
+			}
+		})
+	}
+}
+
+// BenchmarkRefreshMembership100k adds a user to a group or removes it,
+// in an org of 100,000 users, from the write to the swapped snapshot: a
+// group of 100 and one of everybody. (The fake source sorts the members
+// it returns: for the group of 100,000 that is part of the time.)
+func BenchmarkRefreshMembership100k(b *testing.B) {
+	f, d := refreshDIT(b)
+	ctx := context.Background()
+	f.updateUser("00ubig0099999", func(*directory.User) {})
+	f.removeMember("00gbigall", "00ubig0099999")
+	if err := d.Refresh(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct{ name, group, user string }{
+		{"group of 100", "00gbig00543", "00ubig0012345"},
+		{"group of 100k", "00gbigall", "00ubig0099999"},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			loads := f.orgLds
+			in := false
+			for b.Loop() {
+				if in {
+					f.removeMember(bm.group, bm.user)
+				} else {
+					f.addMember(bm.group, bm.user)
+				}
+				in = !in
+				if err := d.Refresh(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if f.orgLds != loads {
+				b.Fatalf("%d org rebuilds", f.orgLds-loads)
+			}
+		})
+	}
+}
+
+// sqliteDIT is a DIT over a Directory on SQLite holding an org "big" of
+// 100,000 users in groups of 100 and one of everybody (written through
+// the store in one transaction).
+func sqliteDIT(b *testing.B) (*directory.Directory, *DIT) {
+	ctx := context.Background()
+	st, err := sqlite.Open(filepath.Join(b.TempDir(), "dirgate.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	err = st.Update(ctx, func(tx store.Tx) error {
+		const org = "00obig"
+		if err := tx.CreateOrg(&store.Org{ID: org, Name: "big", Suffix: directory.DefaultSuffix, Created: t0}); err != nil {
+			return err
+		}
+		for i := range 100_000 {
+			l := fmt.Sprintf("user%05d@big.example", i)
+			u := &store.User{ID: fmt.Sprintf("00ubig%07d", i), OrgID: org, Status: store.StatusActive, Type: store.TypePerson,
+				LoginKey: l, Profile: store.Profile{Login: l, Email: l, FirstName: "User", LastName: fmt.Sprintf("Number %d", i)},
+				Created: t0, LastUpdated: t0}
+			if i == 0 {
+				u.Roles = []string{directory.RoleOrgAdmin}
+			}
+			if err := tx.CreateUser(u); err != nil {
+				return err
+			}
+		}
+		for g := range 1001 {
+			id, name := fmt.Sprintf("00gbig%05d", g), fmt.Sprintf("group%04d", g)
+			if g == 1000 {
+				id, name = "00gbigall", "all"
+			}
+			if err := tx.CreateGroup(&store.Group{ID: id, OrgID: org, Name: name, NameKey: name, Created: t0, LastUpdated: t0}); err != nil {
+				return err
+			}
+			for i := range 100_000 {
+				if g == 1000 || i/100 == g {
+					if _, err := tx.AddMember(id, fmt.Sprintf("00ubig%07d", i)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, err := directory.New(directory.Config{Store: st, Logger: quiet()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { dir.Close() })
+	d, err := New(dir, Options{Logger: quiet()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir, d
+}
+
+// BenchmarkRefreshSQLite100k is BenchmarkRefreshOneUser100k/profile and
+// BenchmarkRefreshMembership100k over SQLite, the write (through the
+// directory: its transaction, change record and audit event) included.
+func BenchmarkRefreshSQLite100k(b *testing.B) {
+	dir, d := sqliteDIT(b)
+	ctx := context.Background()
+	refresh := func() {
+		if err := d.Refresh(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("profile", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			p := directory.Profile{Login: "user54321@big.example", Title: "title " + strconv.Itoa(i)}
+			if _, err := dir.UpdateProfile(ctx, "big", "user54321@big.example", p); err != nil {
+				b.Fatal(err)
+			}
+			refresh()
+		}
+	})
+	for _, bm := range []struct{ name, group string }{{"group of 100", "group0543"}, {"group of 100k", "all"}} {
+		b.Run("membership/"+bm.name, func(b *testing.B) {
+			in := bm.group == "all"
+			for b.Loop() {
+				op := dir.AddMember
+				if in {
+					op = dir.RemoveMember
+				}
+				if _, err := op(ctx, "big", bm.group, "user12345@big.example"); err != nil {
+					b.Fatal(err)
+				}
+				in = !in
+				refresh()
+			}
+		})
 	}
 }

@@ -171,7 +171,9 @@ type keyPos struct {
 // listPos is a list number and an entry position.
 type listPos struct{ l, pos int32 }
 
-func compareListPos(a, b listPos) int { return cmp.Or(cmp.Compare(a.l, b.l), cmp.Compare(a.pos, b.pos)) }
+func compareListPos(a, b listPos) int {
+	return cmp.Or(cmp.Compare(a.l, b.l), cmp.Compare(a.pos, b.pos))
+}
 
 // patch returns p after a patch of the entries: newPos maps each old
 // position to the new one (-1: the entry is gone; identity: nothing

@@ -22,9 +22,9 @@ import (
 // the same data (TestPatchMatchesBuild); when a patch cannot tell, it
 // gives up and the org is rebuilt.
 
-// minPatchedBytes is how much patches may allocate for an org before its
-// view is rebuilt, however small the org (see orgView.patched).
-const minPatchedBytes = 4 << 20
+// minPinnedBytes is how much memory patches may leave pinned in an org's
+// view before it is rebuilt, however small the org (see orgView.pinned).
+const minPinnedBytes = 4 << 20
 
 // patchTries is how many times a patch reads the changed records when
 // what it reads names further ones (writes racing with the refresh).
@@ -55,7 +55,7 @@ func (d *DIT) patchOrg(ctx context.Context, old *orgView, c *orgChanges) (*orgVi
 	if c.full != "" {
 		return nil, c.full, nil
 	}
-	if old.patched > max(old.built, minPatchedBytes) {
+	if old.pinned > max(old.built, minPinnedBytes) {
 		return nil, "memory held by earlier patches", nil
 	}
 	users, groups := sortedSet(c.users), sortedSet(c.groups)
@@ -123,6 +123,9 @@ type patcher struct {
 	renamed   []bool // new position: the DN is not the old entry's
 	jobsU     []jobUser
 	jobsG     []jobGroup
+	side      map[int32]*entry // new position -> the entry built there
+	memberOf  csr              // the new memberships
+	members   csr
 	gone      []int32 // old positions
 	inserted  []int32 // new positions
 }
@@ -325,7 +328,183 @@ func (p *patcher) patch() (*orgView, string) {
 	slices.SortFunc(p.jobsU, func(a, b jobUser) int { return int(a.pos - b.pos) })
 	slices.SortFunc(p.jobsG, func(a, b jobGroup) int { return int(a.pos - b.pos) })
 
-	// The entries: copied in runs, then the named ones laid out anew.
+	// The entries built anew (the named ones, and those whose memberships
+	// read differently) are built aside, so that a patch that changes
+	// nothing LDAP shows copies nothing.
+	p.full = make([]bool, p.n)
+	p.renamed = make([]bool, p.n)
+	p.side = make(map[int32]*entry, len(p.jobsU)+len(p.jobsG))
+	nextSID := int32(len(old.pos))
+	for _, at := range p.inserted {
+		s := sids[at]
+		if s < 0 {
+			s = nextSID
+			nextSID++
+		}
+		p.side[at] = &entry{sid: s}
+		p.renamed[at] = true
+	}
+	aside := func(q int32) *entry {
+		e := p.side[q]
+		if e == nil {
+			c := old.entries[p.from[q]]
+			e = &c
+			p.side[q] = e
+		}
+		return e
+	}
+	for _, j := range p.jobsU {
+		e := aside(j.pos)
+		if err := old.layUser(e, j.u); err != nil {
+			return nil, err.Error()
+		}
+		p.full[j.pos] = true
+		if f := p.from[j.pos]; f >= 0 {
+			p.renamed[j.pos] = e.le.DN != old.entries[f].le.DN || e.norm != old.entries[f].norm
+		}
+	}
+	for _, j := range p.jobsG {
+		e := aside(j.pos)
+		if err := old.layGroup(e, j.g); err != nil {
+			return nil, err.Error()
+		}
+		p.full[j.pos] = true
+		if f := p.from[j.pos]; f >= 0 {
+			p.renamed[j.pos] = e.le.DN != old.entries[f].le.DN || e.norm != old.entries[f].norm
+		}
+	}
+
+	// The memberships, and the other users and groups whose memberships
+	// now read differently (another member or group, or one renamed):
+	// their one attribute is rebuilt.
+	var spliceU, spliceG []int32
+	var memberOf, members csr
+	if p.sameMemberships() {
+		memberOf, members = old.memberOf, old.members
+		for _, j := range p.jobsU {
+			if p.renamed[j.pos] {
+				for _, g := range old.memberOf.list(int(j.pos) - 2) {
+					if q := p.gFirst + g; !p.full[q] {
+						spliceG = append(spliceG, q)
+					}
+				}
+			}
+		}
+		for _, j := range p.jobsG {
+			if p.renamed[j.pos] {
+				for _, u := range old.members.list(int(j.pos - p.gFirst)) {
+					if q := 2 + u; !p.full[q] {
+						spliceU = append(spliceU, q)
+					}
+				}
+			}
+		}
+		spliceU, spliceG = sortedInts(spliceU), sortedInts(spliceG)
+	} else {
+		memberOf, members = p.memberships()
+		for i := range p.nU {
+			q := 2 + int32(i)
+			f := p.from[q]
+			if f < 0 || p.full[q] {
+				continue
+			}
+			was, now := old.memberOf.list(int(f)-2), memberOf.list(i)
+			same := len(was) == len(now)
+			for k := 0; same && k < len(now); k++ {
+				same = p.newPos[oGFirst+int(was[k])]-p.gFirst == now[k] && !p.renamed[p.gFirst+now[k]]
+			}
+			if !same {
+				spliceU = append(spliceU, q)
+			}
+		}
+		for i := range p.nG {
+			q := p.gFirst + int32(i)
+			f := p.from[q]
+			if f < 0 || p.full[q] {
+				continue
+			}
+			was, now := old.members.list(int(f)-oGFirst), members.list(i)
+			same := len(was) == len(now)
+			for k := 0; same && k < len(now); k++ {
+				same = p.newPos[2+was[k]]-2 == now[k] && !p.renamed[2+now[k]]
+			}
+			if !same {
+				spliceG = append(spliceG, q)
+			}
+		}
+	}
+	p.memberOf, p.members = memberOf, members
+	ous := 0
+	if p.nU != oNU {
+		ous++
+	}
+	if p.nG != oN-oGFirst {
+		ous++
+	}
+
+	b := newBuilder(old, max(1, len(p.jobsU)+len(p.jobsG)+len(spliceU)+len(spliceG)+ous))
+	group := func(g int32) *entry { return p.at(p.gFirst + g) }
+	user := func(u int32) *entry { return p.at(2 + u) }
+	var changed []int32 // new positions of old entries whose content changed
+	for _, j := range p.jobsU {
+		e := p.side[j.pos]
+		old.encodeUser(b, e, j.u, memberOf.list(int(j.pos)-2), group)
+		if f := p.from[j.pos]; f >= 0 {
+			if sameEntry(e, &old.entries[f]) {
+				delete(p.side, j.pos)
+			} else {
+				changed = append(changed, j.pos)
+			}
+		}
+	}
+	for _, j := range p.jobsG {
+		e := p.side[j.pos]
+		old.encodeGroup(b, e, j.g, members.list(int(j.pos-p.gFirst)), user)
+		if f := p.from[j.pos]; f >= 0 {
+			if sameEntry(e, &old.entries[f]) {
+				delete(p.side, j.pos)
+			} else {
+				changed = append(changed, j.pos)
+			}
+		}
+	}
+	for _, q := range spliceU {
+		gs := memberOf.list(int(q) - 2)
+		disp, match := b.displayVals(len(gs)), b.vals(len(gs))
+		for k, g := range gs {
+			e := group(g)
+			disp[k], match[k] = e.le.DN, e.norm
+		}
+		if !b.splice(aside(q), idMemberOf, disp, match, idEntryDN, true) {
+			return nil, "a user entry without entryDN"
+		}
+		changed = append(changed, q)
+	}
+	for _, q := range spliceG {
+		us := members.list(int(q - p.gFirst))
+		disp, match := b.displayVals(len(us)), b.vals(len(us))
+		for k, u := range us {
+			e := user(u)
+			disp[k], match[k] = e.le.DN, e.norm
+		}
+		if !b.splice(aside(q), idUniqueMember, disp, match, idUniqueIdentifier, false) {
+			return nil, "a group entry without uniqueIdentifier"
+		}
+		changed = append(changed, q)
+	}
+	if p.nU != oNU {
+		old.encodeOU(b, aside(1), "users", p.nU)
+		changed = append(changed, 1)
+	}
+	if p.nG != oN-oGFirst {
+		old.encodeOU(b, aside(p.gFirst-1), "groups", p.nG)
+		changed = append(changed, p.gFirst-1)
+	}
+	if len(changed) == 0 && len(p.gone) == 0 && len(p.inserted) == 0 {
+		return old, "" // nothing LDAP shows changed (a password hash, say)
+	}
+
+	// The entries: copied in runs, then those built aside.
 	es := make([]entry, p.n)
 	for i := 0; i < p.n; {
 		f := p.from[i]
@@ -340,141 +519,10 @@ func (p *patcher) patch() (*orgView, string) {
 		copy(es[i:j], old.entries[f:int(f)+j-i])
 		i = j
 	}
+	for q, e := range p.side {
+		es[q] = *e
+	}
 	p.es = es
-	p.full = make([]bool, p.n)
-	p.renamed = make([]bool, p.n)
-	nextSID := int32(len(old.pos))
-	for _, at := range p.inserted {
-		s := sids[at]
-		if s < 0 {
-			s = nextSID
-			nextSID++
-		}
-		es[at] = entry{sid: s}
-		p.renamed[at] = true
-	}
-	for _, j := range p.jobsU {
-		e := &es[j.pos]
-		if err := old.layUser(e, j.u); err != nil {
-			return nil, err.Error()
-		}
-		p.full[j.pos] = true
-		if f := p.from[j.pos]; f >= 0 {
-			p.renamed[j.pos] = e.le.DN != old.entries[f].le.DN || e.norm != old.entries[f].norm
-		}
-	}
-	for _, j := range p.jobsG {
-		e := &es[j.pos]
-		if err := old.layGroup(e, j.g); err != nil {
-			return nil, err.Error()
-		}
-		p.full[j.pos] = true
-		if f := p.from[j.pos]; f >= 0 {
-			p.renamed[j.pos] = e.le.DN != old.entries[f].le.DN || e.norm != old.entries[f].norm
-		}
-	}
-
-	memberOf, members := p.memberships()
-
-	// What to build: the named records in full; the other users and
-	// groups whose memberships now read differently, that attribute.
-	var spliceU, spliceG []int32
-	for i := range p.nU {
-		q := 2 + int32(i)
-		f := p.from[q]
-		if f < 0 || p.full[q] {
-			continue
-		}
-		was, now := old.memberOf.list(int(f)-2), memberOf.list(i)
-		same := len(was) == len(now)
-		for k := 0; same && k < len(now); k++ {
-			same = p.newPos[oGFirst+int(was[k])]-p.gFirst == now[k] && !p.renamed[p.gFirst+now[k]]
-		}
-		if !same {
-			spliceU = append(spliceU, q)
-		}
-	}
-	for i := range p.nG {
-		q := p.gFirst + int32(i)
-		f := p.from[q]
-		if f < 0 || p.full[q] {
-			continue
-		}
-		was, now := old.members.list(int(f)-oGFirst), members.list(i)
-		same := len(was) == len(now)
-		for k := 0; same && k < len(now); k++ {
-			same = p.newPos[2+was[k]]-2 == now[k] && !p.renamed[2+now[k]]
-		}
-		if !same {
-			spliceG = append(spliceG, q)
-		}
-	}
-	ous := 0
-	if p.nU != oNU {
-		ous++
-	}
-	if p.nG != oN-oGFirst {
-		ous++
-	}
-
-	b := newBuilder(old, max(1, len(p.jobsU)+len(p.jobsG)+len(spliceU)+len(spliceG)+ous))
-	groupsNew, usersNew := es[p.gFirst:], es[2:2+p.nU]
-	var changed []int32 // new positions of old entries whose content changed
-	for _, j := range p.jobsU {
-		e := &es[j.pos]
-		old.encodeUser(b, e, j.u, memberOf.list(int(j.pos)-2), groupsNew)
-		if f := p.from[j.pos]; f >= 0 {
-			if sameEntry(e, &old.entries[f]) {
-				*e = old.entries[f]
-			} else {
-				changed = append(changed, j.pos)
-			}
-		}
-	}
-	for _, j := range p.jobsG {
-		e := &es[j.pos]
-		old.encodeGroup(b, e, j.g, members.list(int(j.pos-p.gFirst)), usersNew)
-		if f := p.from[j.pos]; f >= 0 {
-			if sameEntry(e, &old.entries[f]) {
-				*e = old.entries[f]
-			} else {
-				changed = append(changed, j.pos)
-			}
-		}
-	}
-	for _, q := range spliceU {
-		gs := memberOf.list(int(q) - 2)
-		disp, match := b.displayVals(len(gs)), b.vals(len(gs))
-		for k, g := range gs {
-			disp[k], match[k] = groupsNew[g].le.DN, groupsNew[g].norm
-		}
-		if !b.splice(&es[q], idMemberOf, disp, match, idEntryDN, true) {
-			return nil, "a user entry without entryDN"
-		}
-		changed = append(changed, q)
-	}
-	for _, q := range spliceG {
-		us := members.list(int(q - p.gFirst))
-		disp, match := b.displayVals(len(us)), b.vals(len(us))
-		for k, u := range us {
-			disp[k], match[k] = usersNew[u].le.DN, usersNew[u].norm
-		}
-		if !b.splice(&es[q], idUniqueMember, disp, match, idUniqueIdentifier, false) {
-			return nil, "a group entry without uniqueIdentifier"
-		}
-		changed = append(changed, q)
-	}
-	if p.nU != oNU {
-		old.encodeOU(b, &es[1], "users", p.nU)
-		changed = append(changed, 1)
-	}
-	if p.nG != oN-oGFirst {
-		old.encodeOU(b, &es[p.gFirst-1], "groups", p.nG)
-		changed = append(changed, p.gFirst-1)
-	}
-	if len(changed) == 0 && len(p.gone) == 0 && len(p.inserted) == 0 {
-		return old, "" // nothing LDAP shows changed (a password hash, say)
-	}
 
 	o := *old
 	o.entries, o.nUsers = es, p.nU
@@ -491,8 +539,69 @@ func (p *patcher) patch() (*orgView, string) {
 		return nil, why
 	}
 	p.indexes(&o, changed)
-	o.patched = old.patched + b.allocated()
+	o.pinned = old.pinned + b.tail()
+	for _, f := range p.gone {
+		if e := &old.entries[f]; !e.own {
+			o.pinned += e.footprint()
+		}
+	}
+	for _, q := range changed {
+		if e := &old.entries[p.from[q]]; !e.own {
+			o.pinned += e.footprint()
+		}
+	}
 	return &o, ""
+}
+
+// at is the entry at new position q while the new view is being built.
+func (p *patcher) at(q int32) *entry {
+	if p.full[q] {
+		if e := p.side[q]; e != nil {
+			return e
+		} // else rebuilt as it was
+	}
+	return &p.old.entries[p.from[q]]
+}
+
+func sortedInts(s []int32) []int32 {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// sameMemberships reports whether the memberships are as they were: no
+// entry came or went, and the named records' memberships read as the
+// view has them.
+func (p *patcher) sameMemberships() bool {
+	old, delta := p.old, p.delta
+	if len(p.gone) > 0 || len(p.inserted) > 0 {
+		return false
+	}
+	oGFirst := 3 + old.nUsers
+	for _, j := range p.jobsU {
+		was, now := old.memberOf.list(int(j.pos)-2), delta.UserGroups[j.u.ID]
+		if len(was) != len(now) {
+			return false
+		}
+		for _, gid := range now {
+			s, ok := old.byGroupID[gid]
+			if _, in := slices.BinarySearch(was, old.pos[s]-int32(oGFirst)); !ok || !in {
+				return false
+			}
+		}
+	}
+	for _, j := range p.jobsG {
+		was, now := old.members.list(int(j.pos)-oGFirst), delta.GroupMembers[j.g.ID]
+		if len(was) != len(now) {
+			return false
+		}
+		for _, uid := range now {
+			s, ok := old.byUserID[uid]
+			if _, in := slices.BinarySearch(was, old.pos[s]-2); !ok || !in {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // sameEntry reports whether e, rebuilt, is what old was.
@@ -665,18 +774,35 @@ func (p *patcher) indexes(o *orgView, changed []int32) {
 	for _, q := range p.inserted {
 		keys(&adds, &p.es[q], q, nil)
 	}
+	oGFirst := 3 + old.nUsers
 	for _, q := range changed {
 		f := p.from[q]
-		was, now := indexedValues(&old.entries[f]), indexedValues(&p.es[q])
+		e := &p.es[q]
+		was, now := indexedValues(&old.entries[f]), indexedValues(e)
+		// A membership attribute can hold 100,000 DNs: what it lost and
+		// gained is read from the memberships, not by comparing values.
+		// (Values are the members' DNs, all different while no two
+		// entries share one.)
+		slot := -1
+		if len(old.dupNorms) == 0 {
+			switch e.kind {
+			case kindUser:
+				slot = indexSlot(idMemberOf)
+				p.memberKeys(&drops[slot], &adds[slot], f, q, old.memberOf.list(int(f)-2), oGFirst, p.memberOf.list(int(q)-2), p.gFirst)
+			case kindGroup:
+				slot = indexSlot(idUniqueMember)
+				p.memberKeys(&drops[slot], &adds[slot], f, q, old.members.list(int(f)-oGFirst), 2, p.members.list(int(q-p.gFirst)), 2)
+			}
+		}
 		var differ [numIndexes]bool
 		any := false
-		for slot := range differ {
-			differ[slot] = !slices.Equal(was[slot], now[slot])
-			any = any || differ[slot]
+		for s := range differ {
+			differ[s] = s != slot && !slices.Equal(was[s], now[s])
+			any = any || differ[s]
 		}
 		if any {
 			keys(&drops, &old.entries[f], f, &differ)
-			keys(&adds, &p.es[q], q, &differ)
+			keys(&adds, e, q, &differ)
 		}
 	}
 	identity := len(p.gone) == 0 && len(p.inserted) == 0
@@ -687,6 +813,42 @@ func (p *patcher) indexes(o *orgView, changed []int32) {
 		o.idx[slot] = old.idx[slot].patch(p.newPos, identity, drops[slot], adds[slot])
 	}
 	o.ocKeys = k.oc
+}
+
+// memberKeys appends to drops and adds the index keys a membership
+// attribute loses and gains: the entry was at old position f, a member of
+// (or with members) was, numbers from old position oBase; it is at q with
+// now, numbers from new position nBase. The keys are the DNs.
+func (p *patcher) memberKeys(drops, adds *[]keyPos, f, q int32, was []int32, oBase int, now []int32, nBase int32) {
+	i, j := 0, 0
+	for i < len(was) || j < len(now) {
+		a, b := int32(-1), int32(-1)
+		if i < len(was) {
+			if a = p.newPos[oBase+int(was[i])]; a < 0 {
+				*drops = append(*drops, keyPos{p.old.entries[oBase+int(was[i])].norm, f})
+				i++
+				continue
+			}
+		}
+		if j < len(now) {
+			b = nBase + now[j]
+		}
+		switch {
+		case a >= 0 && a == b:
+			if was, now := p.old.entries[oBase+int(was[i])].norm, p.es[b].norm; was != now {
+				*drops = append(*drops, keyPos{was, f})
+				*adds = append(*adds, keyPos{now, q})
+			}
+			i++
+			j++
+		case a >= 0 && (b < 0 || a < b):
+			*drops = append(*drops, keyPos{p.old.entries[oBase+int(was[i])].norm, f})
+			i++
+		default:
+			*adds = append(*adds, keyPos{p.es[b].norm, q})
+			j++
+		}
+	}
 }
 
 // indexedValues returns the match values of e's indexed attributes.
@@ -742,19 +904,40 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 		}
 		cut1 = cut0
 	}
-	var nb []byte
-	if add {
-		b.enc.Reset()
-		b.enc.Buf = b.scratch[:0]
-		ldap.AppendPartialAttribute(&b.enc, b.defs[id].name, display)
-		nb = b.enc.Buf
-		b.scratch, b.enc.Buf = nb[:0], nil
+	var enc []byte
+	var own bool
+	nb := 0 // the new attribute's length
+	if size := len(e.enc) - int(cut1-cut0) + encodedSize(b.defs[id].name, display); size >= b.blockBytes/2 {
+		// Big (a group of many members): encoded in place, in a buffer of
+		// the entry's own.
+		enc, own = make([]byte, 0, size), true
+		b.bytes += size
+		enc = append(enc, e.enc[:cut0]...)
+		if add {
+			b.enc.Reset()
+			b.enc.Buf = enc
+			ldap.AppendPartialAttribute(&b.enc, b.defs[id].name, display)
+			enc, b.enc.Buf = b.enc.Buf, nil
+			nb = len(enc) - int(cut0)
+		}
+		enc = append(enc, e.enc[cut1:]...)
+		enc = enc[:len(enc):len(enc)]
+	} else {
+		var attr []byte
+		if add {
+			b.enc.Reset()
+			b.enc.Buf = b.reserve(encodedSize(b.defs[id].name, display))
+			ldap.AppendPartialAttribute(&b.enc, b.defs[id].name, display)
+			attr = b.enc.Buf
+			b.scratch, b.enc.Buf = attr[:0], nil
+			nb = len(attr)
+		}
+		enc, own = b.carve(len(e.enc) - int(cut1-cut0) + nb)
+		w := copy(enc, e.enc[:cut0])
+		w += copy(enc[w:], attr)
+		copy(enc[w:], e.enc[cut1:])
 	}
-	enc := b.carve(len(e.enc) - int(cut1-cut0) + len(nb))
-	w := copy(enc, e.enc[:cut0])
-	w += copy(enc[w:], nb)
-	copy(enc[w:], e.enc[cut1:])
-	shift := uint32(len(nb)) - (cut1 - cut0) // modular: adds or subtracts
+	shift := uint32(nb) - (cut1 - cut0) // modular: adds or subtracts
 
 	n := len(e.spans)
 	if k0 >= 0 {
@@ -767,7 +950,7 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 	j := 0
 	for k := 0; k <= len(e.spans); k++ {
 		if k == ins && add {
-			spans[j] = span{id: id, start: cut0, end: cut0 + uint32(len(nb))}
+			spans[j] = span{id: id, start: cut0, end: cut0 + uint32(nb)}
 			attrs[j] = ldap.Attribute{Type: b.defs[id].name, Values: match}
 			j++
 		}
@@ -792,6 +975,6 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 			e.nUser++
 		}
 	}
-	e.enc, e.spans, e.le.Attributes = enc, spans, attrs
+	e.enc, e.own, e.spans, e.le.Attributes = enc, own, spans, attrs
 	return true
 }

@@ -57,7 +57,7 @@ func TestRefresh(t *testing.T) {
 		}},
 	}
 	for _, s := range steps {
-		loads := f.loads
+		loads, orgLoads := f.loads, f.orgLds
 		s.change()
 		if s.check() {
 			t.Fatalf("%s: visible before Refresh", s.name)
@@ -68,6 +68,9 @@ func TestRefresh(t *testing.T) {
 		}
 		if f.loads != loads {
 			t.Errorf("%s: a change in one org reloaded everything", s.name)
+		}
+		if f.orgLds != orgLoads {
+			t.Errorf("%s: the org was rebuilt instead of patched", s.name)
 		}
 	}
 

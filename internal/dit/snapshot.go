@@ -77,6 +77,10 @@ type entry struct {
 	// RootDSE and cn=schema, which clients read without asking for "+").
 	showAll bool
 
+	// own: enc has a block of its own, freed with the entry (others
+	// share blocks, which stay while any of their entries does).
+	own bool
+
 	// Users only.
 	active, viewAll bool
 	login           string
@@ -119,15 +123,13 @@ type orgView struct {
 
 	rootDSE, schema entry
 
-	// built is what the full build allocated for entries, patched what
-	// patches have allocated since; memory a patch frees may stay pinned
-	// by the blocks it shares, so a view patched as much as it was built
-	// is built again.
-	built, patched int
+	// built is what the full build allocated for entries. pinned
+	// estimates what patches since left unused in blocks that live on:
+	// the entries they replaced that shared a block, and the tails of
+	// their own blocks. A view whose pinned memory reaches what it was
+	// built with is built again.
+	built, pinned int
 }
-
-// groups returns the range of group entries.
-func (o *orgView) groups() (lo, hi int) { return 3 + o.nUsers, len(o.entries) }
 
 // csr is a list of lists of int32 in two flat arrays: list i is
 // flat[off[i]:off[i+1]].
@@ -264,16 +266,46 @@ func (b *builder) allocated() int {
 
 func (b *builder) vals(n int) []string { return b.strs.make(n, b.blockStrs) }
 
-// carve returns n bytes from the current block (exact mode).
-func (b *builder) carve(n int) []byte {
-	if len(b.block)+n > cap(b.block) {
-		b.block = make([]byte, 0, max(b.blockBytes, n))
-		b.bytes += cap(b.block)
+// carve returns n bytes from the current block (exact mode), or from a
+// block of their own (own) when they would take a block's worth.
+func (b *builder) carve(n int) (s []byte, own bool) {
+	b.bytes += n
+	if n >= b.blockBytes/2 {
+		return make([]byte, n), true
 	}
-	s := b.block[len(b.block) : len(b.block)+n : len(b.block)+n]
+	if len(b.block)+n > cap(b.block) {
+		b.block = make([]byte, 0, b.blockBytes)
+	}
+	s = b.block[len(b.block) : len(b.block)+n : len(b.block)+n]
 	b.block = b.block[:len(b.block)+n]
-	return s
+	return s, false
 }
+
+// encodedSize bounds the size of a PartialAttribute.
+func encodedSize(typ string, vals []string) int {
+	n := 18 + len(typ)
+	for _, v := range vals {
+		n += 6 + len(v)
+	}
+	return n
+}
+
+// reserve returns the scratch buffer, empty, with room for n bytes.
+func (b *builder) reserve(n int) []byte {
+	if cap(b.scratch) < n {
+		b.scratch = make([]byte, 0, n)
+	}
+	return b.scratch[:0]
+}
+
+// tail is what the current blocks leave unused.
+func (b *builder) tail() int {
+	return cap(b.block) - len(b.block) + 16*(cap(b.strs.buf)-len(b.strs.buf)) +
+		40*(cap(b.attrs.buf)-len(b.attrs.buf)) + 12*(cap(b.spans.buf)-len(b.spans.buf))
+}
+
+// footprint estimates the memory of e's encoding and attributes.
+func (e *entry) footprint() int { return 2*len(e.enc) + 52*len(e.spans) }
 
 // addDN appends a single-valued DN attribute, matched in normalised form.
 func (b *builder) addDN(id attrID, dn, norm string) {
@@ -326,16 +358,29 @@ func (b *builder) finish(e *entry) {
 	e.le.Attributes = b.attrs.make(n, b.blockAttrs)
 	e.le.Types = b.types
 	e.nUser = len(b.user)
-	room := 0
+	room, big := 0, false
 	b.enc.Reset()
 	if b.exact {
-		b.enc.Buf = b.scratch[:0]
+		// Encode into scratch space and copy into the block, or straight
+		// into a buffer of the entry's own when it is big.
+		size := 0
+		for _, list := range [2][]pending{b.user, b.oper} {
+			for _, p := range list {
+				size += encodedSize(b.defs[p.id].name, p.display)
+			}
+		}
+		if big = size >= b.blockBytes/2; big {
+			b.enc.Buf = make([]byte, 0, size)
+			b.bytes += size
+		} else {
+			b.enc.Buf = b.reserve(size)
+		}
 	} else {
 		// Encode straight into the current block; an entry that
 		// outgrows it keeps the buffer append gave it.
 		if cap(b.block)-len(b.block) < 4096 {
 			b.block = make([]byte, 0, b.blockBytes)
-			b.bytes += cap(b.block)
+			b.bytes += cap(b.block) - len(b.block)
 		}
 		room = cap(b.block) - len(b.block)
 		b.enc.Buf = b.block[len(b.block):len(b.block)]
@@ -353,16 +398,18 @@ func (b *builder) finish(e *entry) {
 	out := b.enc.Buf
 	b.enc.Buf = nil
 	switch {
+	case big:
+		e.enc, e.own = out[:len(out):len(out)], true
 	case b.exact:
 		b.scratch = out[:0]
-		e.enc = b.carve(len(out))
+		e.enc, e.own = b.carve(len(out))
 		copy(e.enc, out)
 	case cap(out) == room: // still in the block
 		b.block = b.block[:len(b.block)+len(out)]
-		e.enc = out[:len(out):len(out)]
+		e.enc, e.own = out[:len(out):len(out)], false
 	default:
 		b.bytes += cap(out)
-		e.enc = out
+		e.enc, e.own = out, true
 	}
 	b.user, b.oper = b.user[:0], b.oper[:0]
 }
@@ -414,14 +461,16 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	}
 	o.memberOf, o.members = memberships(pairs, nU, nG)
 
+	group := func(g int32) *entry { return &o.entries[gFirst+int(g)] }
+	user := func(u int32) *entry { return &o.entries[2+u] }
 	o.encodeBase(b, &o.entries[0])
 	o.encodeOU(b, &o.entries[1], "users", nU)
 	for i, u := range users {
-		o.encodeUser(b, &o.entries[2+i], u, o.memberOf.list(i), o.entries[gFirst:])
+		o.encodeUser(b, &o.entries[2+i], u, o.memberOf.list(i), group)
 	}
 	o.encodeOU(b, &o.entries[gFirst-1], "groups", nG)
 	for i, g := range groups {
-		o.encodeGroup(b, &o.entries[gFirst+i], g, o.members.list(i), o.entries[2:2+nU])
+		o.encodeGroup(b, &o.entries[gFirst+i], g, o.members.list(i), user)
 	}
 	o.pos = make([]int32, n)
 	for i := range o.entries {
@@ -544,8 +593,8 @@ func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
 }
 
 // encodeUser builds the entry of u, laid out by layUser, a member of the
-// given groups (numbers in groups, the group entries).
-func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, groups []entry) {
+// given groups (numbers among the groups; group returns their entries).
+func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, group func(int32) *entry) {
 	p := &u.Profile
 	b.add(idObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
 	b.add(idUID, p.Login)
@@ -570,7 +619,8 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 	if len(memberOf) > 0 {
 		disp, match := b.vals(len(memberOf)), b.vals(len(memberOf))
 		for k, g := range memberOf {
-			disp[k], match[k] = groups[g].le.DN, groups[g].norm
+			ge := group(g)
+			disp[k], match[k] = ge.le.DN, ge.norm
 		}
 		b.addOwned(idMemberOf, disp, match)
 	}
@@ -585,15 +635,16 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 }
 
 // encodeGroup builds the entry of g, laid out by layGroup, with the given
-// members (numbers in users, the user entries).
-func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members []int32, users []entry) {
+// members (numbers among the users; user returns their entries).
+func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members []int32, user func(int32) *entry) {
 	b.add(idObjectClass, "top", "groupOfUniqueNames")
 	b.add(idCN, g.Name)
 	b.add(idDescription, g.Description)
 	if len(members) > 0 {
 		disp, match := b.vals(len(members)), b.vals(len(members))
 		for k, u := range members {
-			disp[k], match[k] = users[u].le.DN, users[u].norm
+			ue := user(u)
+			disp[k], match[k] = ue.le.DN, ue.norm
 		}
 		b.addOwned(idUniqueMember, disp, match)
 	}
