@@ -132,6 +132,11 @@ func (d *DIT) Refresh(ctx context.Context) error {
 	return err
 }
 
+// inView reports whether changes of kind k can change what LDAP serves:
+// factors and sign-on policies cannot (binds reach them through the
+// directory), so they cost a refresh nothing.
+func inView(k store.Kind) bool { return k != store.KindFactor && k != store.KindPolicy }
+
 func (d *DIT) step(ctx context.Context) error {
 	cur := d.snap.Load()
 	seq, err := d.src.Seq(ctx)
@@ -157,6 +162,9 @@ func (d *DIT) step(ctx context.Context) error {
 	var ids []string
 	per := map[string]*orgChanges{}
 	for _, c := range changes {
+		if !inView(c.Kind) {
+			continue
+		}
 		if cur.orgs[c.OrgID] == nil && !cur.broken[c.OrgID] {
 			return d.reload(ctx, "a new org")
 		}

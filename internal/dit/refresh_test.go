@@ -267,3 +267,30 @@ func TestBrokenOrg(t *testing.T) {
 		t.Errorf("the repaired org: %d entries, %v", len(es), err)
 	}
 }
+
+// Factor and policy changes are not LDAP content: a refresh takes their
+// sequence numbers without reading or rebuilding anything.
+func TestRefreshSkipsChangesOutsideTheView(t *testing.T) {
+	f := fixture()
+	d := newDIT(t, f)
+	before := d.snap.Load()
+	loads, orgLoads, deltas := f.loads, f.orgLds, f.deltas
+	f.mu.Lock()
+	f.change(acmeID, store.KindFactor, "00ffactor")
+	f.change(acmeID, store.KindPolicy, "00ppolicy")
+	f.mu.Unlock()
+	if err := d.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := d.snap.Load()
+	if after.seq != f.seq {
+		t.Fatalf("seq %d, want %d", after.seq, f.seq)
+	}
+	if f.loads != loads || f.orgLds != orgLoads || f.deltas != deltas {
+		t.Fatalf("a factor or policy change read the source: loads %d→%d, org loads %d→%d, deltas %d→%d",
+			loads, f.loads, orgLoads, f.orgLds, deltas, f.deltas)
+	}
+	if after.orgs[acmeID] != before.orgs[acmeID] {
+		t.Fatal("the org's view was replaced")
+	}
+}

@@ -89,6 +89,14 @@ type User struct {
 	LastLogin       time.Time
 	LastUpdated     time.Time
 	PasswordChanged time.Time
+
+	// FailedLogins counts failed sign-ins since the last success (password
+	// policy lockout); LastFailedLogin is the latest of them.
+	FailedLogins    int
+	LastFailedLogin time.Time
+	// PasswordHistory holds previous password hashes, newest first (a
+	// password policy's history); the directory bounds its length.
+	PasswordHistory []string
 }
 
 // Group is a group of users of one org.
@@ -119,6 +127,8 @@ const (
 	KindUser       Kind = "user"
 	KindGroup      Kind = "group"
 	KindMembership Kind = "membership" // ID is the group's
+	KindFactor     Kind = "factor"     // ID is the factor's
+	KindPolicy     Kind = "policy"     // ID is the policy's
 )
 
 // Change is one entry of the change feed.
@@ -148,6 +158,15 @@ type Store interface {
 	// change (per-bind bookkeeping, flushed in batches, invisible to LDAP).
 	// Unknown ids are ignored.
 	RecordLogins(ctx context.Context, at map[string]time.Time) error
+	// AppendEvents appends system log events in one transaction of their
+	// own (no change is recorded: the log is not directory content) and
+	// sets each event's Seq.
+	AppendEvents(ctx context.Context, events []*Event) error
+	// Events returns the events q selects, ordered by Seq.
+	Events(ctx context.Context, q EventQuery) ([]*Event, error)
+	// PruneEvents deletes events published before the given time and
+	// reports how many.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the store.
 	Close() error
 }
@@ -176,6 +195,15 @@ type Reader interface {
 	GroupMembers(groupID string) ([]string, error)
 	// UserGroups returns the group ids of a user, ordered.
 	UserGroups(userID string) ([]string, error)
+
+	Factor(id string) (*Factor, error)
+	// Factors returns a user's factors ordered by Created, then ID.
+	Factors(userID string) ([]*Factor, error)
+
+	Policy(id string) (*Policy, error)
+	// Policies returns the org's policies ordered by Kind, Priority, then
+	// NameKey.
+	Policies(orgID string) ([]*Policy, error)
 }
 
 // Tx writes within a transaction. Each write records one Change with the
@@ -201,4 +229,91 @@ type Tx interface {
 	// an unchanged membership records no change.
 	AddMember(groupID, userID string) (bool, error)
 	RemoveMember(groupID, userID string) (bool, error)
+
+	// CreateFactor fails with ErrNotFound when the user does not exist.
+	// DeleteUser deletes the user's factors.
+	CreateFactor(f *Factor) error
+	UpdateFactor(f *Factor) error
+	DeleteFactor(id string) error
+
+	// CreatePolicy and UpdatePolicy fail with ErrConflict when another
+	// policy of the org and kind has the NameKey.
+	CreatePolicy(p *Policy) error
+	UpdatePolicy(p *Policy) error
+	DeletePolicy(id string) error
+}
+
+// --- Sign-on security (issue 5): factors, policies, the system log, and
+// per-user authentication state.
+
+// Factor types and statuses (Okta's names).
+const (
+	FactorTOTP = "token:software:totp"
+
+	FactorPendingActivation = "PENDING_ACTIVATION"
+	FactorActive            = "ACTIVE"
+)
+
+// Factor is a user's enrolled second factor.
+type Factor struct {
+	ID     string // "00f" + 17 base62
+	OrgID  string
+	UserID string
+	Type   string // FactorTOTP
+	Status string // FactorPendingActivation or FactorActive
+	// Secret is the factor's secret sealed by the directory (package
+	// sealed, bound to the user id); the store never sees it in clear.
+	Secret string
+	// LastStep is the last TOTP time step accepted (replay protection).
+	LastStep    int64
+	Created     time.Time
+	Activated   time.Time // zero until activated
+	LastUpdated time.Time
+}
+
+// Policy kinds as stored (package policy names them too).
+const (
+	PolicySignOn   = "sign-on"
+	PolicyPassword = "password"
+)
+
+// Policy is one sign-on or password policy of an org, kept as the
+// document package policy decodes.
+type Policy struct {
+	ID       string // "00p" + 17 base62
+	OrgID    string
+	Kind     string // PolicySignOn or PolicyPassword
+	Name     string
+	NameKey  string // Name folded; unique per org and kind
+	Priority int
+	// Doc is the policy as JSON (package policy's format).
+	Doc         []byte
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// Event is one entry of the system log: append-only, never changed.
+type Event struct {
+	// Seq orders events; the store assigns it on append (the ids of a
+	// batch ascend in the batch's order).
+	Seq       int64
+	UUID      string
+	Published time.Time
+	OrgID     string // "" for events of no org
+	EventType string // e.g. "user.authentication.auth_via_ldap"
+	Outcome   string // "SUCCESS", "FAILURE", "DENY", ...
+	ActorID   string // user id, or "" (system, anonymous)
+	TargetID  string // the main target's id, or ""
+	// Doc is the whole event as JSON (Okta's LogEvent shape).
+	Doc []byte
+}
+
+// EventQuery selects events, oldest first.
+type EventQuery struct {
+	OrgID     string    // required
+	Since     time.Time // Published >= Since (zero: no bound)
+	Until     time.Time // Published < Until (zero: no bound)
+	EventType string    // exact match; "" any
+	AfterSeq  int64     // Seq > AfterSeq (paging and following)
+	Limit     int       // at most this many (required, > 0)
 }

@@ -50,6 +50,8 @@ type Options struct {
 type Store struct {
 	w *sql.DB // one connection: writes, in BEGIN IMMEDIATE transactions
 	r *sql.DB // read-only connections
+
+	pruneBatch int // events deleted per PruneEvents transaction
 }
 
 var _ store.Store = (*Store)(nil)
@@ -93,7 +95,11 @@ func Open(path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := migrate(ctx, w); err != nil {
+	ms, err := migrations()
+	if err == nil {
+		err = migrate(ctx, w, ms)
+	}
+	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -110,7 +116,7 @@ func Open(path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	return &Store{w: w, r: r, pruneBatch: defaultPruneBatch}, nil
 }
 
 // checkWAL fails if the file system refused WAL mode (SQLite then keeps
@@ -323,14 +329,12 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies the migrations newer than the database's
+// migrate applies the migrations of ms newer than the database's
 // schema_version, all in one write transaction, so two processes opening
 // a new file at once migrate it once and a failed step leaves it as it was.
-func migrate(ctx context.Context, db *sql.DB) error {
-	ms, err := migrations()
-	if err != nil {
-		return err
-	}
+// Open passes every embedded migration; tests pass a prefix to make the
+// database an older dirgate would have left.
+func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 	latest := len(ms)
 	t, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: waits for a migrating peer
 	if err != nil {

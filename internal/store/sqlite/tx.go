@@ -122,28 +122,34 @@ const userCols = `id, org_id, login_key, status, type,
 	login, email, first_name, last_name, display_name, nick_name, title,
 	department, organization, mobile_phone, primary_phone, custom,
 	password_hash, roles,
-	created, activated, status_changed, last_login, last_updated, password_changed`
+	created, activated, status_changed, last_login, last_updated, password_changed,
+	failed_logins, last_failed_login, password_history`
 
 func scanUser(sc scanner) (*store.User, error) {
 	var u store.User
 	p := &u.Profile
-	var custom, roles []byte
-	var t [6]sql.NullInt64
+	var custom, roles, history []byte
+	var t [7]sql.NullInt64
 	err := sc.Scan(&u.ID, &u.OrgID, &u.LoginKey, &u.Status, &u.Type,
 		&p.Login, &p.Email, &p.FirstName, &p.LastName, &p.DisplayName, &p.NickName, &p.Title,
 		&p.Department, &p.Organization, &p.MobilePhone, &p.PrimaryPhone, &custom,
 		&u.PasswordHash, &roles,
-		&t[0], &t[1], &t[2], &t[3], &t[4], &t[5])
+		&t[0], &t[1], &t[2], &t[3], &t[4], &t[5],
+		&u.FailedLogins, &t[6], &history)
 	if err != nil {
 		return nil, err
 	}
 	u.Created, u.Activated, u.StatusChanged = fromNanos(t[0]), fromNanos(t[1]), fromNanos(t[2])
 	u.LastLogin, u.LastUpdated, u.PasswordChanged = fromNanos(t[3]), fromNanos(t[4]), fromNanos(t[5])
+	u.LastFailedLogin = fromNanos(t[6])
 	if err := unmarshal(custom, &p.Custom); err != nil {
 		return nil, fmt.Errorf("user %s custom: %w", u.ID, err)
 	}
 	if err := unmarshal(roles, &u.Roles); err != nil {
 		return nil, fmt.Errorf("user %s roles: %w", u.ID, err)
+	}
+	if err := unmarshal(history, &u.PasswordHistory); err != nil {
+		return nil, fmt.Errorf("user %s password_history: %w", u.ID, err)
 	}
 	return &u, nil
 }
@@ -159,8 +165,12 @@ func userArgs(u *store.User) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var t [6]any
-	for i, v := range [6]time.Time{u.Created, u.Activated, u.StatusChanged, u.LastLogin, u.LastUpdated, u.PasswordChanged} {
+	history, err := marshal(len(u.PasswordHistory), u.PasswordHistory)
+	if err != nil {
+		return nil, err
+	}
+	var t [7]any
+	for i, v := range [7]time.Time{u.Created, u.Activated, u.StatusChanged, u.LastLogin, u.LastUpdated, u.PasswordChanged, u.LastFailedLogin} {
 		if t[i], err = nanos(v); err != nil {
 			return nil, err
 		}
@@ -169,7 +179,8 @@ func userArgs(u *store.User) ([]any, error) {
 		p.Login, p.Email, p.FirstName, p.LastName, p.DisplayName, p.NickName, p.Title,
 		p.Department, p.Organization, p.MobilePhone, p.PrimaryPhone, custom,
 		u.PasswordHash, roles,
-		t[0], t[1], t[2], t[3], t[4], t[5]}, nil
+		t[0], t[1], t[2], t[3], t[4], t[5],
+		u.FailedLogins, t[6], history}, nil
 }
 
 func (r *reader) User(id string) (*store.User, error) {
@@ -354,7 +365,7 @@ func (t *tx) CreateUser(u *store.User) error {
 		return fmt.Errorf("sqlite: create user %q: %w", u.ID, err)
 	}
 	if _, err := t.exec(`INSERT INTO users (`+userCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		// A foreign key failure here means the org is missing.
 		return t.fail(fmt.Errorf("sqlite: create user %q in org %q: %w", u.ID, u.OrgID, mapErr(err)))
 	}
@@ -371,7 +382,8 @@ func (t *tx) UpdateUser(u *store.User) error {
 		login = ?6, email = ?7, first_name = ?8, last_name = ?9, display_name = ?10, nick_name = ?11, title = ?12,
 		department = ?13, organization = ?14, mobile_phone = ?15, primary_phone = ?16, custom = ?17,
 		password_hash = ?18, roles = ?19,
-		created = ?20, activated = ?21, status_changed = ?22, last_login = ?23, last_updated = ?24, password_changed = ?25
+		created = ?20, activated = ?21, status_changed = ?22, last_login = ?23, last_updated = ?24, password_changed = ?25,
+		failed_logins = ?26, last_failed_login = ?27, password_history = ?28
 		WHERE id = ?1 AND org_id = ?2`, args...)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: update user %q: %w", u.ID, mapErr(err)))
@@ -394,8 +406,13 @@ func (t *tx) moved(table, what, id, orgID string) error {
 	return fmt.Errorf("sqlite: update %s %q: cannot move it from org %q to %q", what, id, stored, orgID)
 }
 
+// DeleteUser removes the user, its memberships and its factors (the
+// foreign keys would cascade; deleting explicitly does not depend on them).
 func (t *tx) DeleteUser(id string) error {
 	if _, err := t.exec(`DELETE FROM memberships WHERE user_id = ?`, id); err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete user %q: %w", id, err))
+	}
+	if _, err := t.exec(`DELETE FROM factors WHERE user_id = ?`, id); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete user %q: %w", id, err))
 	}
 	var orgID string

@@ -18,6 +18,18 @@
 //     with ErrNotFound; RemoveMember of a missing membership reports false.
 //   - Writers must not wait for open readers: an Update runs to completion
 //     while a View is open (and the View keeps its snapshot).
+//   - CreateFactor fails with ErrNotFound also when the user belongs to
+//     another org than the factor's OrgID; UpdateFactor cannot move a
+//     factor to another user. Listing the factors of a user without any
+//     (or of a missing user) and the policies of an org without any is
+//     empty, not ErrNotFound; so is Events of an org without events.
+//   - Event.Seq ascends across batches and never goes back, even after
+//     PruneEvents removed the newest events (a reader following the log
+//     with AfterSeq misses nothing); it need not be gapless. A batch with
+//     a taken UUID fails with ErrConflict and appends nothing. Events
+//     with Limit <= 0 fails. PruneEvents with the zero time deletes
+//     nothing. Event.Doc and Policy.Doc: nil and empty are
+//     interchangeable.
 package storetest
 
 import (
@@ -53,6 +65,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ViewSnapshot", testViewSnapshot},
 		{"RecordLogins", testRecordLogins},
+		{"AuthState", testAuthState},
+		{"Factors", testFactors},
+		{"FactorsOrdering", testFactorsOrdering},
+		{"FactorErrors", testFactorErrors},
+		{"DeleteUserDeletesFactors", testDeleteUserDeletesFactors},
+		{"Policies", testPolicies},
+		{"PoliciesOrdering", testPoliciesOrdering},
+		{"PolicyConflicts", testPolicyConflicts},
+		{"FactorPolicyChanges", testFactorPolicyChanges},
+		{"FailedUpdateFactorsPolicies", testFailedUpdateFactorsPolicies},
+		{"EventsAppend", testEventsAppend},
+		{"EventsQuery", testEventsQuery},
+		{"EventsConflict", testEventsConflict},
+		{"EventsPrune", testEventsPrune},
+		{"EventsConcurrent", testEventsConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,6 +156,9 @@ func newUser(n int, org, login string) *store.User {
 		LastLogin:       t0.Add(3*time.Second + 5*time.Millisecond),
 		LastUpdated:     t0.Add(4 * time.Second),
 		PasswordChanged: t0.Add(5 * time.Second),
+		FailedLogins:    2,
+		LastFailedLogin: t0.Add(6*time.Second + 9*time.Millisecond).In(cet),
+		PasswordHistory: []string{"{SSHA}b2xkZXI=", "{SSHA}b2xkZXN0"},
 	}
 }
 
@@ -213,10 +243,11 @@ func normOrg(o *store.Org) store.Org {
 func normUser(u *store.User) store.User {
 	c := *u
 	c.Roles = normSlice(c.Roles)
+	c.PasswordHistory = normSlice(c.PasswordHistory)
 	if len(c.Profile.Custom) == 0 {
 		c.Profile.Custom = nil
 	}
-	for _, p := range []*time.Time{&c.Created, &c.Activated, &c.StatusChanged, &c.LastLogin, &c.LastUpdated, &c.PasswordChanged} {
+	for _, p := range []*time.Time{&c.Created, &c.Activated, &c.StatusChanged, &c.LastLogin, &c.LastUpdated, &c.PasswordChanged, &c.LastFailedLogin} {
 		*p = normTime(*p)
 	}
 	return c
@@ -418,6 +449,9 @@ func testUsers(t *testing.T, s store.Store) {
 		LastLogin:       t0.Add(11 * time.Second),
 		LastUpdated:     t0.Add(12 * time.Second),
 		PasswordChanged: t0.Add(13 * time.Second),
+		FailedLogins:    0,
+		LastFailedLogin: time.Time{},
+		PasswordHistory: []string{},
 	}
 	update(t, s, func(tx store.Tx) error { return tx.UpdateUser(u2) })
 	view(t, s, func(r store.Reader) error {

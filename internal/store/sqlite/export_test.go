@@ -1,0 +1,36 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// CreateAtVersion creates the database at path with only the first v
+// migrations applied, as a dirgate that knew only those would have left it.
+func CreateAtVersion(path string, v int) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if v < 1 || v > len(ms) {
+		return fmt.Errorf("no schema version %d", v)
+	}
+	db, err := sql.Open("sqlite", path+"?_foreign_keys=1&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	return migrate(context.Background(), db, ms[:v])
+}
+
+// EventsQuery is the SELECT that Events runs for q.
+var EventsQuery = eventsQuery
+
+// PruneQuery is the DELETE of one PruneEvents transaction.
+const PruneQuery = pruneEvents
+
+// SetPruneBatch sets how many events one PruneEvents transaction of s
+// deletes.
+func SetPruneBatch(s *Store, n int) { s.pruneBatch = n }
