@@ -160,6 +160,7 @@ Users are named by --login, groups by --name; where a command names both
 		a.importCmd(),
 		a.exportCmd(),
 	)
+	root.AddCommand(a.policyCmd())
 	return root
 }
 

@@ -9,10 +9,11 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // ID prefixes, as Okta's: users 00u, groups 00g, orgs 00o.
 const (
-	prefixUser  = "00u"
-	prefixGroup = "00g"
-	prefixOrg   = "00o"
-	idRandLen   = 17
+	prefixUser   = "00u"
+	prefixGroup  = "00g"
+	prefixOrg    = "00o"
+	prefixPolicy = "00p"
+	idRandLen    = 17
 )
 
 // newID returns prefix followed by 17 uniformly random base62 characters
