@@ -58,11 +58,15 @@ func (a *app) openDirectory(data string, create bool) (*opened, error) {
 	} else if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no dirgate database at %s (create one with 'dirgate init --data %s --org NAME', or start 'dirgate serve --data %s')", db, data, data)
 	}
+	keys, _, err := a.secretKeys(data) // the key sealing TOTP secrets (factor.go)
+	if err != nil {
+		return nil, err
+	}
 	st, err := sqlite.Open(db, sqlite.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", db, err)
 	}
-	d, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: a.cliLogger()})
+	d, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: a.cliLogger(), Secrets: keys})
 	if err != nil {
 		st.Close()
 		return nil, err

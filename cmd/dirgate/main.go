@@ -52,6 +52,8 @@ type app struct {
 	// argon2 are the cost parameters of new password hashes (existing
 	// hashes verify with the parameters they carry).
 	argon2 password.Params
+	// secretKeyFile is --secret-key-file (factor.go).
+	secretKeyFile string
 }
 
 // usageError is a mistake in how a command was called: exit code 2.
@@ -150,6 +152,7 @@ Users are named by --login, groups by --name; where a command names both
 	pf.Uint32Var(&a.argon2.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory cost of new password hashes, in `KiB`")
 	pf.Uint32Var(&a.argon2.Time, "argon2-time", password.DefaultParams.Time, "argon2id passes over the memory for new password hashes")
 	pf.Uint8Var(&a.argon2.Threads, "argon2-threads", password.DefaultParams.Threads, "argon2id lanes of new password hashes")
+	a.addSecretKeyFlag(pf) // factor.go
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	root.AddCommand(
 		a.versionCmd(),
@@ -159,8 +162,10 @@ Users are named by --login, groups by --name; where a command names both
 		a.groupCmd(),
 		a.importCmd(),
 		a.exportCmd(),
+		a.factorCmd(),
 	)
 	root.AddCommand(a.policyCmd())
+	root.AddCommand(a.logsCmd()) // logs.go
 	return root
 }
 

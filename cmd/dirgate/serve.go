@@ -40,6 +40,7 @@ type serveFlags struct {
 	logLevel          string
 	tlsCert, tlsKey   string
 	shutdownGrace     time.Duration
+	eventRetention    time.Duration // system log (logs.go)
 }
 
 // listening is what serve reports once it listens (tests use port 0).
@@ -90,6 +91,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "server certificate (chain) PEM `FILE` to use instead of the generated one")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key PEM `FILE` of --tls-cert")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long running operations may finish on shutdown")
+	fl.DurationVar(&f.eventRetention, "event-retention", directory.DefaultEventRetention, "how long the system log keeps events (negative: forever); pruned hourly")
 	return c
 }
 
@@ -157,12 +159,19 @@ func (a *app) serve(f *serveFlags) (err error) {
 		return err
 	}
 	defer lock.unlock()
+	keys, createdKey, err := a.secretKeys(data) // the key sealing TOTP secrets (factor.go)
+	if err != nil {
+		return err
+	}
+	if createdKey != "" {
+		log.Info("created the secret key that encrypts TOTP secrets; back it up with the database", "file", createdKey)
+	}
 	st, err := sqlite.Open(filepath.Join(data, dbFile), sqlite.Options{})
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", filepath.Join(data, dbFile), err)
 	}
 	defer st.Close()
-	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log})
+	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log, Secrets: keys, EventRetention: f.eventRetention})
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,17 @@
 package directory
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/policy"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
@@ -29,9 +32,12 @@ type AuthRequest struct {
 // timing does not tell them apart. A success is recorded as the user's
 // last login (coalesced; see FlushLogins) and a hash in an older scheme is
 // upgraded to argon2id.
-func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (*User, error) {
+func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User, err error) {
 	var u *User
-	err := d.st.View(ctx, func(r store.Reader) error {
+	defer func() { d.auditAuth(&req, u, err) }() // every outcome goes to the system log (audit.go)
+	var groups []string
+	var set *policy.Set
+	err = d.st.View(ctx, func(r store.Reader) error {
 		var err error
 		switch {
 		case req.UserID != "":
@@ -43,8 +49,15 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (*User, e
 			u, err = r.UserByLogin(req.OrgID, foldKey(req.Login))
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			u, err = nil, nil
+			return nil
 		}
+		if err != nil {
+			return err
+		}
+		if groups, err = r.UserGroups(u.ID); err != nil {
+			return err
+		}
+		set, err = compilePolicies(r, u.OrgID)
 		return err
 	})
 	if err != nil {
@@ -60,7 +73,20 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (*User, e
 		}
 		return nil, credentialsError("user has no password")
 	}
-	ok, err := d.hasher.Verify(ctx, u.PasswordHash, req.Password)
+	// The sign-on policy decides first whether the password carries a
+	// code, so it is evaluated before the password is checked; its denial
+	// is told only to a caller who knew the password.
+	decision := set.SignOn(policy.Subject{UserID: u.ID, Groups: groups, Type: policy.UserType(u.Type)},
+		policy.Context{IP: clientAddr(req.Client.IP), AuthType: policy.AuthType(req.Client.Protocol)})
+	pw, code, hasCode := req.Password, []byte(nil), false
+	if decision.Action.RequiresMFA() {
+		// The code follows the last separator, so a password may hold
+		// the separator itself.
+		if i := bytes.LastIndexByte(pw, MFASeparator); i >= 0 {
+			pw, code, hasCode = pw[:i], pw[i+1:], true
+		}
+	}
+	ok, err := d.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil && !errors.Is(err, password.ErrUnsupported) {
 		return nil, storeErr(err) // waiting for a hashing slot was cancelled
 	}
@@ -73,11 +99,65 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (*User, e
 	if u.Status != StatusActive {
 		return nil, credentialsError("user is " + u.Status)
 	}
+	if !decision.Action.Allowed() {
+		return nil, policyDenied(MsgPolicyDenied, decision, "denied")
+	}
+	if decision.Action.RequiresMFA() {
+		if !hasCode {
+			return nil, policyDenied(MsgPolicyDenied, decision, "MFA required and no code given")
+		}
+		valid, err := d.VerifyTOTP(ctx, u.ID, string(code))
+		switch {
+		case CodeOf(err) == CodeForbidden:
+			return nil, policyDenied(MsgPolicyDenied[:len(MsgPolicyDenied)-1]+": MFA is required and the user has no enrolled factor.", decision, "MFA required and no active factor")
+		case err != nil:
+			return nil, err
+		case !valid:
+			return nil, policyDenied(MsgPolicyDenied, decision, "MFA code wrong, expired or already used")
+		}
+	}
 	d.noteLogin(u.ID)
 	if d.hasher.NeedsUpgrade(u.PasswordHash) {
-		d.upgradeHash(ctx, u, req.Password)
+		d.upgradeHash(ctx, u, pw)
 	}
 	return u, nil
+}
+
+// MFASeparator separates the password from the TOTP code in an LDAP bind
+// password when a sign-on policy requires MFA: "<password>,<code>".
+const MFASeparator = ','
+
+// policyDenied is a sign-on policy's refusal; msg is what the client sees.
+func policyDenied(msg string, d policy.Decision, why string) *Error {
+	return &Error{Code: CodePolicyDenied, Message: msg,
+		Reason: "sign-on policy " + strconvQuote(d.PolicyName) + ", rule " + strconvQuote(d.RuleName) + ": " + why}
+}
+
+func strconvQuote(s string) string { return `"` + s + `"` }
+
+// clientAddr parses a client IP; an unknown one is in no network zone.
+func clientAddr(ip string) netip.Addr {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// compilePolicies compiles the org's policies for one evaluation. A name
+// that no longer resolves (a group deleted since the policy was applied)
+// includes or excludes nobody.
+func compilePolicies(r store.Reader, orgID string) (*policy.Set, error) {
+	_, ps, err := loadPolicies(r, orgID)
+	if err != nil {
+		return nil, err
+	}
+	set, err := policy.Compile(ps, txResolver{r, orgID})
+	var ue *policy.UnresolvedError
+	if errors.As(err, &ue) {
+		err = nil
+	}
+	return set, err
 }
 
 // upgradeHash replaces a verified legacy hash with argon2id; failure only

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/sealed"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
@@ -61,6 +62,17 @@ type Config struct {
 	// written (default 5 s).
 	LoginFlushInterval time.Duration
 	Logger             *slog.Logger
+	// Secrets seals and opens TOTP secrets (factors.go); the factor
+	// operations that need it fail without it.
+	Secrets *sealed.Keys
+	// --- system log (audit.go)
+	// EventQueueSize bounds the events waiting to be written (default
+	// DefaultEventQueueSize); beyond it events are dropped and counted.
+	EventQueueSize int
+	// EventRetention is how long events are kept (default
+	// DefaultEventRetention; negative: forever).
+	EventRetention time.Duration
+	// --- end system log
 }
 
 // Directory is the domain service. It is safe for concurrent use.
@@ -69,6 +81,10 @@ type Directory struct {
 	hasher *password.Hasher
 	now    func() time.Time
 	log    *slog.Logger
+	// secrets is Config.Secrets (factors.go).
+	secrets *sealed.Keys
+	// audit is the system log queue and writer (audit.go).
+	audit *auditLog
 
 	loginMu    sync.Mutex
 	logins     map[string]time.Time // user id -> last successful login, not yet written
@@ -81,6 +97,8 @@ type Directory struct {
 // ClientInfo describes where an authentication comes from, for the audit
 // log and (later) sign-on policy network zones.
 type ClientInfo struct {
+	// BindDN is the DN an LDAP bind named, for the audit log's debugData.
+	BindDN   string
 	IP       string
 	TLS      bool
 	Protocol string // "ldap", "api", "cli"

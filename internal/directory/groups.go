@@ -35,6 +35,7 @@ func (d *Directory) CreateGroup(ctx context.Context, org string, in GroupInput) 
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	d.auditWrite(ctx, nil, g.OrgID, EventGroupCreate, groupTarget(g))
 	return g, nil
 }
 
@@ -118,12 +119,14 @@ func (d *Directory) UpdateGroup(ctx context.Context, org, ref string, in GroupIn
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	d.auditWrite(ctx, nil, g.OrgID, EventGroupUpdate, groupTarget(g))
 	return g, nil
 }
 
 // DeleteGroup deletes a group (its members stay).
 func (d *Directory) DeleteGroup(ctx context.Context, org, ref string) error {
-	return storeErr(d.st.Update(ctx, func(tx store.Tx) error {
+	var gone *Group // for the system log
+	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
 			return err
@@ -132,34 +135,41 @@ func (d *Directory) DeleteGroup(ctx context.Context, org, ref string) error {
 		if err != nil {
 			return err
 		}
+		gone = g
 		return tx.DeleteGroup(g.ID)
-	}))
+	})
+	if err == nil {
+		d.auditWrite(ctx, nil, gone.OrgID, EventGroupDelete, groupTarget(gone))
+	}
+	return storeErr(err)
 }
 
 // AddMember puts a user in a group; it reports whether it was not already
 // a member.
 func (d *Directory) AddMember(ctx context.Context, org, groupRef, userRef string) (bool, error) {
-	return d.membership(ctx, org, groupRef, userRef, store.Tx.AddMember)
+	return d.membership(ctx, org, groupRef, userRef, store.Tx.AddMember, EventGroupMembershipAdd)
 }
 
 // RemoveMember takes a user out of a group; it reports whether it was a
 // member.
 func (d *Directory) RemoveMember(ctx context.Context, org, groupRef, userRef string) (bool, error) {
-	return d.membership(ctx, org, groupRef, userRef, store.Tx.RemoveMember)
+	return d.membership(ctx, org, groupRef, userRef, store.Tx.RemoveMember, EventGroupMembershipRemove)
 }
 
-func (d *Directory) membership(ctx context.Context, org, groupRef, userRef string, op func(store.Tx, string, string) (bool, error)) (bool, error) {
+func (d *Directory) membership(ctx context.Context, org, groupRef, userRef string, op func(store.Tx, string, string) (bool, error), eventType string) (bool, error) {
 	var changed bool
+	var g *Group
+	var u *User
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
 			return err
 		}
-		g, err := groupByRef(tx, o, groupRef)
+		g, err = groupByRef(tx, o, groupRef)
 		if err != nil {
 			return err
 		}
-		u, err := userByRef(tx, o, userRef)
+		u, err = userByRef(tx, o, userRef)
 		if err != nil {
 			return err
 		}
@@ -169,6 +179,9 @@ func (d *Directory) membership(ctx context.Context, org, groupRef, userRef strin
 		g.LastMembershipUpdated = d.now().UTC()
 		return tx.UpdateGroup(g)
 	})
+	if err == nil && changed {
+		d.auditWrite(ctx, nil, g.OrgID, eventType, userTarget(u), groupTarget(g))
+	}
 	return changed, storeErr(err)
 }
 

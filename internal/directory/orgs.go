@@ -23,6 +23,7 @@ func New(cfg Config) (*Directory, error) {
 		hasher:     password.NewHasher(cfg.Password),
 		now:        cfg.Now,
 		log:        cfg.Logger,
+		secrets:    cfg.Secrets,
 		logins:     map[string]time.Time{},
 		flushEvery: cfg.LoginFlushInterval,
 		stop:       make(chan struct{}),
@@ -38,6 +39,8 @@ func New(cfg Config) (*Directory, error) {
 		d.flushEvery = 5 * time.Second
 	}
 	go d.flushLoop()
+	d.audit = newAuditLog(cfg, d.log, d.PruneEvents) // system log writer (audit.go)
+	go d.audit.run()
 	return d, nil
 }
 
@@ -46,6 +49,7 @@ func New(cfg Config) (*Directory, error) {
 func (d *Directory) Close() error {
 	d.closeOnce.Do(func() { close(d.stop) })
 	<-d.stopped
+	d.audit.close() // writes the queued system log events (audit.go)
 	return d.FlushLogins(context.Background())
 }
 

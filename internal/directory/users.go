@@ -40,6 +40,7 @@ func (d *Directory) CreateUser(ctx context.Context, org string, in UserInput) (*
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	d.auditUser(ctx, nil, EventUserCreate, u)
 	return u, nil
 }
 
@@ -219,7 +220,7 @@ func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *
 // UpdateProfile replaces the user's profile (a login change renames the
 // entry).
 func (d *Directory) UpdateProfile(ctx context.Context, org, ref string, p Profile) (*User, error) {
-	return d.updateUser(ctx, org, ref, func(o *Org, u *User) error {
+	u, err := d.updateUser(ctx, org, ref, func(o *Org, u *User) error {
 		p.Custom = maps.Clone(p.Custom)
 		if e := validateProfile(&p, o); e != nil {
 			return e
@@ -227,6 +228,8 @@ func (d *Directory) UpdateProfile(ctx context.Context, org, ref string, p Profil
 		u.Profile, u.LoginKey = p, foldKey(p.Login)
 		return nil
 	})
+	d.auditUser(ctx, err, EventUserUpdateProfile, u)
+	return u, err
 }
 
 // SetPassword sets a user's password as an administrator would; a user
@@ -239,10 +242,12 @@ func (d *Directory) SetPassword(ctx context.Context, org, ref string, pw []byte)
 	if err != nil {
 		return nil, err
 	}
-	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+	u, err := d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
 		d.setHash(u, h)
 		return nil
 	})
+	d.auditUser(ctx, err, EventUserUpdatePassword, u)
+	return u, err
 }
 
 func (d *Directory) setHash(u *User, h string) {
@@ -269,13 +274,15 @@ func (d *Directory) ChangePassword(ctx context.Context, org, ref string, oldPw, 
 	if err != nil {
 		return nil, err
 	}
-	return d.updateUser(ctx, org, ref, func(_ *Org, cur *User) error {
+	u, err = d.updateUser(ctx, org, ref, func(_ *Org, cur *User) error {
 		if cur.PasswordHash != u.PasswordHash {
 			return errf(CodeConflict, "the password changed meanwhile; try again")
 		}
 		d.setHash(cur, h)
 		return nil
 	})
+	d.auditUser(ctx, err, EventUserUpdatePassword, u)
+	return u, err
 }
 
 // Lifecycle applies a lifecycle action to a user.
@@ -285,7 +292,7 @@ func (d *Directory) Lifecycle(ctx context.Context, org, ref string, a Action) (*
 			return nil, e
 		}
 	}
-	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+	u, err := d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
 		to, e := next(u.Profile.Login, u.Status, a)
 		if e != nil {
 			return e
@@ -297,10 +304,13 @@ func (d *Directory) Lifecycle(ctx context.Context, org, ref string, a Action) (*
 		u.Status, u.StatusChanged = to, now
 		return nil
 	})
+	d.auditUser(ctx, err, lifecycleEvents[a], u)
+	return u, err
 }
 
 // DeleteUser deletes a user; as in Okta, only a DEPROVISIONED one.
 func (d *Directory) DeleteUser(ctx context.Context, org, ref string) error {
+	var gone *User // for the system log
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
@@ -313,8 +323,10 @@ func (d *Directory) DeleteUser(ctx context.Context, org, ref string) error {
 		if u.Status != StatusDeprovisioned {
 			return errf(CodeIllegalTransition, "cannot delete user %s: the user is %s; deactivate it first (only DEPROVISIONED users can be deleted)", u.Profile.Login, u.Status)
 		}
+		gone = u
 		return tx.DeleteUser(u.ID)
 	})
+	d.auditUser(ctx, err, EventUserDelete, gone)
 	return storeErr(err)
 }
 
@@ -324,13 +336,15 @@ func (d *Directory) AssignRole(ctx context.Context, org, ref, role string) (*Use
 	if e != nil {
 		return nil, e
 	}
-	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+	u, err := d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
 		if !slices.Contains(u.Roles, r) {
 			u.Roles = append(slices.Clone(u.Roles), r)
 			slices.Sort(u.Roles)
 		}
 		return nil
 	})
+	d.auditRole(ctx, err, EventPrivilegeGrant, u, r)
+	return u, err
 }
 
 // RemoveRole takes an admin role from a user.
@@ -339,7 +353,7 @@ func (d *Directory) RemoveRole(ctx context.Context, org, ref, role string) (*Use
 	if e != nil {
 		return nil, e
 	}
-	return d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
+	u, err := d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
 		i := slices.Index(u.Roles, r)
 		if i < 0 {
 			return errf(CodeNotFound, "user %s does not have the role %s", u.Profile.Login, r)
@@ -347,6 +361,8 @@ func (d *Directory) RemoveRole(ctx context.Context, org, ref, role string) (*Use
 		u.Roles = slices.Delete(slices.Clone(u.Roles), i, i+1)
 		return nil
 	})
+	d.auditRole(ctx, err, EventPrivilegeRevoke, u, r)
+	return u, err
 }
 
 // UserGroups lists the groups a user belongs to.

@@ -65,6 +65,7 @@ func (s *snapshot) resolveBind(name string) bindTarget {
 // the same), mapped through resultOfCode.
 func (d *DIT) bind(ctx context.Context, name string, password []byte, client directory.ClientInfo) (ldapserver.Identity, error) {
 	t := d.snap.Load().resolveBind(name)
+	client.BindDN = name // for the system log
 	req := directory.AuthRequest{Password: password, Client: client}
 	if t.org != nil {
 		req.OrgID = t.org.org.ID

@@ -58,8 +58,10 @@ func TestBind(t *testing.T) {
 				t.Fatalf("Authenticate called %d times, want once", len(f.auths))
 			}
 			req := f.auths[0]
-			if req.OrgID != tt.org || req.UserID != tt.userID || req.Login != tt.login || req.Client != client {
-				t.Errorf("Authenticate got %+v, want org %q user %q login %q client %+v", req, tt.org, tt.userID, tt.login, client)
+			want := client
+			want.BindDN = tt.dn // the DN as the client sent it, for the system log
+			if req.OrgID != tt.org || req.UserID != tt.userID || req.Login != tt.login || req.Client != want {
+				t.Errorf("Authenticate got %+v, want org %q user %q login %q client %+v", req, tt.org, tt.userID, tt.login, want)
 			}
 			if tt.code != 0 {
 				re, ok := err.(*ldapserver.ResultError)
@@ -99,7 +101,9 @@ func TestResultTable(t *testing.T) {
 		diag string
 	}{
 		{directory.CodeInvalidCredentials, ldap.InvalidCredentials, "The credentials provided were invalid."},
-		{directory.CodePolicyDenied, ldap.InvalidCredentials, "Authentication denied by sign on policy."},
+		// A policy denial is the one whose Message goes to the client (it
+		// may say what is missing); see below.
+		{directory.CodePolicyDenied, ldap.InvalidCredentials, "secret message"},
 		{directory.CodeUnavailable, ldap.Unavailable, "directory temporarily unavailable; retry"},
 		{directory.CodeNotFound, ldap.NoSuchObject, "no such entry"},
 		{directory.CodeForbidden, ldap.InsufficientAccessRights, "insufficient access rights"},
@@ -112,9 +116,13 @@ func TestResultTable(t *testing.T) {
 	for _, tt := range tests {
 		err := ldapError(fmt.Errorf("wrapped: %w", &directory.Error{Code: tt.code, Message: "secret message", Reason: "secret reason"}))
 		re, ok := err.(*ldapserver.ResultError)
-		if !ok || re.Code != tt.want || re.Diagnostic != tt.diag || strings.Contains(re.Error(), "secret") {
+		leak := ok && strings.Contains(re.Error(), "secret reason") || ok && (tt.code != directory.CodePolicyDenied && strings.Contains(re.Error(), "secret"))
+		if !ok || re.Code != tt.want || re.Diagnostic != tt.diag || leak {
 			t.Errorf("%v: %v, want %v %q", tt.code, err, tt.want, tt.diag)
 		}
+	}
+	if re := ldapError(&directory.Error{Code: directory.CodePolicyDenied}).(*ldapserver.ResultError); re.Diagnostic != directory.MsgPolicyDenied {
+		t.Errorf("policy denial without a message: %q", re.Diagnostic)
 	}
 	if err := ldapError(context.DeadlineExceeded); err != context.DeadlineExceeded {
 		t.Errorf("deadline: %v", err)

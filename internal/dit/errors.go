@@ -13,6 +13,9 @@ import (
 type ldapResult struct {
 	code       ldap.ResultCode
 	diagnostic string
+	// message: send the domain error's Message instead (it is written
+	// for the client: a sign-on policy denial that says what is missing).
+	message bool
 }
 
 const diagUnavailable = "directory temporarily unavailable; retry"
@@ -22,17 +25,17 @@ const diagUnavailable = "directory temporarily unavailable; retry"
 // never sent (it may tell an unknown user from a wrong password); it is
 // logged. Codes missing here get resultInternal.
 var resultOfCode = map[directory.Code]ldapResult{
-	directory.CodeInvalidCredentials: {ldap.InvalidCredentials, directory.MsgInvalidCredentials},
-	directory.CodePolicyDenied:       {ldap.InvalidCredentials, directory.MsgPolicyDenied},
-	directory.CodeUnavailable:        {ldap.Unavailable, diagUnavailable},
-	directory.CodeNotFound:           {ldap.NoSuchObject, "no such entry"},
-	directory.CodeForbidden:          {ldap.InsufficientAccessRights, "insufficient access rights"},
-	directory.CodeInvalid:            {ldap.UnwillingToPerform, "the request is not valid"},
-	directory.CodeIllegalTransition:  {ldap.UnwillingToPerform, "the operation is not allowed in the entry's current state"},
-	directory.CodeConflict:           {ldap.EntryAlreadyExists, "the entry already exists"},
+	directory.CodeInvalidCredentials: {ldap.InvalidCredentials, directory.MsgInvalidCredentials, false},
+	directory.CodePolicyDenied:       {ldap.InvalidCredentials, directory.MsgPolicyDenied, true},
+	directory.CodeUnavailable:        {ldap.Unavailable, diagUnavailable, false},
+	directory.CodeNotFound:           {ldap.NoSuchObject, "no such entry", false},
+	directory.CodeForbidden:          {ldap.InsufficientAccessRights, "insufficient access rights", false},
+	directory.CodeInvalid:            {ldap.UnwillingToPerform, "the request is not valid", false},
+	directory.CodeIllegalTransition:  {ldap.UnwillingToPerform, "the operation is not allowed in the entry's current state", false},
+	directory.CodeConflict:           {ldap.EntryAlreadyExists, "the entry already exists", false},
 }
 
-var resultInternal = ldapResult{ldap.OperationsError, "internal error"}
+var resultInternal = ldapResult{ldap.OperationsError, "internal error", false}
 
 // ldapError maps an error from the Source to what the server answers: a
 // *directory.Error through resultOfCode; a cancelled or timed-out context
@@ -44,6 +47,9 @@ func ldapError(err error) error {
 		r, ok := resultOfCode[de.Code]
 		if !ok {
 			r = resultInternal
+		}
+		if r.message && de.Message != "" {
+			return ldapserver.Fail(r.code, de.Message)
 		}
 		return ldapserver.Fail(r.code, r.diagnostic)
 	}
