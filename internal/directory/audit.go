@@ -44,6 +44,11 @@ const (
 	EventGroupUpdate           = "group.profile.update"
 	EventGroupMembershipAdd    = "group.user_membership.add"
 	EventGroupMembershipRemove = "group.user_membership.remove"
+	EventFactorActivate        = "user.mfa.factor.activate"
+	EventFactorResetAll        = "user.mfa.factor.reset_all"
+	EventPolicyCreate          = "policy.lifecycle.create"
+	EventPolicyUpdate          = "policy.lifecycle.update"
+	EventPolicyDelete          = "policy.lifecycle.delete"
 )
 
 // Outcome results (Okta's names).
@@ -360,6 +365,11 @@ var displayMessages = map[string]string{
 	EventGroupUpdate:           "Update group profile",
 	EventGroupMembershipAdd:    "Add user to group membership",
 	EventGroupMembershipRemove: "Remove user from group membership",
+	EventFactorActivate:        "User set up an MFA factor",
+	EventFactorResetAll:        "Reset all MFA factors for user",
+	EventPolicyCreate:          "Create policy",
+	EventPolicyUpdate:          "Update policy",
+	EventPolicyDelete:          "Delete policy",
 }
 
 func userTarget(u *User) LogTarget {

@@ -507,3 +507,51 @@ func TestEventsHoldNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsOfPoliciesAndLockout: policy changes, a lockout and a sign-on
+// policy denial are in the system log with their outcome and reason.
+func TestEventsOfPoliciesAndLockout(t *testing.T) {
+	a := newAuditDir(t, nil, directory.Config{})
+	ctx := context.Background()
+	mustUser(t, a.d, "alice", "right-pw", "")
+	mustUser(t, a.d, "carol", "right-pw", "")
+	ok(a.d.CreateGroup(ctx, "example", directory.GroupInput{Name: "contractors"}))(t)
+	ok(a.d.AddMember(ctx, "example", "contractors", "carol"))(t)
+	ok(a.d.ApplyPolicies(ctx, "example", parse(t, lockoutPolicy+"---\n"+`
+kind: sign-on
+name: Deny contractors
+priority: 1
+people: {groups: {include: [contractors]}}
+rules: [{name: No, priority: 1, action: deny}]
+`), directory.PolicyUpsert))(t)
+	ok(a.d.ApplyPolicies(ctx, "example", parse(t, strings.ReplaceAll(lockoutPolicy, "maxAttempts: 3", "maxAttempts: 2")), directory.PolicyUpsert))(t)
+	a.auth("alice", "x")
+	a.auth("alice", "x")
+	a.auth("carol", "right-pw")
+	if err := a.d.DeletePolicy(ctx, "example", "sign-on", "Deny contractors"); err != nil {
+		t.Fatal(err)
+	}
+	_, docs := a.events(t)
+	count := map[string]int{}
+	for _, e := range docs {
+		count[e.EventType]++
+		switch e.EventType {
+		case directory.EventUserLock:
+			if len(e.Target) == 0 || e.Target[0].AlternateID != "alice" {
+				t.Errorf("lock event target %+v", e.Target)
+			}
+		case directory.EventAuthViaLDAP:
+			if e.Target[0].AlternateID == "carol" && (e.Outcome.Result != directory.ResultDeny || !strings.Contains(e.Outcome.Reason, "Deny contractors")) {
+				t.Errorf("policy denial logged as %+v", e.Outcome)
+			}
+		}
+	}
+	for typ, want := range map[string]int{
+		directory.EventPolicyCreate: 2, directory.EventPolicyUpdate: 1, directory.EventPolicyDelete: 1,
+		directory.EventUserLock: 1, directory.EventAuthViaLDAP: 3,
+	} {
+		if count[typ] != want {
+			t.Errorf("%s: %d events, want %d", typ, count[typ], want)
+		}
+	}
+}

@@ -86,6 +86,12 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			pw, code, hasCode = pw[:i], pw[i+1:], true
 		}
 	}
+	settings := set.Password(policy.Subject{UserID: u.ID, Groups: groups, Type: policy.UserType(u.Type)})
+	if u.Status == StatusLockedOut && settings.AutoUnlock() > 0 && !d.now().Before(u.StatusChanged.Add(settings.AutoUnlock())) {
+		if err := d.autoUnlock(ctx, u); err != nil {
+			return nil, storeErr(err)
+		}
+	}
 	ok, err := d.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil && !errors.Is(err, password.ErrUnsupported) {
 		return nil, storeErr(err) // waiting for a hashing slot was cancelled
@@ -93,6 +99,11 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	if !ok {
 		if err != nil {
 			return nil, credentialsError("stored password hash cannot be verified")
+		}
+		// Counted and written before the answer goes out, so neither a
+		// restart nor another process resets the count.
+		if err := d.recordFailure(ctx, u, settings.LockoutAfter()); err != nil {
+			return nil, storeErr(err)
 		}
 		return nil, credentialsError("wrong password")
 	}
@@ -116,11 +127,71 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			return nil, policyDenied(MsgPolicyDenied, decision, "MFA code wrong, expired or already used")
 		}
 	}
+	if u.FailedLogins > 0 {
+		if err := d.resetFailures(ctx, u); err != nil {
+			return nil, storeErr(err)
+		}
+	}
 	d.noteLogin(u.ID)
 	if d.hasher.NeedsUpgrade(u.PasswordHash) {
 		d.upgradeHash(ctx, u, pw)
 	}
 	return u, nil
+}
+
+// recordFailure counts a wrong password and locks the user out when the
+// count reaches lockAfter (0: never). The count is read and written in one
+// transaction, so concurrent binds (or nodes) cannot each get N tries.
+func (d *Directory) recordFailure(ctx context.Context, u *User, lockAfter int) error {
+	var locked *User
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.User(u.ID)
+		if err != nil {
+			return err
+		}
+		now := d.now().UTC()
+		cur.FailedLogins++
+		cur.LastFailedLogin = now
+		if lockAfter > 0 && cur.FailedLogins >= lockAfter && cur.Status == StatusActive {
+			cur.Status, cur.StatusChanged = StatusLockedOut, now
+			locked = cur
+		}
+		return tx.UpdateUser(cur)
+	})
+	if err == nil && locked != nil {
+		d.auditUser(ctx, nil, EventUserLock, locked)
+	}
+	return err
+}
+
+// resetFailures clears the failure count after a successful sign-in.
+func (d *Directory) resetFailures(ctx context.Context, u *User) error {
+	return d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.User(u.ID)
+		if err != nil || cur.FailedLogins == 0 {
+			return err
+		}
+		cur.FailedLogins = 0
+		return tx.UpdateUser(cur)
+	})
+}
+
+// autoUnlock ends a lockout whose time is up (the password policy's
+// autoUnlockMinutes), so the sign-in proceeds as for an ACTIVE user.
+func (d *Directory) autoUnlock(ctx context.Context, u *User) error {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.User(u.ID)
+		if err != nil || cur.Status != StatusLockedOut {
+			return err
+		}
+		cur.Status, cur.StatusChanged, cur.FailedLogins = StatusActive, d.now().UTC(), 0
+		*u = *cur
+		return tx.UpdateUser(cur)
+	})
+	if err == nil && u.Status == StatusActive {
+		d.auditUser(ctx, nil, EventUserUnlock, u)
+	}
+	return err
 }
 
 // MFASeparator separates the password from the TOTP code in an LDAP bind

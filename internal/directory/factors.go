@@ -174,6 +174,8 @@ func (d *Directory) ActivateTOTP(ctx context.Context, org, userRef, code string)
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	d.auditWrite(ctx, nil, out.OrgID, EventFactorActivate,
+		LogTarget{ID: out.UserID, Type: "User"}, LogTarget{ID: out.ID, Type: "Factor", DisplayName: out.Type})
 	return out, nil
 }
 
@@ -233,6 +235,7 @@ func (d *Directory) VerifyTOTP(ctx context.Context, userID, code string) (bool, 
 // were. It needs no secret key (a lost key is recovered by resetting).
 func (d *Directory) ResetFactors(ctx context.Context, org, userRef string) (int, error) {
 	var n int
+	var who *User
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
@@ -251,11 +254,15 @@ func (d *Directory) ResetFactors(ctx context.Context, org, userRef string) (int,
 				return err
 			}
 		}
+		who = u
 		n = len(fs)
 		return nil
 	})
 	if err != nil {
 		return 0, storeErr(err)
+	}
+	if n > 0 {
+		d.auditUser(ctx, nil, EventFactorResetAll, who)
 	}
 	return n, nil
 }

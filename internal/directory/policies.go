@@ -42,11 +42,14 @@ func (d *Directory) ApplyPolicies(ctx context.Context, org string, ps []policy.P
 		return nil, invalid("policies", "%v", err)
 	}
 	res := &PolicyResult{}
+	var orgID string
+	var events []func()
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
 			return err
 		}
+		orgID = o.ID
 		stored, current, err := loadPolicies(tx, o.ID)
 		if err != nil {
 			return err
@@ -70,6 +73,7 @@ func (d *Directory) ApplyPolicies(ctx context.Context, org string, ps []policy.P
 				rec := &store.Policy{ID: p.ID, OrgID: o.ID, Created: now}
 				merged = append(merged, p)
 				writes = append(writes, func() error { return putPolicy(tx, rec, p, now, true) })
+				events = append(events, func() { d.auditWrite(ctx, nil, orgID, EventPolicyCreate, policyTarget(p)) })
 				res.Created = append(res.Created, label)
 				continue
 			}
@@ -81,6 +85,7 @@ func (d *Directory) ApplyPolicies(ctx context.Context, org string, ps []policy.P
 			merged[i] = p
 			rec := stored[p.ID]
 			writes = append(writes, func() error { return putPolicy(tx, rec, p, now, false) })
+			events = append(events, func() { d.auditWrite(ctx, nil, orgID, EventPolicyUpdate, policyTarget(p)) })
 			res.Updated = append(res.Updated, label)
 		}
 		if err := policy.ValidateAll(merged); err != nil {
@@ -103,7 +108,14 @@ func (d *Directory) ApplyPolicies(ctx context.Context, org string, ps []policy.P
 	if err != nil {
 		return nil, storeErr(err)
 	}
+	for _, emit := range events { // only once the transaction committed
+		emit()
+	}
 	return res, nil
+}
+
+func policyTarget(p policy.Policy) LogTarget {
+	return LogTarget{ID: p.ID, Type: "PolicyEntity", AlternateID: string(p.Kind), DisplayName: p.Name}
 }
 
 // Policies returns the org's policies ordered by kind (password, then
@@ -123,7 +135,9 @@ func (d *Directory) Policies(ctx context.Context, org string) ([]policy.Policy, 
 
 // DeletePolicy deletes the org's policy of the kind with the name.
 func (d *Directory) DeletePolicy(ctx context.Context, org string, kind policy.Kind, name string) error {
-	return storeErr(d.st.Update(ctx, func(tx store.Tx) error {
+	var gone policy.Policy
+	var orgID string
+	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
 			return err
@@ -134,11 +148,14 @@ func (d *Directory) DeletePolicy(ctx context.Context, org string, kind policy.Ki
 		}
 		for _, p := range current {
 			if p.Kind == kind && foldKey(p.Name) == foldKey(name) {
+				gone, orgID = p, o.ID
 				return tx.DeletePolicy(p.ID)
 			}
 		}
 		return errf(CodeNotFound, "no %s policy named %q in org %s", kind, name, o.Name)
-	}))
+	})
+	d.auditWrite(ctx, err, orgID, EventPolicyDelete, policyTarget(gone))
+	return storeErr(err)
 }
 
 // CompilePolicies returns the org's policies compiled for evaluation.

@@ -301,6 +301,9 @@ func (d *Directory) Lifecycle(ctx context.Context, org, ref string, a Action) (*
 		if a == ActionActivate {
 			u.Activated = now
 		}
+		if a == ActionUnlock {
+			u.FailedLogins = 0 // a fresh count after an admin unlock
+		}
 		u.Status, u.StatusChanged = to, now
 		return nil
 	})

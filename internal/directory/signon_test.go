@@ -1,0 +1,114 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/totp"
+)
+
+const signOnPolicies = `
+kind: sign-on
+name: Deny contractors
+priority: 1
+people: {groups: {include: [contractors]}}
+rules:
+  - {name: No, priority: 1, action: deny}
+---
+kind: sign-on
+name: MFA for people over LDAP
+priority: 2
+people:
+  groups: {include: [Everyone]}
+  users: {exclude: [svc]}
+rules:
+  - name: LDAP needs MFA
+    priority: 1
+    conditions:
+      authType: ldap
+      network: {include: ["0.0.0.0/0"], exclude: [10.1.0.0/16]}
+    action: mfa
+`
+
+// TestSignOnPolicyOnBind: the sign-on policy decides, on every
+// authentication, whether it is denied, allowed, or needs a TOTP code after
+// the password; exclusions, network zones and the way in count.
+func TestSignOnPolicyOnBind(t *testing.T) {
+	e := newFactorEnv(t)
+	d, ctx := e.d, context.Background()
+	if _, err := d.SetPassword(ctx, "example", "alice", []byte("comma,in,password")); err != nil {
+		t.Fatal(err)
+	}
+	secret := e.activate(t, "alice")
+	mustUser(t, d, "bob", "pw-bob", "")
+	if _, err := d.CreateUser(ctx, "example", directory.UserInput{Profile: directory.Profile{Login: "svc"}, Password: []byte("pw-svc"), ServiceAccount: true}); err != nil {
+		t.Fatal(err)
+	}
+	mustUser(t, d, "carol", "pw-carol", "")
+	if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "contractors"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.AddMember(ctx, "example", "contractors", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ApplyPolicies(ctx, "example", parse(t, signOnPolicies), directory.PolicyUpsert); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := d.Org(ctx, "example")
+
+	// code returns the code of the next time step: each step's code is
+	// accepted once.
+	code := func() string {
+		e.c.t = e.c.t.Add(30 * time.Second)
+		return totp.Code(secret, e.c.t)
+	}
+	var last string
+	for _, tc := range []struct {
+		name, login, pw, ip, proto string
+		code                       directory.Code // 0: success
+		msg                        string
+	}{
+		{"password and code", "alice", "comma,in,password," + code(), "192.0.2.1", "ldap", 0, ""},
+		{"the same code again", "alice", "", "192.0.2.1", "ldap", directory.CodePolicyDenied, directory.MsgPolicyDenied},
+		// Split at the last comma, a password holding commas and no code
+		// is a wrong password with a wrong code: invalid credentials. (A
+		// password without commas and no code: policy denied; see
+		// test/interop TestMFAOverLDAPAndPostgres.)
+		{"no code", "alice", "comma,in,password", "192.0.2.1", "ldap", directory.CodeInvalidCredentials, directory.MsgInvalidCredentials},
+		{"a wrong code", "alice", "comma,in,password,000000", "192.0.2.1", "ldap", directory.CodePolicyDenied, directory.MsgPolicyDenied},
+		{"a wrong password and a right code", "alice", "wrong," + code(), "192.0.2.1", "ldap", directory.CodeInvalidCredentials, directory.MsgInvalidCredentials},
+		{"from the excluded network", "alice", "comma,in,password", "10.1.2.3", "ldap", 0, ""},
+		{"over the API", "alice", "comma,in,password", "192.0.2.1", "api", 0, ""},
+		{"not enrolled", "bob", "pw-bob,123456", "192.0.2.1", "ldap", directory.CodePolicyDenied, "no enrolled factor"},
+		{"the exempt service account", "svc", "pw-svc", "192.0.2.1", "ldap", 0, ""},
+		{"a denied group", "carol", "pw-carol", "192.0.2.1", "ldap", directory.CodePolicyDenied, directory.MsgPolicyDenied},
+		{"a denied group, wrong password", "carol", "nope", "192.0.2.1", "ldap", directory.CodeInvalidCredentials, directory.MsgInvalidCredentials},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pw := tc.pw
+			if pw == "" {
+				pw = last // replay
+			}
+			last = pw
+			_, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: tc.login, Password: []byte(pw),
+				Client: directory.ClientInfo{IP: tc.ip, Protocol: tc.proto, TLS: true}})
+			if tc.code == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var de *directory.Error
+			if !errors.As(err, &de) || de.Code != tc.code || !strings.Contains(de.Message, tc.msg) {
+				t.Fatalf("got %v, want %v with %q", err, tc.code, tc.msg)
+			}
+			if strings.Contains(de.Error(), pw) {
+				t.Fatalf("the error holds the password: %q", de.Error())
+			}
+		})
+	}
+}
