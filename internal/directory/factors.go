@@ -72,15 +72,7 @@ func (d *Directory) EnrollTOTP(ctx context.Context, org, userRef string) (*Enrol
 	defer clear(secret)
 	var out Enrollment
 	err = d.st.Update(ctx, func(tx store.Tx) error {
-		o, err := orgByName(tx, org)
-		if err != nil {
-			return err
-		}
-		u, err := userByRef(tx, o, userRef)
-		if err != nil {
-			return err
-		}
-		fs, err := tx.Factors(u.ID)
+		o, u, fs, err := userFactors(tx, org, userRef)
 		if err != nil {
 			return err
 		}
@@ -127,15 +119,7 @@ func (d *Directory) ActivateTOTP(ctx context.Context, org, userRef, code string)
 	}
 	var out *store.Factor
 	err := d.st.Update(ctx, func(tx store.Tx) error {
-		o, err := orgByName(tx, org)
-		if err != nil {
-			return err
-		}
-		u, err := userByRef(tx, o, userRef)
-		if err != nil {
-			return err
-		}
-		fs, err := tx.Factors(u.ID)
+		_, u, fs, err := userFactors(tx, org, userRef)
 		if err != nil {
 			return err
 		}
@@ -237,15 +221,7 @@ func (d *Directory) ResetFactors(ctx context.Context, org, userRef string) (int,
 	var n int
 	var who *User
 	err := d.st.Update(ctx, func(tx store.Tx) error {
-		o, err := orgByName(tx, org)
-		if err != nil {
-			return err
-		}
-		u, err := userByRef(tx, o, userRef)
-		if err != nil {
-			return err
-		}
-		fs, err := tx.Factors(u.ID)
+		_, u, fs, err := userFactors(tx, org, userRef)
 		if err != nil {
 			return err
 		}
@@ -272,19 +248,26 @@ func (d *Directory) ResetFactors(ctx context.Context, org, userRef string) (int,
 func (d *Directory) Factors(ctx context.Context, org, userRef string) ([]*store.Factor, error) {
 	var out []*store.Factor
 	err := d.st.View(ctx, func(r store.Reader) error {
-		o, err := orgByName(r, org)
-		if err != nil {
-			return err
-		}
-		u, err := userByRef(r, o, userRef)
-		if err != nil {
-			return err
-		}
-		out, err = r.Factors(u.ID)
+		var err error
+		_, _, out, err = userFactors(r, org, userRef)
 		return err
 	})
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	return out, nil
+}
+
+// userFactors finds a user of org by reference and reads its factors.
+func userFactors(r store.Reader, org, userRef string) (*Org, *User, []*store.Factor, error) {
+	o, err := orgByName(r, org)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	u, err := userByRef(r, o, userRef)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	fs, err := r.Factors(u.ID)
+	return o, u, fs, err
 }
