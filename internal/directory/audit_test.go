@@ -56,7 +56,7 @@ func newAuditDir(t *testing.T, wrap func(store.Store) store.Store, cfg directory
 	if wrap != nil {
 		a.st = wrap(st)
 	}
-	cfg.Store, cfg.Password, cfg.Now, cfg.LoginFlushInterval = a.st, cheap, a.clk.now, time.Hour
+	cfg.Store, cfg.Password, cfg.Now, cfg.LoginFlushInterval, cfg.Sleep = a.st, cheap, a.clk.now, time.Hour, noSleep
 	cfg.Logger = slog.New(slog.NewTextHandler(a.log, nil))
 	if a.d, err = directory.New(cfg); err != nil {
 		t.Fatal(err)

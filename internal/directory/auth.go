@@ -35,6 +35,16 @@ type AuthRequest struct {
 func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User, err error) {
 	var u *User
 	defer func() { d.auditAuth(&req, u, err) }() // every outcome goes to the system log (audit.go)
+	// A failure is answered late once its address failed often (throttle.go).
+	defer func() {
+		if c := CodeOf(err); c == CodeInvalidCredentials || c == CodePolicyDenied {
+			d.sleep(ctx, d.throttle.failed(req.Client.IP, d.now()))
+		}
+	}()
+	if d.throttle.refused(req.Client.IP, d.now()) {
+		return nil, &Error{Code: CodeThrottled, Message: "too many failed sign-ins from this address; try again later",
+			Reason: "client IP " + req.Client.IP + " is past the failed sign-in limit"}
+	}
 	var groups []string
 	var set *policy.Set
 	err = d.st.View(ctx, func(r store.Reader) error {

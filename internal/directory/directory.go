@@ -73,6 +73,11 @@ type Config struct {
 	// DefaultEventRetention; negative: forever).
 	EventRetention time.Duration
 	// --- end system log
+	// Throttle limits failed sign-ins per client IP (throttle.go).
+	Throttle ThrottleConfig
+	// Sleep waits before a throttled answer (default: a timer honouring
+	// ctx); tests record the delays instead of waiting.
+	Sleep func(ctx context.Context, d time.Duration)
 }
 
 // Directory is the domain service. It is safe for concurrent use.
@@ -83,6 +88,9 @@ type Directory struct {
 	log    *slog.Logger
 	// secrets is Config.Secrets (factors.go).
 	secrets *sealed.Keys
+
+	throttle *throttle
+	sleep    func(context.Context, time.Duration)
 	// audit is the system log queue and writer (audit.go).
 	audit *auditLog
 

@@ -28,7 +28,7 @@ func newDir(t *testing.T) (*directory.Directory, store.Store, *clock) {
 		t.Fatal(err)
 	}
 	c := &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
-	d, err := directory.New(directory.Config{Store: st, Password: cheap, Now: c.now, LoginFlushInterval: time.Hour})
+	d, err := directory.New(directory.Config{Store: st, Password: cheap, Now: c.now, LoginFlushInterval: time.Hour, Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}

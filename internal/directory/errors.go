@@ -21,13 +21,14 @@ const (
 	CodePolicyDenied            // a sign-on policy denied the authentication
 	CodeForbidden               // the actor may not do this
 	CodeUnavailable             // the store is unreachable or busy: retry
+	CodeThrottled               // too many failed sign-ins from the client's address: wait
 )
 
 var codeNames = map[Code]string{
 	CodeInternal: "internal", CodeNotFound: "not_found", CodeConflict: "conflict",
 	CodeInvalid: "invalid", CodeIllegalTransition: "illegal_transition",
 	CodeInvalidCredentials: "invalid_credentials", CodePolicyDenied: "policy_denied",
-	CodeForbidden: "forbidden", CodeUnavailable: "unavailable",
+	CodeForbidden: "forbidden", CodeUnavailable: "unavailable", CodeThrottled: "throttled",
 }
 
 func (c Code) String() string {

@@ -53,7 +53,7 @@ func (e *factorEnv) openDir(t *testing.T, keys *sealed.Keys) *directory.Director
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := directory.New(directory.Config{Store: st, Password: cheap, Now: e.c.now, LoginFlushInterval: time.Hour, Secrets: keys})
+	d, err := directory.New(directory.Config{Store: st, Password: cheap, Now: e.c.now, LoginFlushInterval: time.Hour, Secrets: keys, Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func newFactorEnv(t *testing.T) *factorEnv {
 		t.Fatal(err)
 	}
 	e.st = st
-	e.d, err = directory.New(directory.Config{Store: st, Password: cheap, Now: e.c.now, LoginFlushInterval: time.Hour, Secrets: e.keys})
+	e.d, err = directory.New(directory.Config{Store: st, Password: cheap, Now: e.c.now, LoginFlushInterval: time.Hour, Secrets: e.keys, Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}

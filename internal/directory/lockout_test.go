@@ -75,7 +75,7 @@ func TestLockout(t *testing.T) {
 	}
 	// The count survives a restart: a second Directory on the same store
 	// sees it (nothing is kept only in memory).
-	d2, err := directory.New(directory.Config{Store: st, Password: cheap, Now: c.now})
+	d2, err := directory.New(directory.Config{Store: st, Password: cheap, Now: c.now, Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}

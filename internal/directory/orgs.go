@@ -24,6 +24,8 @@ func New(cfg Config) (*Directory, error) {
 		now:        cfg.Now,
 		log:        cfg.Logger,
 		secrets:    cfg.Secrets,
+		throttle:   newThrottle(cfg.Throttle),
+		sleep:      cfg.Sleep,
 		logins:     map[string]time.Time{},
 		flushEvery: cfg.LoginFlushInterval,
 		stop:       make(chan struct{}),
@@ -37,6 +39,9 @@ func New(cfg Config) (*Directory, error) {
 	}
 	if d.flushEvery <= 0 {
 		d.flushEvery = 5 * time.Second
+	}
+	if d.sleep == nil {
+		d.sleep = sleepCtx
 	}
 	go d.flushLoop()
 	d.audit = newAuditLog(cfg, d.log, d.PruneEvents) // system log writer (audit.go)

@@ -105,6 +105,7 @@ func TestResultTable(t *testing.T) {
 		// may say what is missing); see below.
 		{directory.CodePolicyDenied, ldap.InvalidCredentials, "secret message"},
 		{directory.CodeUnavailable, ldap.Unavailable, "directory temporarily unavailable; retry"},
+		{directory.CodeThrottled, ldap.Busy, "too many failed binds from this address; try again later"},
 		{directory.CodeNotFound, ldap.NoSuchObject, "no such entry"},
 		{directory.CodeForbidden, ldap.InsufficientAccessRights, "insufficient access rights"},
 		{directory.CodeInvalid, ldap.UnwillingToPerform, "the request is not valid"},

@@ -28,6 +28,7 @@ var resultOfCode = map[directory.Code]ldapResult{
 	directory.CodeInvalidCredentials: {ldap.InvalidCredentials, directory.MsgInvalidCredentials, false},
 	directory.CodePolicyDenied:       {ldap.InvalidCredentials, directory.MsgPolicyDenied, true},
 	directory.CodeUnavailable:        {ldap.Unavailable, diagUnavailable, false},
+	directory.CodeThrottled:          {ldap.Busy, "too many failed binds from this address; try again later", false},
 	directory.CodeNotFound:           {ldap.NoSuchObject, "no such entry", false},
 	directory.CodeForbidden:          {ldap.InsufficientAccessRights, "insufficient access rights", false},
 	directory.CodeInvalid:            {ldap.UnwillingToPerform, "the request is not valid", false},
