@@ -36,14 +36,15 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	var u *User
 	defer func() { d.auditAuth(&req, u, err) }() // every outcome goes to the system log (audit.go)
 	// A failure is answered late once its address failed often (throttle.go).
+	account := req.OrgID + "/" + req.UserID + "/" + foldKey(req.Login)
 	defer func() {
 		if c := CodeOf(err); c == CodeInvalidCredentials || c == CodePolicyDenied {
-			d.sleep(ctx, d.throttle.failed(req.Client.IP, d.now()))
+			d.sleep(ctx, d.throttle.failed(req.Client.IP, account, d.now()))
 		}
 	}()
-	if d.throttle.refused(req.Client.IP, d.now()) {
+	if d.throttle.refused(req.Client.IP, account, d.now()) {
 		return nil, &Error{Code: CodeThrottled, Message: "too many failed sign-ins from this address; try again later",
-			Reason: "client IP " + req.Client.IP + " is past the failed sign-in limit"}
+			Reason: "client IP " + req.Client.IP + " is past the failed sign-in limit for this account"}
 	}
 	var groups []string
 	var set *policy.Set

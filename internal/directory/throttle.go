@@ -11,15 +11,18 @@ import (
 // Successful sign-ins are never limited (PostgreSQL search+bind binds its
 // service account on every login). Failures within Window are counted per
 // IP: past Soft, each failure is answered after a delay that grows with
-// the count (up to MaxDelay); past Hard, the address is refused until its
-// window ends. Zero fields take the defaults; Hard < 0 turns refusal off.
+// the count (up to MaxDelay). Past Hard failures for one account from one
+// address, that address is refused for that account until the window
+// ends: refusing the whole address would lock out every user behind a
+// shared client such as a PostgreSQL server. Zero fields take the
+// defaults; Hard < 0 turns refusal off.
 type ThrottleConfig struct {
 	Window   time.Duration // default 1 minute
 	Soft     int           // default 10
 	Hard     int           // default 100
 	Step     time.Duration // delay per failure past Soft (default 200 ms)
 	MaxDelay time.Duration // default 2 s
-	MaxIPs   int           // addresses tracked at most (default 100,000)
+	MaxIPs   int           // addresses and address-account pairs tracked at most (default 100,000)
 }
 
 func (c ThrottleConfig) withDefaults() ThrottleConfig {
@@ -61,38 +64,49 @@ func newThrottle(c ThrottleConfig) *throttle {
 	return &throttle{cfg: c.withDefaults(), ips: map[string]*ipFailures{}}
 }
 
-// refused reports whether ip is past the hard limit in its window.
-func (t *throttle) refused(ip string, now time.Time) bool {
+// pairKey names one account as tried from one address.
+func pairKey(ip, account string) string { return ip + "\x00" + account }
+
+// refused reports whether account, tried from ip, is past the hard limit
+// in its window.
+func (t *throttle) refused(ip, account string, now time.Time) bool {
 	if ip == "" || t.cfg.Hard < 0 {
 		return false
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f := t.ips[ip]
+	f := t.ips[pairKey(ip, account)]
 	return f != nil && now.Sub(f.start) < t.cfg.Window && f.n >= t.cfg.Hard
 }
 
-// failed counts a failure from ip and returns how long to wait before
-// answering it.
-func (t *throttle) failed(ip string, now time.Time) time.Duration {
+// failed counts a failure for account from ip and returns how long to
+// wait before answering it.
+func (t *throttle) failed(ip, account string, now time.Time) time.Duration {
 	if ip == "" {
 		return 0
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f := t.ips[ip]
+	t.count(pairKey(ip, account), now)
+	n := t.count(ip, now)
+	if n <= t.cfg.Soft {
+		return 0
+	}
+	return min(time.Duration(n-t.cfg.Soft)*t.cfg.Step, t.cfg.MaxDelay)
+}
+
+// count adds a failure to key's window and returns the window's count.
+func (t *throttle) count(key string, now time.Time) int {
+	f := t.ips[key]
 	if f == nil || now.Sub(f.start) >= t.cfg.Window {
 		if f == nil && len(t.ips) >= t.cfg.MaxIPs {
 			t.evict(now)
 		}
 		f = &ipFailures{start: now}
-		t.ips[ip] = f
+		t.ips[key] = f
 	}
 	f.n++
-	if f.n <= t.cfg.Soft {
-		return 0
-	}
-	return min(time.Duration(f.n-t.cfg.Soft)*t.cfg.Step, t.cfg.MaxDelay)
+	return f.n
 }
 
 // evict drops the windows that ended, or (when all are current) half of

@@ -41,6 +41,7 @@ func TestThrottle(t *testing.T) {
 	ctx := context.Background()
 	o, _ := d.CreateOrg(ctx, directory.OrgInput{Name: "example"})
 	mustUser(t, d, "alice", "right-pw", "")
+	mustUser(t, d, "bob", "right-pw", "")
 	auth := func(ip, pw string) error {
 		_, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "alice", Password: []byte(pw),
 			Client: directory.ClientInfo{IP: ip, Protocol: "ldap"}})
@@ -63,13 +64,19 @@ func TestThrottle(t *testing.T) {
 			t.Fatalf("delays %v, want %v", got, want)
 		}
 	}
-	// Past the hard limit the address is refused, even with the right
-	// password; another address signs in.
+	// Past the hard limit the account is refused from that address, even
+	// with the right password; from another address it signs in, and so
+	// does another account from the same address (users behind one
+	// PostgreSQL server are not locked out together).
 	if err := auth("192.0.2.1", "right-pw"); directory.CodeOf(err) != directory.CodeThrottled {
 		t.Fatalf("after 5 failures: %v", err)
 	}
 	if err := auth("198.51.100.9", "right-pw"); err != nil {
 		t.Fatalf("another address: %v", err)
+	}
+	if _, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "bob", Password: []byte("right-pw"),
+		Client: directory.ClientInfo{IP: "192.0.2.1", Protocol: "ldap"}}); err != nil {
+		t.Fatalf("another account from the same address: %v", err)
 	}
 	// Lockout (10 by default) is separate: 5 failures do not lock.
 	c.t = c.t.Add(time.Minute)
