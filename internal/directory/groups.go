@@ -15,10 +15,7 @@ type GroupInput struct {
 
 // CreateGroup creates a group in org.
 func (d *Directory) CreateGroup(ctx context.Context, org string, in GroupInput) (*Group, error) {
-	if e := validateGroupName(in.Name); e != nil {
-		return nil, e
-	}
-	if e := checkText("profile.description", in.Description, maxNameLen); e != nil {
+	if e := validateGroup(in); e != nil {
 		return nil, e
 	}
 	var g *Group
@@ -27,9 +24,7 @@ func (d *Directory) CreateGroup(ctx context.Context, org string, in GroupInput) 
 		if err != nil {
 			return err
 		}
-		now := d.now().UTC()
-		g = &Group{ID: newID(prefixGroup), OrgID: o.ID, Name: in.Name, NameKey: foldKey(in.Name),
-			Description: in.Description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
+		g = d.newGroup(o, in)
 		return createGroup(tx, g)
 	})
 	if err != nil {
@@ -37,6 +32,13 @@ func (d *Directory) CreateGroup(ctx context.Context, org string, in GroupInput) 
 	}
 	d.auditWrite(ctx, nil, g.OrgID, EventGroupCreate, groupTarget(g))
 	return g, nil
+}
+
+// newGroup builds the record of a new group of o from validated input.
+func (d *Directory) newGroup(o *Org, in GroupInput) *Group {
+	now := d.now().UTC()
+	return &Group{ID: newID(prefixGroup), OrgID: o.ID, Name: in.Name, NameKey: foldKey(in.Name),
+		Description: in.Description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
 }
 
 func createGroup(tx store.Tx, g *Group) error {
@@ -94,10 +96,7 @@ func groupByRef(r store.Reader, o *Org, ref string) (*Group, error) {
 
 // UpdateGroup changes a group's name and description.
 func (d *Directory) UpdateGroup(ctx context.Context, org, ref string, in GroupInput) (*Group, error) {
-	if e := validateGroupName(in.Name); e != nil {
-		return nil, e
-	}
-	if e := checkText("profile.description", in.Description, maxNameLen); e != nil {
+	if e := validateGroup(in); e != nil {
 		return nil, e
 	}
 	var g *Group

@@ -69,12 +69,10 @@ func (d *Directory) Import(ctx context.Context, org string, users []ImportUser, 
 		}
 		for i := range groups {
 			in := groups[i]
-			if e := validateGroupName(in.Name); e != nil {
+			if e := validateGroup(in.GroupInput); e != nil {
 				return wrapSource(in.Source, e)
 			}
-			now := d.now().UTC()
-			g := &Group{ID: newID(prefixGroup), OrgID: o.ID, Name: in.Name, NameKey: foldKey(in.Name),
-				Description: in.Description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
+			g := d.newGroup(o, in.GroupInput)
 			if err := createGroup(tx, g); err != nil {
 				return wrapSource(in.Source, err)
 			}

@@ -138,6 +138,14 @@ func validateCustomAttributes(names []string) *Error {
 	return nil
 }
 
+// validateGroup checks a group's name and description.
+func validateGroup(in GroupInput) *Error {
+	if e := validateGroupName(in.Name); e != nil {
+		return e
+	}
+	return checkText("profile.description", in.Description, maxNameLen)
+}
+
 func validateGroupName(name string) *Error {
 	if strings.TrimSpace(name) == "" {
 		return invalid("profile.name", "group name is required")
