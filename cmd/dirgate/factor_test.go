@@ -93,7 +93,7 @@ func TestFactorCLI(t *testing.T) {
 	u := func(args ...string) []string {
 		return append(args, "--data", data, "--org", "acme", "--login", "alice")
 	}
-	c.ok("alice-pw\n", u("user", "create", "--password-stdin")...)
+	c.ok("alice-password\n", u("user", "create", "--password-stdin")...)
 
 	qr := filepath.Join(t.TempDir(), "alice.png")
 	out, secret := enrol(t, c, u("--qr", qr)...)

@@ -49,7 +49,7 @@ sn: Anders
 givenName: Alice
 mail: alice@corp.example
 costCenter: 42
-userPassword:: ` + b64(sshaHash("alice-pw", "salt")) + `
+userPassword:: ` + b64(sshaHash("alice-password", "salt")) + `
 entryCSN: 20240101120000.000000Z#000000#000#000000
 modifiersName: cn=admin,dc=corp,dc=example
 memberOf: cn=eng,ou=groups,dc=corp,dc=example
@@ -136,7 +136,7 @@ func TestImport(t *testing.T) {
 	}
 	u, err := o.dir.User(context.Background(), "acme", "alice")
 	o.close()
-	if err != nil || u.PasswordHash != sshaHash("alice-pw", "salt") || u.Profile.Custom["costCenter"] != "42" {
+	if err != nil || u.PasswordHash != sshaHash("alice-password", "salt") || u.Profile.Custom["costCenter"] != "42" {
 		t.Errorf("alice: %+v %v", u, err)
 	}
 
@@ -165,11 +165,11 @@ func TestExportImportRoundTrip(t *testing.T) {
 	data := initOrg(t, c, "acme")
 	c.ok("", "init", "--data", data, "--org", "copy", "--custom-attribute", "costCenter")
 	a := func(args ...string) []string { return append(args, "--data", data, "--org", "acme") }
-	c.ok("alice-pw\n", a("user", "create", "--login", "alice", "--email", "alice@acme.example", "--first", "Alice", "--last", "Anders",
+	c.ok("alice-password\n", a("user", "create", "--login", "alice", "--email", "alice@acme.example", "--first", "Alice", "--last", "Anders",
 		"--department", "Eng", "--attr", "costCenter=42", "--password-stdin")...)
-	c.ok("svc-pw\n", a("user", "create", "--login", "ldap-bind", "--service-account", "--role", "READ_ONLY_ADMIN", "--password-stdin")...)
+	c.ok("svc-password\n", a("user", "create", "--login", "ldap-bind", "--service-account", "--role", "READ_ONLY_ADMIN", "--password-stdin")...)
 	c.ok("", a("user", "create", "--login", "björn,the+1", "--display-name", " spaced ", "--status", "STAGED")...)
-	c.ok("carol-pw\n", a("user", "create", "--login", "carol", "--password-stdin")...)
+	c.ok("carol-password\n", a("user", "create", "--login", "carol", "--password-stdin")...)
 	c.ok("", a("user", "suspend", "--login", "carol")...)
 	c.ok("", a("group", "create", "--name", "eng", "--description", "Engineers")...)
 	c.ok("", a("group", "create", "--name", "a, b")...)
@@ -186,7 +186,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Fatalf("export file mode: %v %v", fi, err)
 	}
 	body, _ := os.ReadFile(file)
-	if !strings.Contains(string(body), "userPassword: {ARGON2}") || strings.Contains(string(body), "alice-pw") {
+	if !strings.Contains(string(body), "userPassword: {ARGON2}") || strings.Contains(string(body), "alice-password") {
 		t.Errorf("export content:\n%s", body)
 	}
 	if out := c.ok("", a("export")...); out != string(body) {

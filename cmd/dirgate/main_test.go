@@ -195,7 +195,7 @@ func TestUsers(t *testing.T) {
 	data := initOrg(t, c, "acme")
 	u := func(args ...string) []string { return append(args, "--data", data, "--org", "acme") }
 
-	out := c.ok("alice-pw\n", u("user", "create", "--login", "alice", "--email", "alice@acme.example", "--first", "Alice", "--last", "Anders",
+	out := c.ok("alice-password\n", u("user", "create", "--login", "alice", "--email", "alice@acme.example", "--first", "Alice", "--last", "Anders",
 		"--title", "Engineer", "--department", "Eng", "--attr", "costCenter=42", "--password-stdin")...)
 	if !regexp.MustCompile(`^created user alice \(00u[0-9A-Za-z]{17}\) ACTIVE\n$`).MatchString(out) {
 		t.Errorf("create output %q", out)
@@ -204,7 +204,7 @@ func TestUsers(t *testing.T) {
 	if !strings.Contains(out, "STAGED (no password") {
 		t.Errorf("create output %q", out)
 	}
-	c.fails(1, "a user with login ALICE already exists", "pw\n", u("user", "create", "--login", "ALICE", "--password-stdin")...)
+	c.fails(1, "a user with login ALICE already exists", "password\n", u("user", "create", "--login", "ALICE", "--password-stdin")...)
 	c.fails(1, `profile attribute "badge" is not declared`, "", u("user", "create", "--login", "x", "--attr", "badge=1")...)
 	c.fails(1, `unknown admin role "god"`, "", u("user", "create", "--login", "x", "--role", "god")...)
 	c.fails(1, "email \"nope\" is not an address", "", u("user", "create", "--login", "x", "--email", "nope")...)
@@ -228,7 +228,7 @@ func TestUsers(t *testing.T) {
 		users[0].Profile.Custom["costCenter"] != "42" || users[1].Roles[0] != "READ_ONLY_ADMIN" {
 		t.Errorf("user list json: %+v", users)
 	}
-	if strings.Contains(out, "ARGON2") || strings.Contains(out, "alice-pw") {
+	if strings.Contains(out, "ARGON2") || strings.Contains(out, "alice-password") {
 		t.Error("a credential in the JSON")
 	}
 
@@ -254,7 +254,7 @@ func TestUsers(t *testing.T) {
 		}
 	}
 	c.fails(1, "cannot unlock user alice", "", u("user", "unlock", "--login", "alice")...)
-	if out := c.ok("new-pw\n", u("user", "set-password", "--login", "alice", "--password-stdin")...); !strings.Contains(out, "(ACTIVE)") {
+	if out := c.ok("new-password\n", u("user", "set-password", "--login", "alice", "--password-stdin")...); !strings.Contains(out, "(ACTIVE)") {
 		t.Errorf("set-password after expiry: %q", out)
 	}
 	c.fails(2, "pipe it in with --password-stdin", "", u("user", "set-password", "--login", "alice")...)

@@ -155,8 +155,8 @@ func TestServeNoDemo(t *testing.T) {
 
 	// The CLI works on the directory while serve runs, and serve sees it.
 	c.ok("", "init", "--data", data, "--org", "acme")
-	c.ok("bind-pw\n", "user", "create", "--data", data, "--org", "acme", "--login", "ldap-bind", "--service-account", "--role", "READ_ONLY_ADMIN", "--password-stdin")
-	c.ok("alice-pw\n", "user", "create", "--data", data, "--org", "acme", "--login", "alice", "--email", "alice@acme.example", "--password-stdin")
+	c.ok("bind-password\n", "user", "create", "--data", data, "--org", "acme", "--login", "ldap-bind", "--service-account", "--role", "READ_ONLY_ADMIN", "--password-stdin")
+	c.ok("alice-password\n", "user", "create", "--data", data, "--org", "acme", "--login", "alice", "--email", "alice@acme.example", "--password-stdin")
 	const base = "dc=acme,dc=okta,dc=com"
 	eventually(t, "alice visible over LDAPS", func() error {
 		l, err := goldap.DialURL("ldaps://"+s.LDAPS, goldap.DialWithTLSConfig(s.tlsConfig(t)))
@@ -164,7 +164,7 @@ func TestServeNoDemo(t *testing.T) {
 			return err
 		}
 		defer l.Close()
-		if err := l.Bind("uid=ldap-bind,"+base, "bind-pw"); err != nil {
+		if err := l.Bind("uid=ldap-bind,"+base, "bind-password"); err != nil {
 			return err
 		}
 		es, err := search(l, "ou=users,"+base, "(uid=alice)", "mail")
@@ -185,7 +185,7 @@ func TestServeNoDemo(t *testing.T) {
 	if err := l.StartTLS(s.tlsConfig(t)); err != nil {
 		t.Fatalf("StartTLS: %v", err)
 	}
-	if err := l.Bind("uid=alice,ou=users,"+base, "alice-pw"); err != nil {
+	if err := l.Bind("uid=alice,ou=users,"+base, "alice-password"); err != nil {
 		t.Fatalf("bind over StartTLS: %v", err)
 	}
 
@@ -195,7 +195,7 @@ func TestServeNoDemo(t *testing.T) {
 			t.Errorf("/metrics lacks %s (status %d)", want, code)
 		}
 	}
-	if strings.Contains(s.stderr.String(), "bind-pw") || strings.Contains(s.stderr.String(), "alice-pw") {
+	if strings.Contains(s.stderr.String(), "bind-password") || strings.Contains(s.stderr.String(), "alice-password") {
 		t.Error("a password in the logs")
 	}
 	if code := s.stop(); code != 0 {

@@ -106,13 +106,13 @@ func ok[T any](v T, err error) func(testing.TB) T {
 func TestEventsOfEachOperation(t *testing.T) {
 	a := newAuditDir(t, nil, directory.Config{})
 	d, ctx, org := a.d, context.Background(), "example"
-	alice := mustUser(t, d, "alice", "pw-alice", "")
-	bob := mustUser(t, d, "bob", "pw-bob", directory.StatusStaged)
+	alice := mustUser(t, d, "alice", "password-alice", "")
+	bob := mustUser(t, d, "bob", "password-bob", directory.StatusStaged)
 	ok(d.Lifecycle(ctx, org, "bob", directory.ActionActivate))(t)
 	ok(d.Lifecycle(ctx, org, "bob", directory.ActionSuspend))(t)
 	ok(d.Lifecycle(ctx, org, "bob", directory.ActionUnsuspend))(t)
 	ok(d.UpdateProfile(ctx, org, "alice", directory.Profile{Login: "alice", FirstName: "Alice", LastName: "Liddell"}))(t)
-	ok(d.SetPassword(ctx, org, "alice", []byte("pw-alice-2")))(t)
+	ok(d.SetPassword(ctx, org, "alice", []byte("password-alice-2")))(t)
 	ok(d.Lifecycle(ctx, org, "alice", directory.ActionExpirePassword))(t)
 	ok(d.AssignRole(ctx, org, "alice", "org_admin"))(t)
 	ok(d.RemoveRole(ctx, org, "alice", "ORG_ADMIN"))(t)
@@ -131,7 +131,7 @@ func TestEventsOfEachOperation(t *testing.T) {
 	if err := d.DeleteUser(ctx, org, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	ok(d.ChangePassword(ctx, org, "alice", []byte("pw-alice-2"), []byte("pw-alice-3")))(t)
+	ok(d.ChangePassword(ctx, org, "alice", []byte("password-alice-2"), []byte("password-alice-3")))(t)
 
 	evs, docs := a.events(t)
 	byType := map[string][]int{}
@@ -207,8 +207,8 @@ func TestEventsOfEachOperation(t *testing.T) {
 func TestEventsOfAuthentication(t *testing.T) {
 	a := newAuditDir(t, nil, directory.Config{})
 	ctx := context.Background()
-	alice := mustUser(t, a.d, "alice", "pw-alice", "")
-	bob := mustUser(t, a.d, "bob", "pw-bob", "")
+	alice := mustUser(t, a.d, "alice", "password-alice", "")
+	bob := mustUser(t, a.d, "bob", "password-bob", "")
 	ok(a.d.Lifecycle(ctx, "example", "bob", directory.ActionSuspend))(t)
 	nopw := mustUser(t, a.d, "nopw", "", "")
 	tests := []struct {
@@ -217,12 +217,12 @@ func TestEventsOfAuthentication(t *testing.T) {
 		result    string
 		reason    string
 	}{
-		{"alice", "pw-alice", alice, directory.ResultSuccess, ""},
+		{"alice", "password-alice", alice, directory.ResultSuccess, ""},
 		{"alice", "wrong", alice, directory.ResultFailure, "wrong password"},
 		{"alice", "", alice, directory.ResultFailure, "empty password"},
-		{"nobody", "pw", nil, directory.ResultFailure, "no such user"},
-		{"bob", "pw-bob", bob, directory.ResultFailure, "user is SUSPENDED"},
-		{"nopw", "pw", nopw, directory.ResultFailure, "user has no password"},
+		{"nobody", "password", nil, directory.ResultFailure, "no such user"},
+		{"bob", "password-bob", bob, directory.ResultFailure, "user is SUSPENDED"},
+		{"nopw", "password", nopw, directory.ResultFailure, "user has no password"},
 	}
 	for _, tc := range tests {
 		err := a.auth(tc.login, tc.pw)
@@ -275,7 +275,7 @@ func TestEventsOfAuthentication(t *testing.T) {
 func TestEventsNotWrittenForFailedWrites(t *testing.T) {
 	a := newAuditDir(t, nil, directory.Config{})
 	d, ctx, org := a.d, context.Background(), "example"
-	mustUser(t, d, "alice", "pw-alice", "")
+	mustUser(t, d, "alice", "password-alice", "")
 	ok(d.CreateGroup(ctx, org, directory.GroupInput{Name: "eng"}))(t)
 	fails := []struct {
 		name string
@@ -438,9 +438,9 @@ func TestEventsFilter(t *testing.T) {
 	a := newAuditDir(t, nil, directory.Config{})
 	ctx := context.Background()
 	t0 := a.clk.t
-	mustUser(t, a.d, "alice", "pw-alice", "")
+	mustUser(t, a.d, "alice", "password-alice", "")
 	a.clk.t = t0.Add(time.Hour)
-	a.auth("alice", "pw-alice")
+	a.auth("alice", "password-alice")
 	a.clk.t = t0.Add(2 * time.Hour)
 	a.auth("alice", "nope")
 	waitEvents(t, a, 3)
@@ -476,7 +476,7 @@ func TestEventsFilter(t *testing.T) {
 func TestEventsHoldNoSecret(t *testing.T) {
 	a := newAuditDir(t, nil, directory.Config{})
 	ctx := context.Background()
-	secrets := []string{"Zq7-right,Pq8x,Wz3k", "Xv9-wrong,Gy6t", "Kp4-newpw,Hc2r,Lb5n", "Jm2-changed-pw", "Wt5-nouser-pw"}
+	secrets := []string{"Zq7-right,Pq8x,Wz3k", "Xv9-wrong,Gy6t", "Kp4-newpw,Hc2r,Lb5n", "Jm2-changed-password", "Wt5-nouser-password"}
 	mustUser(t, a.d, "alice", secrets[0], "")
 	a.auth("alice", secrets[0])
 	a.auth("alice", secrets[0]+",123456")
@@ -513,8 +513,8 @@ func TestEventsHoldNoSecret(t *testing.T) {
 func TestEventsOfPoliciesAndLockout(t *testing.T) {
 	a := newAuditDir(t, nil, directory.Config{})
 	ctx := context.Background()
-	mustUser(t, a.d, "alice", "right-pw", "")
-	mustUser(t, a.d, "carol", "right-pw", "")
+	mustUser(t, a.d, "alice", "right-password", "")
+	mustUser(t, a.d, "carol", "right-password", "")
 	ok(a.d.CreateGroup(ctx, "example", directory.GroupInput{Name: "contractors"}))(t)
 	ok(a.d.AddMember(ctx, "example", "contractors", "carol"))(t)
 	ok(a.d.ApplyPolicies(ctx, "example", parse(t, lockoutPolicy+"---\n"+`
@@ -527,7 +527,7 @@ rules: [{name: No, priority: 1, action: deny}]
 	ok(a.d.ApplyPolicies(ctx, "example", parse(t, strings.ReplaceAll(lockoutPolicy, "maxAttempts: 3", "maxAttempts: 2")), directory.PolicyUpsert))(t)
 	a.auth("alice", "x")
 	a.auth("alice", "x")
-	a.auth("carol", "right-pw")
+	a.auth("carol", "right-password")
 	if err := a.d.DeletePolicy(ctx, "example", "sign-on", "Deny contractors"); err != nil {
 		t.Fatal(err)
 	}

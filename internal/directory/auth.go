@@ -23,6 +23,12 @@ type AuthRequest struct {
 	Login    string
 	Password []byte
 	Client   ClientInfo
+	// SignIn, when set, is the org's compiled sign-in settings and Groups
+	// the user's group ids, as the caller's snapshot holds them (the LDAP
+	// view): Authenticate then reads only the user from the store.
+	// Without SignIn, both are read from the store.
+	SignIn *SignIn
+	Groups []string
 }
 
 // Authenticate checks a sign-in: only an ACTIVE user with a matching
@@ -46,8 +52,7 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		return nil, &Error{Code: CodeThrottled, Message: "too many failed sign-ins from this address; try again later",
 			Reason: "client IP " + req.Client.IP + " is past the failed sign-in limit for this account"}
 	}
-	var groups []string
-	var set *policy.Set
+	groups, si := req.Groups, req.SignIn
 	err = d.st.View(ctx, func(r store.Reader) error {
 		var err error
 		switch {
@@ -65,14 +70,26 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		if err != nil {
 			return err
 		}
+		if si != nil && si.OrgID == u.OrgID {
+			return nil
+		}
 		if groups, err = r.UserGroups(u.ID); err != nil {
 			return err
 		}
-		set, err = compilePolicies(r, u.OrgID)
+		o, err := r.Org(u.OrgID)
+		if err != nil {
+			return err
+		}
+		si, err = compileSignIn(r, o)
 		return err
 	})
 	if err != nil {
 		return nil, storeErr(err)
+	}
+	if u != nil {
+		if err := si.check(); err != nil {
+			return nil, err
+		}
 	}
 	if len(req.Password) == 0 {
 		return nil, credentialsError("empty password")
@@ -87,17 +104,17 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	// The sign-on policy decides first whether the password carries a
 	// code, so it is evaluated before the password is checked; its denial
 	// is told only to a caller who knew the password.
-	decision := set.SignOn(policy.Subject{UserID: u.ID, Groups: groups, Type: policy.UserType(u.Type)},
-		policy.Context{IP: clientAddr(req.Client.IP), AuthType: policy.AuthType(req.Client.Protocol)})
+	subject := policy.Subject{UserID: u.ID, Groups: groups, Type: policy.UserType(u.Type)}
+	decision := si.Policies.SignOn(subject, policy.Context{IP: clientAddr(req.Client.IP), AuthType: policy.AuthType(req.Client.Protocol)})
 	pw, code, hasCode := req.Password, []byte(nil), false
 	if decision.Action.RequiresMFA() {
 		// The code follows the last separator, so a password may hold
 		// the separator itself.
-		if i := bytes.LastIndexByte(pw, MFASeparator); i >= 0 {
+		if i := bytes.LastIndexByte(pw, si.MFASeparator); i >= 0 {
 			pw, code, hasCode = pw[:i], pw[i+1:], true
 		}
 	}
-	settings := set.Password(policy.Subject{UserID: u.ID, Groups: groups, Type: policy.UserType(u.Type)})
+	settings := si.Policies.Password(subject)
 	if u.Status == StatusLockedOut && settings.AutoUnlock() > 0 && !d.now().Before(u.StatusChanged.Add(settings.AutoUnlock())) {
 		if err := d.autoUnlock(ctx, u); err != nil {
 			return nil, storeErr(err)
@@ -118,6 +135,16 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		}
 		return nil, credentialsError("wrong password")
 	}
+	if u.Status == StatusActive && settings.Expired(u.PasswordChanged, d.now()) {
+		if err := d.expirePassword(ctx, u); err != nil {
+			return nil, storeErr(err)
+		}
+	}
+	if u.Status == StatusPasswordExpired {
+		// Told only to a caller who knew the password, so that the user
+		// knows to change it.
+		return nil, &Error{Code: CodeInvalidCredentials, Message: MsgPasswordExpired, Reason: "password expired"}
+	}
 	if u.Status != StatusActive {
 		return nil, credentialsError("user is " + u.Status)
 	}
@@ -131,7 +158,7 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		valid, err := d.VerifyTOTP(ctx, u.ID, string(code))
 		switch {
 		case CodeOf(err) == CodeForbidden:
-			return nil, policyDenied(MsgPolicyDenied[:len(MsgPolicyDenied)-1]+": MFA is required and the user has no enrolled factor.", decision, "MFA required and no active factor")
+			return nil, policyDenied(MsgNoFactor, decision, "MFA required and no active factor")
 		case err != nil:
 			return nil, err
 		case !valid:
@@ -187,6 +214,25 @@ func (d *Directory) resetFailures(ctx context.Context, u *User) error {
 	})
 }
 
+// expirePassword marks an ACTIVE user's password expired (the password
+// policy's maxAgeDays has passed since it was set): the user must change
+// it before signing in again.
+func (d *Directory) expirePassword(ctx context.Context, u *User) error {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.User(u.ID)
+		if err != nil || cur.Status != StatusActive {
+			return err
+		}
+		cur.Status, cur.StatusChanged = StatusPasswordExpired, d.now().UTC()
+		*u = *cur
+		return tx.UpdateUser(cur)
+	})
+	if err == nil && u.Status == StatusPasswordExpired {
+		d.auditUser(ctx, nil, EventUserExpirePassword, u)
+	}
+	return err
+}
+
 // autoUnlock ends a lockout whose time is up (the password policy's
 // autoUnlockMinutes), so the sign-in proceeds as for an ACTIVE user.
 func (d *Directory) autoUnlock(ctx context.Context, u *User) error {
@@ -205,10 +251,6 @@ func (d *Directory) autoUnlock(ctx context.Context, u *User) error {
 	return err
 }
 
-// MFASeparator separates the password from the TOTP code in an LDAP bind
-// password when a sign-on policy requires MFA: "<password>,<code>".
-const MFASeparator = ','
-
 // policyDenied is a sign-on policy's refusal; msg is what the client sees.
 func policyDenied(msg string, d policy.Decision, why string) *Error {
 	return &Error{Code: CodePolicyDenied, Message: msg,
@@ -224,22 +266,6 @@ func clientAddr(ip string) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.Unmap()
-}
-
-// compilePolicies compiles the org's policies for one evaluation. A name
-// that no longer resolves (a group deleted since the policy was applied)
-// includes or excludes nobody.
-func compilePolicies(r store.Reader, orgID string) (*policy.Set, error) {
-	_, ps, err := loadPolicies(r, orgID)
-	if err != nil {
-		return nil, err
-	}
-	set, err := policy.Compile(ps, txResolver{r, orgID})
-	var ue *policy.UnresolvedError
-	if errors.As(err, &ue) {
-		err = nil
-	}
-	return set, err
 }
 
 // upgradeHash replaces a verified legacy hash with argon2id; failure only

@@ -125,6 +125,7 @@ type OrgData struct {
 	Users       []*User // ordered by LoginKey
 	Groups      []*Group
 	Memberships []store.Membership // ordered by group id, user id
+	SignIn      *SignIn            // the org's compiled policies
 }
 
 // Load reads everything, consistently, in one read transaction.
@@ -190,6 +191,8 @@ type Delta struct {
 	UserGroups map[string][]string
 	// GroupMembers lists the user ids of each group in Groups, ordered.
 	GroupMembers map[string][]string
+	// SignIn is the org's compiled policies as of the same read.
+	SignIn *SignIn
 }
 
 // LoadDelta reads, consistently in one read transaction, the org, the
@@ -207,7 +210,11 @@ func (d *Directory) LoadDelta(ctx context.Context, orgID string, userIDs, groupI
 		if err != nil {
 			return err
 		}
-		out = &Delta{Org: o, Users: make(map[string]*User, len(userIDs)), Groups: make(map[string]*Group, len(groupIDs)),
+		si, err := compileSignIn(r, o)
+		if err != nil {
+			return err
+		}
+		out = &Delta{Org: o, SignIn: si, Users: make(map[string]*User, len(userIDs)), Groups: make(map[string]*Group, len(groupIDs)),
 			UserGroups: make(map[string][]string, len(userIDs)), GroupMembers: make(map[string][]string, len(groupIDs))}
 		for _, id := range userIDs {
 			u, err := r.User(id)
@@ -257,6 +264,9 @@ func loadOrg(r store.Reader, o *Org) (*OrgData, error) {
 		return nil, err
 	}
 	if od.Memberships, err = r.Memberships(o.ID); err != nil {
+		return nil, err
+	}
+	if od.SignIn, err = compileSignIn(r, o); err != nil {
 		return nil, err
 	}
 	return od, nil

@@ -60,7 +60,7 @@ func wantCode(t *testing.T, err error, code directory.Code) {
 func TestCreateUserValidation(t *testing.T) {
 	d, _, _ := newDir(t)
 	ctx := context.Background()
-	mustUser(t, d, "alice", "pw-alice", "")
+	mustUser(t, d, "alice", "password-alice", "")
 	for _, tc := range []struct {
 		name  string
 		in    directory.UserInput
@@ -142,7 +142,7 @@ func TestLifecycle(t *testing.T) {
 	} {
 		t.Run(tc.from+"/"+string(tc.action), func(t *testing.T) {
 			d, _, c := newDir(t)
-			mustUser(t, d, "u", "pw", directory.StatusStaged)
+			mustUser(t, d, "u", "password", directory.StatusStaged)
 			for _, a := range steps[tc.from] {
 				if _, err := d.Lifecycle(ctx, "example", "u", a); err != nil {
 					t.Fatal(err)
@@ -173,19 +173,19 @@ func TestLockedOutUnlock(t *testing.T) {
 	// user lets us test unlock now.
 	d, _, _ := newDir(t)
 	ctx := context.Background()
-	h, _ := password.NewHasher(cheap).Hash([]byte("pw"))
+	h, _ := password.NewHasher(cheap).Hash([]byte("password"))
 	if _, err := d.Import(ctx, "example", []directory.ImportUser{{UserInput: directory.UserInput{
 		Profile: directory.Profile{Login: "locked"}, PasswordHash: h, Status: directory.StatusLockedOut}}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.Authenticate(ctx, authReq(t, d, "locked", "pw")); directory.CodeOf(err) != directory.CodeInvalidCredentials {
+	if _, err := d.Authenticate(ctx, authReq(t, d, "locked", "password")); directory.CodeOf(err) != directory.CodeInvalidCredentials {
 		t.Fatalf("locked out user signed in: %v", err)
 	}
 	u, err := d.Lifecycle(ctx, "example", "locked", directory.ActionUnlock)
 	if err != nil || u.Status != directory.StatusActive {
 		t.Fatalf("unlock: %+v %v", u, err)
 	}
-	if _, err := d.Authenticate(ctx, authReq(t, d, "locked", "pw")); err != nil {
+	if _, err := d.Authenticate(ctx, authReq(t, d, "locked", "password")); err != nil {
 		t.Fatalf("after unlock: %v", err)
 	}
 }
@@ -193,7 +193,7 @@ func TestLockedOutUnlock(t *testing.T) {
 func TestDeleteOnlyDeprovisioned(t *testing.T) {
 	d, _, _ := newDir(t)
 	ctx := context.Background()
-	mustUser(t, d, "u", "pw", "")
+	mustUser(t, d, "u", "password", "")
 	wantCode(t, d.DeleteUser(ctx, "example", "u"), directory.CodeIllegalTransition)
 	if _, err := d.Lifecycle(ctx, "example", "u", directory.ActionDeactivate); err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestAuthenticate(t *testing.T) {
 	d, _, _ := newDir(t)
 	ctx := context.Background()
 	mustUser(t, d, "alice", "right, with ünïcode", "")
-	mustUser(t, d, "staged", "pw", directory.StatusStaged)
+	mustUser(t, d, "staged", "password", directory.StatusStaged)
 	for _, s := range []struct {
 		login string
 		steps []directory.Action
@@ -227,7 +227,7 @@ func TestAuthenticate(t *testing.T) {
 		{"gone", []directory.Action{directory.ActionDeactivate}},
 		{"expired", []directory.Action{directory.ActionExpirePassword}},
 	} {
-		mustUser(t, d, s.login, "pw", "")
+		mustUser(t, d, s.login, "password", "")
 		for _, a := range s.steps {
 			if _, err := d.Lifecycle(ctx, "example", s.login, a); err != nil {
 				t.Fatal(err)
@@ -246,12 +246,12 @@ func TestAuthenticate(t *testing.T) {
 		{"ALICE", "right, with ünïcode", true, ""},
 		{"alice", "wrong", false, "wrong password"},
 		{"alice", "", false, "empty password"},
-		{"nobody", "pw", false, "no such user"},
-		{"nopw", "pw", false, "user has no password"},
-		{"staged", "pw", false, "user is STAGED"},
-		{"suspended", "pw", false, "user is SUSPENDED"},
-		{"gone", "pw", false, "user is DEPROVISIONED"},
-		{"expired", "pw", false, "user is PASSWORD_EXPIRED"},
+		{"nobody", "password", false, "no such user"},
+		{"nopw", "password", false, "user has no password"},
+		{"staged", "password", false, "user is STAGED"},
+		{"suspended", "password", false, "user is SUSPENDED"},
+		{"gone", "password", false, "user is DEPROVISIONED"},
+		{"expired", "password", false, "password expired"},
 	} {
 		t.Run(tc.login+"/"+tc.pw, func(t *testing.T) {
 			u, err := d.Authenticate(ctx, authReq(t, d, tc.login, tc.pw))
@@ -262,13 +262,17 @@ func TestAuthenticate(t *testing.T) {
 				return
 			}
 			var e *directory.Error
-			if !errors.As(err, &e) || e.Code != directory.CodeInvalidCredentials || e.Message != directory.MsgInvalidCredentials || e.Reason != tc.reason {
+			msg := directory.MsgInvalidCredentials
+			if tc.login == "expired" { // told, as the password was right
+				msg = directory.MsgPasswordExpired
+			}
+			if !errors.As(err, &e) || e.Code != directory.CodeInvalidCredentials || e.Message != msg || e.Reason != tc.reason {
 				t.Fatalf("got %#v, want invalid credentials because %q", err, tc.reason)
 			}
 		})
 	}
 	// A password change makes an expired user ACTIVE again.
-	u, err := d.ChangePassword(ctx, "example", "expired", []byte("pw"), []byte("new"))
+	u, err := d.ChangePassword(ctx, "example", "expired", []byte("password"), []byte("new-password"))
 	if err != nil || u.Status != directory.StatusActive {
 		t.Fatalf("change password: %+v %v", u, err)
 	}
@@ -280,11 +284,11 @@ func TestAuthenticate(t *testing.T) {
 func TestLastLoginCoalesced(t *testing.T) {
 	d, st, c := newDir(t)
 	ctx := context.Background()
-	u := mustUser(t, d, "alice", "pw", "")
+	u := mustUser(t, d, "alice", "password", "")
 	seq0, _ := st.Seq(ctx)
 	for range 5 {
 		c.t = c.t.Add(time.Second)
-		if _, err := d.Authenticate(ctx, authReq(t, d, "alice", "pw")); err != nil {
+		if _, err := d.Authenticate(ctx, authReq(t, d, "alice", "password")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -326,8 +330,8 @@ func TestLegacyHashUpgraded(t *testing.T) {
 func TestGroupsAndRoles(t *testing.T) {
 	d, st, _ := newDir(t)
 	ctx := context.Background()
-	mustUser(t, d, "alice", "pw", "")
-	mustUser(t, d, "bob", "pw", "")
+	mustUser(t, d, "alice", "password", "")
+	mustUser(t, d, "bob", "password", "")
 	g, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "Engineering", Description: "builders"})
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +386,7 @@ func TestGroupsAndRoles(t *testing.T) {
 func TestImportAllOrNothing(t *testing.T) {
 	d, st, _ := newDir(t)
 	ctx := context.Background()
-	mustUser(t, d, "taken", "pw", "")
+	mustUser(t, d, "taken", "password", "")
 	seq0, _ := st.Seq(ctx)
 	users := []directory.ImportUser{
 		{UserInput: directory.UserInput{Profile: directory.Profile{Login: "new1"}}, Source: "line 1"},
@@ -431,11 +435,11 @@ func TestOrgs(t *testing.T) {
 		t.Fatalf("%v %v", o, err)
 	}
 	// The same login may exist in two orgs.
-	mustUser(t, d, "alice", "pw", "")
+	mustUser(t, d, "alice", "password", "")
 	if _, err := d.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "alice"}}); err != nil {
 		t.Fatal(err)
 	}
-	u := mustUser(t, d, "carol", "pw", "")
+	u := mustUser(t, d, "carol", "password", "")
 	if _, err := d.UpdateProfile(ctx, "example", "carol", directory.Profile{Login: "carol", Custom: map[string]string{"costCenter": "7"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -73,6 +73,11 @@ func CodeOf(err error) Code {
 const (
 	MsgInvalidCredentials = "The credentials provided were invalid."
 	MsgPolicyDenied       = "Authentication denied by sign on policy."
+	// MsgPasswordExpired goes only to a caller whose password was right
+	// (as Active Directory's "data 532"), so the user knows to change it.
+	MsgPasswordExpired = "The credentials provided were invalid: the password has expired and must be changed."
+	// MsgNoFactor goes only to a caller whose password was right.
+	MsgNoFactor = "Authentication denied by sign on policy: MFA is required and the user has no enrolled factor."
 )
 
 func errf(code Code, format string, args ...any) *Error {

@@ -78,7 +78,7 @@ func newFactorEnv(t *testing.T) *factorEnv {
 	if _, err := e.d.CreateOrg(context.Background(), directory.OrgInput{Name: "example"}); err != nil {
 		t.Fatal(err)
 	}
-	e.alice = mustUser(t, e.d, "alice", "pw-alice", "")
+	e.alice = mustUser(t, e.d, "alice", "password-alice", "")
 	return e
 }
 
@@ -171,7 +171,7 @@ func TestEnrollTOTP(t *testing.T) {
 func TestActivateTOTP(t *testing.T) {
 	e := newFactorEnv(t)
 	ctx := context.Background()
-	mustUser(t, e.d, "bob", "pw-bob", "")
+	mustUser(t, e.d, "bob", "password-bob", "")
 	_, secret := e.enrol(t, "alice")
 	now := e.c.t
 	for _, tc := range []struct {
@@ -281,7 +281,7 @@ func TestVerifyTOTP(t *testing.T) {
 	}
 
 	// Not enrolled (no factor, or only a pending one) is its own error.
-	bob := mustUser(t, e.d, "bob", "pw-bob", "")
+	bob := mustUser(t, e.d, "bob", "password-bob", "")
 	_, err := e.d.VerifyTOTP(ctx, bob.ID, code)
 	wantCode(t, err, directory.CodeForbidden)
 	e.enrol(t, "bob")
@@ -317,7 +317,7 @@ func TestFactorSecretSealed(t *testing.T) {
 	}
 
 	// Alice's sealed secret copied to Bob's factor does not open for Bob.
-	bob := mustUser(t, e.d, "bob", "pw-bob", "")
+	bob := mustUser(t, e.d, "bob", "password-bob", "")
 	enBob, _ := e.enrol(t, "bob")
 	if err := e.st.Update(ctx, func(tx store.Tx) error {
 		f := *enBob.Factor

@@ -56,7 +56,7 @@ func (d *Directory) Import(ctx context.Context, org string, users []ImportUser, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			u, err := d.newUser(o, users[i].UserInput, true)
+			u, err := d.newUser(o, users[i].UserInput, nil)
 			if err != nil {
 				return wrapSource(users[i].Source, err)
 			}

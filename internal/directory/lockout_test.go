@@ -27,8 +27,8 @@ settings:
 func TestLockout(t *testing.T) {
 	d, st, c := newDir(t)
 	ctx := context.Background()
-	mustUser(t, d, "alice", "right-pw", "")
-	mustUser(t, d, "bob", "right-pw", "")
+	mustUser(t, d, "alice", "right-password", "")
+	mustUser(t, d, "bob", "right-password", "")
 	if _, err := d.ApplyPolicies(ctx, "example", parse(t, lockoutPolicy), directory.PolicyUpsert); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestLockout(t *testing.T) {
 	if s, n := status("alice"); s != directory.StatusActive || n != 2 {
 		t.Fatalf("after 2 failures: %s %d", s, n)
 	}
-	if err := auth("alice", "right-pw"); err != nil {
+	if err := auth("alice", "right-password"); err != nil {
 		t.Fatal(err)
 	}
 	if _, n := status("alice"); n != 0 {
@@ -70,7 +70,7 @@ func TestLockout(t *testing.T) {
 	if s, n := status("alice"); s != directory.StatusLockedOut || n != 3 {
 		t.Fatalf("after 3 failures: %s %d", s, n)
 	}
-	if err := auth("alice", "right-pw"); reason(err) != "user is LOCKED_OUT" {
+	if err := auth("alice", "right-password"); reason(err) != "user is LOCKED_OUT" {
 		t.Fatalf("locked out user: %v", err)
 	}
 	// The count survives a restart: a second Directory on the same store
@@ -84,11 +84,11 @@ func TestLockout(t *testing.T) {
 		t.Fatalf("the count was not persisted: %d", u.FailedLogins)
 	}
 	c.t = c.t.Add(29 * time.Minute)
-	if err := auth("alice", "right-pw"); reason(err) != "user is LOCKED_OUT" {
+	if err := auth("alice", "right-password"); reason(err) != "user is LOCKED_OUT" {
 		t.Fatalf("unlocked too early: %v", err)
 	}
 	c.t = c.t.Add(2 * time.Minute)
-	if err := auth("alice", "right-pw"); err != nil {
+	if err := auth("alice", "right-password"); err != nil {
 		t.Fatalf("not unlocked after 30 minutes: %v", err)
 	}
 	if s, n := status("alice"); s != directory.StatusActive || n != 0 {
@@ -103,7 +103,7 @@ func TestLockout(t *testing.T) {
 	}
 	auth("alice", "x")
 	auth("alice", "x")
-	if err := auth("alice", "right-pw"); err != nil {
+	if err := auth("alice", "right-password"); err != nil {
 		t.Fatalf("after admin unlock and 2 failures: %v", err)
 	}
 
@@ -122,7 +122,7 @@ func TestLockout(t *testing.T) {
 		t.Fatalf("bob not locked after 10 failures: %s", s)
 	}
 	c.t = c.t.Add(30 * 24 * time.Hour)
-	if err := auth("bob", "right-pw"); reason(err) != "user is LOCKED_OUT" {
+	if err := auth("bob", "right-password"); reason(err) != "user is LOCKED_OUT" {
 		t.Fatalf("the default unlocked by itself: %v", err)
 	}
 }

@@ -188,6 +188,11 @@ func loadPolicies(r store.Reader, orgID string) (map[string]*store.Policy, []pol
 	if err != nil {
 		return nil, nil, err
 	}
+	return decodePolicies(recs)
+}
+
+// decodePolicies decodes stored policies, by id and in order.
+func decodePolicies(recs []*store.Policy) (map[string]*store.Policy, []policy.Policy, error) {
 	byID := make(map[string]*store.Policy, len(recs))
 	out := make([]policy.Policy, 0, len(recs))
 	for _, rec := range recs {

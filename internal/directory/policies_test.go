@@ -35,8 +35,8 @@ func parse(t *testing.T, doc string) []policy.Policy {
 func TestApplyPolicies(t *testing.T) {
 	d, st, _ := newDir(t)
 	ctx := context.Background()
-	bind := mustUser(t, d, "ldap-bind", "pw", "")
-	alice := mustUser(t, d, "alice", "pw", "")
+	bind := mustUser(t, d, "ldap-bind", "password", "")
+	alice := mustUser(t, d, "alice", "password", "")
 
 	// A policy naming a user that does not exist is refused whole.
 	_, err := d.ApplyPolicies(ctx, "example", parse(t, strings.ReplaceAll(mfaPolicy, "ldap-bind", "ghost")), directory.PolicyUpsert)

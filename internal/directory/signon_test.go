@@ -44,11 +44,11 @@ func TestSignOnPolicyOnBind(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret := e.activate(t, "alice")
-	mustUser(t, d, "bob", "pw-bob", "")
-	if _, err := d.CreateUser(ctx, "example", directory.UserInput{Profile: directory.Profile{Login: "svc"}, Password: []byte("pw-svc"), ServiceAccount: true}); err != nil {
+	mustUser(t, d, "bob", "password-bob", "")
+	if _, err := d.CreateUser(ctx, "example", directory.UserInput{Profile: directory.Profile{Login: "svc"}, Password: []byte("password-svc"), ServiceAccount: true}); err != nil {
 		t.Fatal(err)
 	}
-	mustUser(t, d, "carol", "pw-carol", "")
+	mustUser(t, d, "carol", "password-carol", "")
 	if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "contractors"}); err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +83,9 @@ func TestSignOnPolicyOnBind(t *testing.T) {
 		{"a wrong password and a right code", "alice", "wrong," + code(), "192.0.2.1", "ldap", directory.CodeInvalidCredentials, directory.MsgInvalidCredentials},
 		{"from the excluded network", "alice", "comma,in,password", "10.1.2.3", "ldap", 0, ""},
 		{"over the API", "alice", "comma,in,password", "192.0.2.1", "api", 0, ""},
-		{"not enrolled", "bob", "pw-bob,123456", "192.0.2.1", "ldap", directory.CodePolicyDenied, "no enrolled factor"},
-		{"the exempt service account", "svc", "pw-svc", "192.0.2.1", "ldap", 0, ""},
-		{"a denied group", "carol", "pw-carol", "192.0.2.1", "ldap", directory.CodePolicyDenied, directory.MsgPolicyDenied},
+		{"not enrolled", "bob", "password-bob,123456", "192.0.2.1", "ldap", directory.CodePolicyDenied, "no enrolled factor"},
+		{"the exempt service account", "svc", "password-svc", "192.0.2.1", "ldap", 0, ""},
+		{"a denied group", "carol", "password-carol", "192.0.2.1", "ldap", directory.CodePolicyDenied, directory.MsgPolicyDenied},
 		{"a denied group, wrong password", "carol", "nope", "192.0.2.1", "ldap", directory.CodeInvalidCredentials, directory.MsgInvalidCredentials},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,8 +40,8 @@ func TestThrottle(t *testing.T) {
 	defer d.Close()
 	ctx := context.Background()
 	o, _ := d.CreateOrg(ctx, directory.OrgInput{Name: "example"})
-	mustUser(t, d, "alice", "right-pw", "")
-	mustUser(t, d, "bob", "right-pw", "")
+	mustUser(t, d, "alice", "right-password", "")
+	mustUser(t, d, "bob", "right-password", "")
 	auth := func(ip, pw string) error {
 		_, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "alice", Password: []byte(pw),
 			Client: directory.ClientInfo{IP: ip, Protocol: "ldap"}})
@@ -68,19 +68,19 @@ func TestThrottle(t *testing.T) {
 	// with the right password; from another address it signs in, and so
 	// does another account from the same address (users behind one
 	// PostgreSQL server are not locked out together).
-	if err := auth("192.0.2.1", "right-pw"); directory.CodeOf(err) != directory.CodeThrottled {
+	if err := auth("192.0.2.1", "right-password"); directory.CodeOf(err) != directory.CodeThrottled {
 		t.Fatalf("after 5 failures: %v", err)
 	}
-	if err := auth("198.51.100.9", "right-pw"); err != nil {
+	if err := auth("198.51.100.9", "right-password"); err != nil {
 		t.Fatalf("another address: %v", err)
 	}
-	if _, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "bob", Password: []byte("right-pw"),
+	if _, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "bob", Password: []byte("right-password"),
 		Client: directory.ClientInfo{IP: "192.0.2.1", Protocol: "ldap"}}); err != nil {
 		t.Fatalf("another account from the same address: %v", err)
 	}
 	// Lockout (10 by default) is separate: 5 failures do not lock.
 	c.t = c.t.Add(time.Minute)
-	if err := auth("192.0.2.1", "right-pw"); err != nil {
+	if err := auth("192.0.2.1", "right-password"); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/policy"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
@@ -31,7 +32,11 @@ func (d *Directory) CreateUser(ctx context.Context, org string, in UserInput) (*
 		if err != nil {
 			return err
 		}
-		u, err = d.newUser(o, in, false)
+		ps, err := passwordSettings(tx, o, &User{Type: userType(in)})
+		if err != nil {
+			return err
+		}
+		u, err = d.newUser(o, in, ps)
 		if err != nil {
 			return err
 		}
@@ -52,9 +57,19 @@ func createUser(tx store.Tx, u *User) error {
 	return err
 }
 
-// newUser validates in and builds the record (hashing the password). A
-// new user is STAGED or ACTIVE; an imported one keeps any known status.
-func (d *Directory) newUser(o *Org, in UserInput, imported bool) (*User, error) {
+// userType is the type of the user in describes.
+func userType(in UserInput) string {
+	if in.ServiceAccount {
+		return store.TypeServiceAccount
+	}
+	return store.TypePerson
+}
+
+// newUser validates in and builds the record (hashing the password, which
+// must meet ps). A new user is STAGED or ACTIVE. With ps nil, the user is
+// imported: it keeps any known status and its password is not checked.
+func (d *Directory) newUser(o *Org, in UserInput, ps *policy.PasswordSettings) (*User, error) {
+	imported := ps == nil
 	p := in.Profile
 	p.Custom = maps.Clone(p.Custom)
 	if e := validateProfile(&p, o); e != nil {
@@ -81,12 +96,9 @@ func (d *Directory) newUser(o *Org, in UserInput, imported bool) (*User, error) 
 	}
 	now := d.now().UTC()
 	u := &User{
-		ID: newID(prefixUser), OrgID: o.ID, Status: status, Type: store.TypePerson,
+		ID: newID(prefixUser), OrgID: o.ID, Status: status, Type: userType(in),
 		LoginKey: foldKey(p.Login), Profile: p, Roles: roles,
 		Created: now, StatusChanged: now, LastUpdated: now,
-	}
-	if in.ServiceAccount {
-		u.Type = store.TypeServiceAccount
 	}
 	if status == StatusActive {
 		u.Activated = now
@@ -95,6 +107,11 @@ func (d *Directory) newUser(o *Org, in UserInput, imported bool) (*User, error) 
 	case len(in.Password) > 0 && in.PasswordHash != "":
 		return nil, invalid("credentials.password", "give a password or a password hash, not both")
 	case len(in.Password) > 0:
+		if !imported {
+			if err := checkStrength(ps, &p, in.Password); err != nil {
+				return nil, err
+			}
+		}
 		h, err := d.hashPassword(in.Password)
 		if err != nil {
 			return nil, err
@@ -232,57 +249,20 @@ func (d *Directory) UpdateProfile(ctx context.Context, org, ref string, p Profil
 	return u, err
 }
 
-// SetPassword sets a user's password as an administrator would; a user
-// whose password had expired becomes ACTIVE.
+// SetPassword sets a user's password as an administrator would; the
+// password policy applies (strength and history). A user whose password
+// had expired becomes ACTIVE.
 func (d *Directory) SetPassword(ctx context.Context, org, ref string, pw []byte) (*User, error) {
-	if len(pw) == 0 {
-		return nil, invalid("credentials.password", "the new password is empty")
-	}
-	h, err := d.hashPassword(pw)
-	if err != nil {
-		return nil, err
-	}
-	u, err := d.updateUser(ctx, org, ref, func(_ *Org, u *User) error {
-		d.setHash(u, h)
-		return nil
-	})
-	d.auditUser(ctx, err, EventUserUpdatePassword, u)
-	return u, err
+	return d.setPassword(ctx, org, ref, nil, pw)
 }
 
-func (d *Directory) setHash(u *User, h string) {
-	now := d.now().UTC()
-	u.PasswordHash, u.PasswordChanged = h, now
-	if u.Status == StatusPasswordExpired {
-		u.Status, u.StatusChanged = StatusActive, now
-	}
-}
-
-// ChangePassword changes a user's own password: the old one must verify.
+// ChangePassword changes a user's own password: the old one must verify
+// and the new one meet the password policy.
 func (d *Directory) ChangePassword(ctx context.Context, org, ref string, oldPw, newPw []byte) (*User, error) {
-	if len(newPw) == 0 {
-		return nil, invalid("credentials.password", "the new password is empty")
+	if oldPw == nil {
+		oldPw = []byte{}
 	}
-	u, err := d.User(ctx, org, ref)
-	if err != nil {
-		return nil, err
-	}
-	if ok, _ := d.hasher.Verify(ctx, u.PasswordHash, oldPw); !ok || u.PasswordHash == "" {
-		return nil, credentialsError("old password does not match")
-	}
-	h, err := d.hashPassword(newPw)
-	if err != nil {
-		return nil, err
-	}
-	u, err = d.updateUser(ctx, org, ref, func(_ *Org, cur *User) error {
-		if cur.PasswordHash != u.PasswordHash {
-			return errf(CodeConflict, "the password changed meanwhile; try again")
-		}
-		d.setHash(cur, h)
-		return nil
-	})
-	d.auditUser(ctx, err, EventUserUpdatePassword, u)
-	return u, err
+	return d.setPassword(ctx, org, ref, oldPw, newPw)
 }
 
 // Lifecycle applies a lifecycle action to a user.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/ldap"
@@ -74,6 +75,7 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 	if t.user >= 0 {
 		e = &t.org.entries[t.user]
 		req.UserID = e.id
+		req.SignIn, req.Groups = t.org.signIn, t.org.groupIDs(t.user)
 	} else {
 		req.Login = t.login
 	}
@@ -87,6 +89,22 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 		return ldapserver.Identity{}, errBadCredentials
 	}
 	return ldapserver.Identity{DN: e.le.DN, Value: &principal{OrgID: req.OrgID, UserID: e.id}}, nil
+}
+
+// groupIDs returns the ids of the groups the user entry at i belongs to,
+// sorted, for policy evaluation.
+func (o *orgView) groupIDs(i int32) []string {
+	gs := o.memberOf.list(int(i) - 2)
+	if len(gs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(gs))
+	gFirst := 3 + o.nUsers
+	for k, g := range gs {
+		ids[k] = o.entries[gFirst+int(g)].id
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 func (d *DIT) logBindFailure(name string, req directory.AuthRequest, client directory.ClientInfo, err error) {

@@ -42,9 +42,9 @@ func TestWithDirectory(t *testing.T) {
 	}
 	must(dir.CreateOrg(ctx, directory.OrgInput{Name: "acme", CustomAttributes: []string{"costCenter"}}))
 	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "svc@acme.example", FirstName: "Bind", LastName: "Service"},
-		Password: []byte("svc-pw"), Roles: []string{directory.RoleReadOnlyAdmin}}))
+		Password: []byte("svc-password"), Roles: []string{directory.RoleReadOnlyAdmin}}))
 	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "Alice+ops@acme.example", Email: "alice@acme.example",
-		Custom: map[string]string{"costCenter": "CC-1"}}, Password: []byte("alice-pw")}))
+		Custom: map[string]string{"costCenter": "CC-1"}}, Password: []byte("alice-password")}))
 	must(dir.CreateGroup(ctx, "acme", directory.GroupInput{Name: "Engineering"}))
 	must(dir.AddMember(ctx, "acme", "Engineering", "Alice+ops@acme.example"))
 
@@ -75,7 +75,7 @@ func TestWithDirectory(t *testing.T) {
 
 	const base = "dc=acme,dc=okta,dc=com"
 	const aliceDN = `uid=Alice\+ops@acme.example,ou=users,` + base
-	if err := c.Bind("uid=svc@acme.example,"+base, "svc-pw"); err != nil {
+	if err := c.Bind("uid=svc@acme.example,"+base, "svc-password"); err != nil {
 		t.Fatalf("service bind: %v", err)
 	}
 	search := func(filter string) []*goldap.Entry {
@@ -97,7 +97,7 @@ func TestWithDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if err := c2.Bind(es[0].DN, "alice-pw"); err != nil {
+	if err := c2.Bind(es[0].DN, "alice-password"); err != nil {
 		t.Errorf("bind as the DN found: %v", err)
 	}
 	var le *goldap.Error
@@ -106,7 +106,7 @@ func TestWithDirectory(t *testing.T) {
 	}
 
 	// A write through the directory shows up while Run polls.
-	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "bob@acme.example"}, Password: []byte("bob-pw")}))
+	must(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "bob@acme.example"}, Password: []byte("bob-password")}))
 	must(dir.Lifecycle(ctx, "acme", "Alice+ops@acme.example", directory.ActionSuspend))
 	deadline := time.Now().Add(10 * time.Second)
 	for len(search("(uid=bob@acme.example)")) != 1 || len(search("(organizationalStatus=SUSPENDED)")) != 1 {
@@ -115,7 +115,7 @@ func TestWithDirectory(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := c2.Bind(aliceDN, "alice-pw"); !errors.As(err, &le) || le.ResultCode != goldap.LDAPResultInvalidCredentials {
+	if err := c2.Bind(aliceDN, "alice-password"); !errors.As(err, &le) || le.ResultCode != goldap.LDAPResultInvalidCredentials {
 		t.Errorf("suspended user's bind: %v", err)
 	}
 }

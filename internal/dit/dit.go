@@ -132,10 +132,10 @@ func (d *DIT) Refresh(ctx context.Context) error {
 	return err
 }
 
-// inView reports whether changes of kind k can change what LDAP serves:
-// factors and sign-on policies cannot (binds reach them through the
-// directory), so they cost a refresh nothing.
-func inView(k store.Kind) bool { return k != store.KindFactor && k != store.KindPolicy }
+// inView reports whether changes of kind k can change what the snapshot
+// holds: factors cannot (binds reach them through the directory), so they
+// cost a refresh nothing. Policies are compiled into the snapshot.
+func inView(k store.Kind) bool { return k != store.KindFactor }
 
 func (d *DIT) step(ctx context.Context) error {
 	cur := d.snap.Load()

@@ -358,17 +358,17 @@ const (
 func fixture() *fakeSource {
 	f := newFakeSource()
 	f.addOrg(acmeID, "acme", "costCenter", "employeeNumber", "userPassword", "bad name", "memberOf")
-	f.addUser(acmeID, adminID, directory.Profile{Login: "admin@acme.example", Email: "admin@acme.example", FirstName: "Ada", LastName: "Admin"}, "admin-pw", directory.RoleReadOnlyAdmin)
+	f.addUser(acmeID, adminID, directory.Profile{Login: "admin@acme.example", Email: "admin@acme.example", FirstName: "Ada", LastName: "Admin"}, "admin-password", directory.RoleReadOnlyAdmin)
 	f.addUser(acmeID, aliceID, directory.Profile{Login: "alice@acme.example", Email: "alice@acme.example", FirstName: "Alice", LastName: "Liddell",
 		DisplayName: "Alice L.", NickName: "al", Title: "Engineer", Department: "R&D", Organization: "Acme", MobilePhone: "+1 555 0100",
-		PrimaryPhone: "+1 555 0101", Custom: map[string]string{"costCenter": "CC-42", "employeeNumber": "1001", "userPassword": "leak", "memberOf": "x"}}, "alice-pw")
+		PrimaryPhone: "+1 555 0101", Custom: map[string]string{"costCenter": "CC-42", "employeeNumber": "1001", "userPassword": "leak", "memberOf": "x"}}, "alice-password")
 	f.addUser(acmeID, bobID, directory.Profile{Login: "bob+test@acme.example", Email: "bob@acme.example", FirstName: "Bob", LastName: "Builder",
-		Custom: map[string]string{"costCenter": "CC-7"}}, "bob-pw")
-	f.addUser(acmeID, obrienID, directory.Profile{Login: "o'brien@acme.example", LastName: "O'Brien"}, "obrien-pw")
-	f.addUser(acmeID, carolID, directory.Profile{Login: "Carol.Upper@Acme.Example"}, "carol-pw")
-	f.addUser(acmeID, samID, directory.Profile{Login: "sam@acme.example", FirstName: "Sam"}, "sam-pw")
+		Custom: map[string]string{"costCenter": "CC-7"}}, "bob-password")
+	f.addUser(acmeID, obrienID, directory.Profile{Login: "o'brien@acme.example", LastName: "O'Brien"}, "obrien-password")
+	f.addUser(acmeID, carolID, directory.Profile{Login: "Carol.Upper@Acme.Example"}, "carol-password")
+	f.addUser(acmeID, samID, directory.Profile{Login: "sam@acme.example", FirstName: "Sam"}, "sam-password")
 	f.updateUser(samID, func(u *directory.User) { u.Status = directory.StatusSuspended })
-	f.addUser(acmeID, susanID, directory.Profile{Login: "susan@acme.example"}, "susan-pw", directory.RoleSuperAdmin)
+	f.addUser(acmeID, susanID, directory.Profile{Login: "susan@acme.example"}, "susan-password", directory.RoleSuperAdmin)
 	f.updateUser(susanID, func(u *directory.User) { u.Status = directory.StatusSuspended })
 	f.addGroup(acmeID, engID, "Engineering", "Builds things", aliceID, bobID, carolID)
 	f.addGroup(acmeID, adminsID, "Admins", "", adminID)
@@ -377,8 +377,8 @@ func fixture() *fakeSource {
 	f.addGroup(acmeID, rndID, "R&D, Europe", "", aliceID)
 
 	f.addOrg(globexID, "globex")
-	f.addUser(globexID, hankID, directory.Profile{Login: "hank@globex.example"}, "hank-pw", directory.RoleOrgAdmin)
-	f.addUser(globexID, galiceID, directory.Profile{Login: "alice@acme.example"}, "other-alice-pw")
+	f.addUser(globexID, hankID, directory.Profile{Login: "hank@globex.example"}, "hank-password", directory.RoleOrgAdmin)
+	f.addUser(globexID, galiceID, directory.Profile{Login: "alice@acme.example"}, "other-alice-password")
 	return f
 }
 
@@ -534,7 +534,7 @@ func (f *fakeSource) addBigOrg(orgID, name string, n int) {
 			roles = []string{directory.RoleOrgAdmin}
 		}
 		f.addUser(orgID, id, directory.Profile{Login: fmt.Sprintf("user%05d@%s.example", i, name), Email: fmt.Sprintf("user%05d@%s.example", i, name),
-			FirstName: "User", LastName: fmt.Sprintf("Number %d", i), Title: "Staff", Department: fmt.Sprintf("dept%d", i%10)}, "pw", roles...)
+			FirstName: "User", LastName: fmt.Sprintf("Number %d", i), Title: "Staff", Department: fmt.Sprintf("dept%d", i%10)}, "password", roles...)
 		all = append(all, id)
 	}
 	for g := 0; g*100 < n; g++ {

@@ -33,6 +33,7 @@ const patchTries = 3
 // orgChanges are the changes of one org a refresh applies.
 type orgChanges struct {
 	users, groups []string
+	policies      bool   // the org's policies changed
 	full          string // when set, why the org must be rebuilt
 }
 
@@ -42,6 +43,8 @@ func (c *orgChanges) add(ch store.Change) {
 		c.users = append(c.users, ch.ID)
 	case store.KindGroup, store.KindMembership:
 		c.groups = append(c.groups, ch.ID)
+	case store.KindPolicy:
+		c.policies = true
 	case store.KindOrg:
 		c.full = "the org changed"
 	default:
@@ -59,6 +62,18 @@ func (d *DIT) patchOrg(ctx context.Context, old *orgView, c *orgChanges) (*orgVi
 		return nil, "memory held by earlier patches", nil
 	}
 	users, groups := sortedSet(c.users), sortedSet(c.groups)
+	if len(users)+len(groups) == 0 { // policies alone: the entries stay
+		delta, _, err := d.src.LoadDelta(ctx, old.org.ID, nil, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		if !sameOrg(delta.Org, old.org) {
+			return nil, "the org changed", nil
+		}
+		o := *old
+		o.signIn = delta.SignIn
+		return &o, "", nil
+	}
 	limit := max(64, len(old.entries)/4)
 	for range patchTries {
 		if len(users)+len(groups) > limit {
@@ -525,6 +540,7 @@ func (p *patcher) patch() (*orgView, string) {
 	p.es = es
 
 	o := *old
+	o.signIn = p.delta.SignIn
 	o.entries, o.nUsers = es, p.nU
 	o.memberOf, o.members = memberOf, members
 	o.place()

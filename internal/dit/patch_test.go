@@ -261,7 +261,7 @@ func (c *randomChanges) one() string {
 		c.ids++
 		id := fmt.Sprintf("00u%d", c.ids)
 		l := c.login()
-		f.addUser(acmeID, id, directory.Profile{Login: l, Email: strings.ToLower(l) + "@x.example", Title: fmt.Sprintf("t%d", r.IntN(3))}, "pw")
+		f.addUser(acmeID, id, directory.Profile{Login: l, Email: strings.ToLower(l) + "@x.example", Title: fmt.Sprintf("t%d", r.IntN(3))}, "password")
 		return "create user " + l
 	case k < 4:
 		id := c.pick(users)
@@ -450,7 +450,7 @@ func (w *whyLog) Handle(_ context.Context, r slog.Record) error {
 func TestPatchReadsRacingWrites(t *testing.T) {
 	f := fixture()
 	d := newDIT(t, f)
-	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "pw")
+	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "password")
 	d.src = &racingSource{fakeSource: f, during: func() { f.addMember(engID, "00udave") }}
 	orgLoads := f.orgLds
 	if err := d.Refresh(context.Background()); err != nil {
@@ -509,7 +509,7 @@ func TestPatchFallsBack(t *testing.T) {
 	}
 
 	for i := range 70 {
-		f.addUser(acmeID, fmt.Sprintf("00umany%d", i), directory.Profile{Login: fmt.Sprintf("many%d", i)}, "pw")
+		f.addUser(acmeID, fmt.Sprintf("00umany%d", i), directory.Profile{Login: fmt.Sprintf("many%d", i)}, "password")
 	}
 	orgLoads = f.orgLds
 	refresh()
@@ -541,7 +541,7 @@ func TestPatchWithDirectory(t *testing.T) {
 	org, err := dir.CreateOrg(ctx, directory.OrgInput{Name: "acme", CustomAttributes: []string{"costCenter"}})
 	check(org, err)
 	for _, l := range []string{"svc", "alice", "bob", "carol", "dave"} {
-		check(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: l + "@acme.example"}, Password: []byte("pw"),
+		check(dir.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: l + "@acme.example"}, Password: []byte("password"),
 			Roles: map[bool][]string{true: {directory.RoleReadOnlyAdmin}}[l == "svc"]}))
 	}
 	check(dir.CreateGroup(ctx, "acme", directory.GroupInput{Name: "Engineering"}))
@@ -582,7 +582,7 @@ func TestPatchWithDirectory(t *testing.T) {
 			check(nil, dir.DeleteUser(ctx, "acme", "zed@acme.example"))
 		}},
 		{"group deleted", func() { check(nil, dir.DeleteGroup(ctx, "acme", "Ops")) }},
-		{"password", func() { check(dir.SetPassword(ctx, "acme", "alice@acme.example", []byte("new-pw"))) }},
+		{"password", func() { check(dir.SetPassword(ctx, "acme", "alice@acme.example", []byte("new-password"))) }},
 	}
 	for _, s := range steps {
 		s.write()

@@ -43,7 +43,7 @@ func TestRefresh(t *testing.T) {
 		check  func() bool
 	}{
 		{"a new user", func() {
-			f.addUser(acmeID, "00udave", directory.Profile{Login: "dave@acme.example"}, "dave-pw")
+			f.addUser(acmeID, "00udave", directory.Profile{Login: "dave@acme.example"}, "dave-password")
 		}, func() bool { return slices.Equal(uids("(uid=dave@acme.example)"), []string{daveDN}) }},
 		{"a profile change", func() {
 			f.updateUser(aliceID, func(u *directory.User) { u.Profile.Title = "CTO" })
@@ -89,7 +89,7 @@ func TestRefresh(t *testing.T) {
 	// A new org reloads everything.
 	loads := f.loads
 	f.addOrg("00onew", "newco")
-	f.addUser("00onew", "00unew", directory.Profile{Login: "root@newco"}, "pw", directory.RoleSuperAdmin)
+	f.addUser("00onew", "00unew", directory.Profile{Login: "root@newco"}, "password", directory.RoleSuperAdmin)
 	refresh()
 	if f.loads != loads+1 {
 		t.Errorf("a new org: %d full loads, want 1", f.loads-loads)
@@ -113,7 +113,7 @@ func TestRefreshManyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"00ux1", "00ux2", "00ux3"} {
-		f.addUser(acmeID, id, directory.Profile{Login: id}, "pw")
+		f.addUser(acmeID, id, directory.Profile{Login: id}, "password")
 	}
 	loads, orgLoads := f.loads, f.orgLds
 	if err := d.Refresh(context.Background()); err != nil {
@@ -156,7 +156,7 @@ func (f *failingSource) LoadDelta(ctx context.Context, id string, users, groups 
 func TestRefreshFailureKeepsServing(t *testing.T) {
 	f := &failingSource{fakeSource: fixture()}
 	d := newDIT(t, f)
-	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "pw")
+	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "password")
 	f.fail = true
 	if err := d.Refresh(context.Background()); !errors.Is(err, errDown) || d.Ready() {
 		t.Errorf("failing refresh: %v, ready %v", err, d.Ready())
@@ -181,7 +181,7 @@ func TestRun(t *testing.T) {
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "pw")
+	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "password")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		es, err := run(t, d, asAdmin, query{base: usersOU, scope: ldap.ScopeSingleLevel, filter: "(uid=dave)"})
@@ -201,11 +201,11 @@ func TestRun(t *testing.T) {
 func TestRefreshSeqFromChanges(t *testing.T) {
 	f := fixture()
 	d := newDIT(t, f)
-	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "pw")
+	f.addUser(acmeID, "00udave", directory.Profile{Login: "dave"}, "password")
 	want := f.seq
 	// Between ChangesSince and LoadOrg another writer changes globex.
 	src := &racingSource{fakeSource: f, during: func() {
-		f.addUser(globexID, "00uivy", directory.Profile{Login: "ivy"}, "pw")
+		f.addUser(globexID, "00uivy", directory.Profile{Login: "ivy"}, "password")
 	}}
 	d.src = src
 	if err := d.Refresh(context.Background()); err != nil {
@@ -242,7 +242,7 @@ func TestBrokenOrg(t *testing.T) {
 	f := fixture()
 	f.addOrg("00obad", "bad")
 	f.orgs[len(f.orgs)-1].Suffix = "dc=okta,,dc=com"
-	f.addUser("00obad", "00ubad", directory.Profile{Login: "root"}, "pw", directory.RoleSuperAdmin)
+	f.addUser("00obad", "00ubad", directory.Profile{Login: "root"}, "password", directory.RoleSuperAdmin)
 	d := newDIT(t, f)
 	if es, err := run(t, d, asAdmin, query{base: aliceDN}); err != nil || len(es) != 1 {
 		t.Fatalf("the good org: %d entries, %v", len(es), err)
@@ -268,8 +268,9 @@ func TestBrokenOrg(t *testing.T) {
 	}
 }
 
-// Factor and policy changes are not LDAP content: a refresh takes their
-// sequence numbers without reading or rebuilding anything.
+// Factor changes are not in the snapshot: a refresh takes their sequence
+// numbers without reading or rebuilding anything. A policy change reads
+// the org's compiled policies alone and keeps every entry.
 func TestRefreshSkipsChangesOutsideTheView(t *testing.T) {
 	f := fixture()
 	d := newDIT(t, f)
@@ -277,7 +278,6 @@ func TestRefreshSkipsChangesOutsideTheView(t *testing.T) {
 	loads, orgLoads, deltas := f.loads, f.orgLds, f.deltas
 	f.mu.Lock()
 	f.change(acmeID, store.KindFactor, "00ffactor")
-	f.change(acmeID, store.KindPolicy, "00ppolicy")
 	f.mu.Unlock()
 	if err := d.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -287,10 +287,25 @@ func TestRefreshSkipsChangesOutsideTheView(t *testing.T) {
 		t.Fatalf("seq %d, want %d", after.seq, f.seq)
 	}
 	if f.loads != loads || f.orgLds != orgLoads || f.deltas != deltas {
-		t.Fatalf("a factor or policy change read the source: loads %d→%d, org loads %d→%d, deltas %d→%d",
+		t.Fatalf("a factor change read the source: loads %d→%d, org loads %d→%d, deltas %d→%d",
 			loads, f.loads, orgLoads, f.orgLds, deltas, f.deltas)
 	}
 	if after.orgs[acmeID] != before.orgs[acmeID] {
 		t.Fatal("the org's view was replaced")
+	}
+
+	f.mu.Lock()
+	f.change(acmeID, store.KindPolicy, "00ppolicy")
+	f.mu.Unlock()
+	if err := d.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.loads != loads || f.orgLds != orgLoads || f.deltas != deltas+1 {
+		t.Fatalf("a policy change: loads %d→%d, org loads %d→%d, deltas %d→%d; want one delta",
+			loads, f.loads, orgLoads, f.orgLds, deltas, f.deltas)
+	}
+	o, was := d.snap.Load().orgs[acmeID], before.orgs[acmeID]
+	if o == was || &o.entries[0] != &was.entries[0] {
+		t.Fatal("a policy change should give a new view sharing the entries")
 	}
 }

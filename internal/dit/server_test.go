@@ -65,7 +65,7 @@ func TestServer(t *testing.T) {
 	url := serve(t, d)
 
 	t.Run("bind and WhoAmI", func(t *testing.T) {
-		c := dial(t, url, "uid=alice@acme.example,dc=acme,dc=okta,dc=com", "alice-pw")
+		c := dial(t, url, "uid=alice@acme.example,dc=acme,dc=okta,dc=com", "alice-password")
 		w, err := c.WhoAmI(nil)
 		if err != nil || w.AuthzID != "dn:"+aliceDN {
 			t.Errorf("WhoAmI: %+v %v", w, err)
@@ -88,7 +88,7 @@ func TestServer(t *testing.T) {
 	})
 
 	t.Run("search", func(t *testing.T) {
-		c := dial(t, url, adminDN, "admin-pw")
+		c := dial(t, url, adminDN, "admin-password")
 		res, err := c.Search(goldap.NewSearchRequest(acmeBase, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
 			"(&(objectClass=inetOrgPerson)(uid=ALICE@acme.example))", []string{"cn", "memberOf", "userPassword"}, nil))
 		if err != nil || len(res.Entries) != 1 {
@@ -110,7 +110,7 @@ func TestServer(t *testing.T) {
 	})
 
 	t.Run("compare", func(t *testing.T) {
-		c := dial(t, url, adminDN, "admin-pw")
+		c := dial(t, url, adminDN, "admin-password")
 		if ok, err := c.Compare(aliceDN, "mail", "ALICE@acme.example"); !ok || err != nil {
 			t.Errorf("compare: %v %v", ok, err)
 		}
@@ -123,7 +123,7 @@ func TestServer(t *testing.T) {
 	})
 
 	t.Run("1000-entry limit", func(t *testing.T) {
-		c := dial(t, url, bigAdmin, "pw")
+		c := dial(t, url, bigAdmin, "password")
 		res, err := c.Search(goldap.NewSearchRequest(bigBase, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
 			"(objectClass=inetOrgPerson)", []string{"uid"}, nil))
 		if ldapCode(err) != goldap.LDAPResultSizeLimitExceeded || res == nil || len(res.Entries) != 1000 {
@@ -139,7 +139,7 @@ func TestServer(t *testing.T) {
 	})
 
 	t.Run("paging", func(t *testing.T) {
-		c := dial(t, url, bigAdmin, "pw")
+		c := dial(t, url, bigAdmin, "password")
 		res, err := c.SearchWithPaging(goldap.NewSearchRequest(bigBase, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
 			"(objectClass=inetOrgPerson)", []string{"uid"}, nil), 400)
 		if err != nil || len(res.Entries) != bigUsers {
@@ -159,7 +159,7 @@ func TestServer(t *testing.T) {
 	})
 
 	t.Run("plain user", func(t *testing.T) {
-		c := dial(t, url, bobDN, "bob-pw")
+		c := dial(t, url, bobDN, "bob-password")
 		res, err := c.SearchWithPaging(goldap.NewSearchRequest(acmeBase, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases, 0, 0, false,
 			"(objectClass=*)", []string{"1.1"}, nil), 10)
 		if err != nil || len(res.Entries) != 1 || res.Entries[0].DN != bobDN {
@@ -168,8 +168,8 @@ func TestServer(t *testing.T) {
 	})
 
 	t.Run("refresh", func(t *testing.T) {
-		c := dial(t, url, adminDN, "admin-pw")
-		f.addUser(acmeID, "00udave", directory.Profile{Login: "dave@acme.example"}, "dave-pw")
+		c := dial(t, url, adminDN, "admin-password")
+		f.addUser(acmeID, "00udave", directory.Profile{Login: "dave@acme.example"}, "dave-password")
 		if err := d.Refresh(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -178,6 +178,6 @@ func TestServer(t *testing.T) {
 		if err != nil || len(res.Entries) != 1 {
 			t.Errorf("new user over LDAP: %v %v", res, err)
 		}
-		dial(t, url, "uid=dave@acme.example,dc=acme,dc=okta,dc=com", "dave-pw")
+		dial(t, url, "uid=dave@acme.example,dc=acme,dc=okta,dc=com", "dave-password")
 	})
 }

@@ -93,6 +93,7 @@ type entry struct {
 // orgView (patch.go); a published one is never modified.
 type orgView struct {
 	org            *directory.Org
+	signIn         *directory.SignIn // the org's compiled policies, for binds
 	base, baseNorm string
 	// entries: the naming context, ou=users, the users by login,
 	// ou=groups, the groups by name.
@@ -417,7 +418,7 @@ func (b *builder) finish(e *entry) {
 // buildOrg builds the LDAP view of one org.
 func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	org := od.Org
-	o := &orgView{org: org}
+	o := &orgView{org: org, signIn: od.SignIn}
 	if err := o.setBase(); err != nil {
 		return nil, err
 	}

@@ -34,6 +34,9 @@ type Org struct {
 	// CustomAttributes are the extra profile attributes the org declares;
 	// they appear in LDAP under these names.
 	CustomAttributes []string
+	// MFASeparator separates the password from a one-time code in an LDAP
+	// bind password; empty means the default, ",".
+	MFASeparator string
 }
 
 // User statuses (Okta's names).

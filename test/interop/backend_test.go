@@ -61,7 +61,7 @@ func newMemBackend() *memBackend {
 			av("title", title), av("organizationalStatus", "ACTIVE"),
 			av("userPassword", "{SSHA}never-returned"))
 		norm, _ := ldap.NormalizeDN(dn)
-		b.passwords[norm] = u + "-pw"
+		b.passwords[norm] = u + "-password"
 	}
 	add("cn=admins,ou=groups,"+suffix, av("objectClass", "top", "groupOfUniqueNames"), av("cn", "admins"), av("uniqueMember", members[0]))
 	add("cn=everyone,ou=groups,"+suffix, av("objectClass", "top", "groupOfUniqueNames"), av("cn", "everyone"), av("uniqueMember", members...))

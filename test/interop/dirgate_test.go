@@ -29,7 +29,7 @@ func setupExample(t *testing.T, data string) {
 	mustDirgate(t, bindPW+"\n", "user", "create", "--data", data, "--org", "example", "--login", "ldap-bind",
 		"--service-account", "--role", "read_only_admin", "--password-stdin")
 	for _, u := range []string{"alice", "bob", "carol"} {
-		mustDirgate(t, u+"-pw\n", "user", "create", "--data", data, "--org", "example", "--login", u,
+		mustDirgate(t, u+"-password\n", "user", "create", "--data", data, "--org", "example", "--login", u,
 			"--email", u+"@example.com", "--first", strings.ToUpper(u[:1])+u[1:], "--last", "Example", "--password-stdin")
 	}
 	mustDirgate(t, "", "user", "suspend", "--data", data, "--org", "example", "--login", "carol")
@@ -137,7 +137,7 @@ func TestServeLdapsearch(t *testing.T) {
 		}
 	})
 	t.Run("a user without a role sees only itself", func(t *testing.T) {
-		r := search(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=bob,"+exUsers, "-w", "bob-pw", "-b", exBase, "(objectClass=*)", "uid")
+		r := search(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=bob,"+exUsers, "-w", "bob-password", "-b", exBase, "(objectClass=*)", "uid")
 		if got := dns(r.stdout); len(got) != 1 || got[0] != "uid=bob,"+exUsers {
 			t.Fatalf("bob sees %v", got)
 		}
@@ -145,7 +145,7 @@ func TestServeLdapsearch(t *testing.T) {
 	t.Run("refused binds", func(t *testing.T) {
 		for _, tc := range []struct{ dn, pw string }{
 			{aliceExD, "wrong"},
-			{"uid=carol," + exUsers, "carol-pw"}, // suspended
+			{"uid=carol," + exUsers, "carol-password"}, // suspended
 			{"uid=nobody," + exUsers, "x"},
 		} {
 			r := s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", tc.dn, "-w", tc.pw, "-b", exBase)
@@ -155,7 +155,7 @@ func TestServeLdapsearch(t *testing.T) {
 		}
 	})
 	t.Run("a CLI change reaches LDAP", func(t *testing.T) {
-		mustDirgate(t, "dave-pw\n", "user", "create", "--data", data, "--org", "example", "--login", "dave", "--password-stdin")
+		mustDirgate(t, "dave-password\n", "user", "create", "--data", data, "--org", "example", "--login", "dave", "--password-stdin")
 		eventually(t, "dave visible over LDAP", func() error {
 			r := s.ldapsearch(t, asBind(s.ldapsURL, "-b", exBase, "(uid=dave)", "uid")...)
 			if len(dns(r.stdout)) != 1 {
@@ -165,7 +165,7 @@ func TestServeLdapsearch(t *testing.T) {
 		})
 		mustDirgate(t, "", "user", "suspend", "--data", data, "--org", "example", "--login", "dave")
 		eventually(t, "dave suspended over LDAP", func() error {
-			r := s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=dave,"+exUsers, "-w", "dave-pw", "-b", exBase)
+			r := s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=dave,"+exUsers, "-w", "dave-password", "-b", exBase)
 			if r.code != 49 {
 				return fmt.Errorf("exit %d", r.code)
 			}
@@ -175,7 +175,7 @@ func TestServeLdapsearch(t *testing.T) {
 }
 
 // writeUsersLDIF writes n inetOrgPerson users (uid=userNNNNNN) with {SSHA}
-// passwords "pw-<uid>" and n/50 groups of 50 members, the shape slapcat
+// passwords "password-<uid>" and n/50 groups of 50 members, the shape slapcat
 // writes, and returns the path.
 func writeUsersLDIF(t *testing.T, dir, base string, n int) string {
 	t.Helper()
@@ -185,7 +185,7 @@ func writeUsersLDIF(t *testing.T, dir, base string, n int) string {
 	for i := range n {
 		uid := fmt.Sprintf("user%06d", i)
 		salt := []byte(fmt.Sprintf("s%07d", i))
-		h := sha1.Sum(append([]byte("pw-"+uid), salt...))
+		h := sha1.Sum(append([]byte("password-"+uid), salt...))
 		hash := "{SSHA}" + base64.StdEncoding.EncodeToString(append(h[:], salt...))
 		fmt.Fprintf(&b, "dn: uid=%s,ou=users,%s\nobjectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: inetOrgPerson\nuid: %s\ncn: User %d\nsn: %d\ngivenName: User\nmail: %s@example.com\nuserPassword:: %s\nentryUUID: 00000000-0000-0000-0000-%012d\n\n",
 			uid, base, uid, i, i, uid, base64.StdEncoding.EncodeToString([]byte(hash)), i)
@@ -221,7 +221,7 @@ func TestServeSizeLimitAndPaging(t *testing.T) {
 		t.Fatalf("paged: exit %d with %d entries, want 0 with 1001: %s", r.code, len(dns(r.stdout)), r.stderr)
 	}
 	// An imported {SSHA} password verifies as it is.
-	r = s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=user000777,"+exUsers, "-w", "pw-user000777", "-b", "uid=user000777,"+exUsers, "-s", "base", "uid")
+	r = s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=user000777,"+exUsers, "-w", "password-user000777", "-b", "uid=user000777,"+exUsers, "-s", "base", "uid")
 	if r.code != 0 || len(dns(r.stdout)) != 1 {
 		t.Fatalf("imported user bind: exit %d %s", r.code, r.stderr)
 	}
@@ -239,9 +239,9 @@ func TestImport100kUsers(t *testing.T) {
 		t.Fatalf("import report:\n%s", out)
 	}
 	t.Logf("import of 100,000 users: %s", m[0])
-	mustDirgate(t, "admin-pw\n", "user", "create", "--data", data, "--org", "big", "--login", "admin", "--role", "ORG_ADMIN", "--password-stdin")
+	mustDirgate(t, "admin-password\n", "user", "create", "--data", data, "--org", "big", "--login", "admin", "--role", "ORG_ADMIN", "--password-stdin")
 	s := startDirgate(t, data, "--no-demo")
-	r := s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=admin,"+base, "-w", "admin-pw", "-b", base, "(uid=user099999)", "memberOf")
+	r := s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", "uid=admin,"+base, "-w", "admin-password", "-b", base, "(uid=user099999)", "memberOf")
 	if r.code != 0 || len(dns(r.stdout)) != 1 || len(attrs(r.stdout, "memberOf")) == 0 {
 		t.Fatalf("search in the imported org: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

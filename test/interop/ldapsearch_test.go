@@ -28,7 +28,7 @@ import (
 
 const (
 	aliceDN = "uid=alice,ou=users," + suffix
-	alicePW = "alice-pw"
+	alicePW = "alice-password"
 	// cmdTimeout bounds one ldapsearch run so a hung server fails the test
 	// instead of hanging it; it is not a performance assertion.
 	cmdTimeout = 60 * time.Second

@@ -79,12 +79,12 @@ func TestMFAOverLDAPAndPostgres(t *testing.T) {
 		code         int
 		diag         string
 	}{
-		{"password and code", aliceExD, "alice-pw," + code, 0, ""},
-		{"the same code again", aliceExD, "alice-pw," + code, 49, "Authentication denied by sign on policy."},
-		{"a wrong code", aliceExD, "alice-pw,000000", 49, "Authentication denied by sign on policy."},
-		{"no code", aliceExD, "alice-pw", 49, "Authentication denied by sign on policy."},
+		{"password and code", aliceExD, "alice-password," + code, 0, ""},
+		{"the same code again", aliceExD, "alice-password," + code, 49, "Authentication denied by sign on policy."},
+		{"a wrong code", aliceExD, "alice-password,000000", 49, "Authentication denied by sign on policy."},
+		{"no code", aliceExD, "alice-password", 49, "Authentication denied by sign on policy."},
 		{"a wrong password with a code", aliceExD, "nope," + oathtool(t, secret, now.Add(30*time.Second)), 49, okta49},
-		{"not enrolled", "uid=bob," + exUsers, "bob-pw,123456", 49, "no enrolled"},
+		{"not enrolled", "uid=bob," + exUsers, "bob-password,123456", 49, "no enrolled"},
 		{"the exempt service account", bindDN, bindPW, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,13 +99,13 @@ func TestMFAOverLDAPAndPostgres(t *testing.T) {
 	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta_user", "127.0.0.1", s.ldapsPort, exUsers, bindDN, bindPW))
 	pg.superSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
 	next := oathtool(t, secret, now.Add(30*time.Second))
-	if out, ok := pg.login(t, "alice", "alice-pw"); ok {
+	if out, ok := pg.login(t, "alice", "alice-password"); ok {
 		t.Fatalf("psql without a code logged in:\n%s", out)
 	}
-	if out, ok := pg.login(t, "alice", "alice-pw,"+next); !ok {
+	if out, ok := pg.login(t, "alice", "alice-password,"+next); !ok {
 		t.Fatalf("psql with password,code refused:\n%s", out)
 	}
-	if out, ok := pg.login(t, "alice", "alice-pw,"+next); ok {
+	if out, ok := pg.login(t, "alice", "alice-password,"+next); ok {
 		t.Fatalf("psql with a replayed code logged in:\n%s", out)
 	}
 }

@@ -38,11 +38,11 @@ func TestPostgresSearchBind(t *testing.T) {
 		ok             bool
 		refusal        string // what psql says when refused
 	}{
-		{"right password", "alice", "alice-pw", true, ""},
-		{"wrong password", "alice", "alice-pwx", false, ldapFailed},
-		{"suspended user", "carol", "carol-pw", false, ldapFailed},
+		{"right password", "alice", "alice-password", true, ""},
+		{"wrong password", "alice", "alice-passwordx", false, ldapFailed},
+		{"suspended user", "carol", "carol-password", false, ldapFailed},
 		{"unknown in the directory", "nobody", "x", false, ldapFailed},
-		{"not in the group role", "outsider", "alice-pw", false, "no pg_hba.conf entry"},
+		{"not in the group role", "outsider", "alice-password", false, "no pg_hba.conf entry"},
 		{"login with + and @", people[0].login, people[0].pw, true, ""},
 		{"login with a quote", people[1].login, people[1].pw, true, ""},
 		{"login with upper case", people[2].login, people[2].pw, true, ""},
@@ -65,7 +65,7 @@ func TestPostgresSearchBind(t *testing.T) {
 	// A suspension made while PostgreSQL runs takes effect at the next login.
 	mustDirgate(t, "", "user", "suspend", "--data", data, "--org", "example", "--login", "alice")
 	eventually(t, "alice refused after suspension", func() error {
-		if out, ok := pg.login(t, "alice", "alice-pw"); ok {
+		if out, ok := pg.login(t, "alice", "alice-password"); ok {
 			return errorString("still logs in: " + out)
 		}
 		return nil

@@ -126,8 +126,18 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v := schemaVersion(t, db); v != 2 {
-		t.Errorf("schema_version after = %d, want 2", v)
+	if v := schemaVersion(t, db); v != 3 {
+		t.Errorf("schema_version after = %d, want 3", v)
+	}
+	err = s.View(ctx, func(r store.Reader) error {
+		o, err := r.Org(want.OrgID)
+		if err == nil && o.MFASeparator != "" {
+			t.Errorf("migrated org's MFA separator = %q, want the default (empty)", o.MFASeparator)
+		}
+		return err
+	})
+	if err != nil {
+		t.Error(err)
 	}
 	var problems int
 	if err := db.QueryRow(`SELECT count(*) FROM pragma_foreign_key_check`).Scan(&problems); err != nil || problems != 0 {

@@ -79,13 +79,13 @@ func (r *reader) Seq() (uint64, error) {
 
 // --- orgs
 
-const orgCols = `id, name, suffix, created, custom_attributes`
+const orgCols = `id, name, suffix, created, custom_attributes, mfa_separator`
 
 func scanOrg(sc scanner) (*store.Org, error) {
 	var o store.Org
 	var created sql.NullInt64
 	var attrs []byte
-	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &attrs); err != nil {
+	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &attrs, &o.MFASeparator); err != nil {
 		return nil, err
 	}
 	o.Created = fromNanos(created)
@@ -330,8 +330,8 @@ func (t *tx) CreateOrg(o *store.Org) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(`INSERT INTO orgs (`+orgCols+`) VALUES (?, ?, ?, ?, ?)`,
-		o.ID, o.Name, o.Suffix, created, attrs); err != nil {
+	if _, err := t.exec(`INSERT INTO orgs (`+orgCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		o.ID, o.Name, o.Suffix, created, attrs, o.MFASeparator); err != nil {
 		return t.fail(fmt.Errorf("sqlite: create org %q: %w", o.Name, mapErr(err)))
 	}
 	return t.record(o.ID, store.KindOrg, o.ID)
@@ -346,8 +346,8 @@ func (t *tx) UpdateOrg(o *store.Org) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(`UPDATE orgs SET name = ?, suffix = ?, created = ?, custom_attributes = ? WHERE id = ?`,
-		o.Name, o.Suffix, created, attrs, o.ID)
+	res, err := t.exec(`UPDATE orgs SET name = ?, suffix = ?, created = ?, custom_attributes = ?, mfa_separator = ? WHERE id = ?`,
+		o.Name, o.Suffix, created, attrs, o.MFASeparator, o.ID)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: update org %q: %w", o.ID, mapErr(err)))
 	}

@@ -123,6 +123,7 @@ func newOrg(n int, name string) *store.Org {
 		Suffix:           "dc=okta,dc=com",
 		Created:          t0,
 		CustomAttributes: []string{"employeeNumber", "costCenter"},
+		MFASeparator:     "|",
 	}
 }
 
@@ -364,6 +365,7 @@ func testOrgs(t *testing.T, s store.Store) {
 	a2.Suffix = "dc=example,dc=org"
 	a2.Created = t0.Add(time.Hour)
 	a2.CustomAttributes = []string{"badge"}
+	a2.MFASeparator = ""
 	update(t, s, func(tx store.Tx) error { return tx.UpdateOrg(&a2) })
 	view(t, s, func(r store.Reader) error {
 		got, err := r.Org(a.ID)

@@ -1,0 +1,134 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dirgate/dirgate/internal/policy"
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// SignIn is what evaluating a sign-in needs of an org besides the user:
+// its sign-on and password policies, compiled, and its MFA separator. It
+// is immutable; the LDAP view keeps one per org in its snapshot (built
+// with the org and refreshed from the change feed) and hands it to
+// Authenticate, so a bind reads no policy from the store.
+type SignIn struct {
+	OrgID        string
+	Policies     *policy.Set
+	MFASeparator byte
+	// err is set when the policies could not be compiled: every sign-in
+	// of the org then fails closed rather than fall back to the default.
+	err error
+}
+
+// DefaultMFASeparator separates the password from the TOTP code in an LDAP
+// bind password when a sign-on policy requires MFA, "<password>,<code>",
+// unless the org sets another (SetMFASeparator).
+const DefaultMFASeparator = ','
+
+// mfaSeparators are the characters an org may choose: ASCII punctuation
+// that no TOTP code contains and no shell or URL quoting trips over.
+const mfaSeparators = ",;:|!#%&*+=~^/"
+
+// validateMFASeparator checks an org's separator ("" is the default).
+func validateMFASeparator(s string) *Error {
+	if s == "" {
+		return nil
+	}
+	if len(s) != 1 || !containsByte(mfaSeparators, s[0]) {
+		return invalid("mfaSeparator", "the MFA separator is one of the characters %s, not %q", mfaSeparators, s)
+	}
+	return nil
+}
+
+func containsByte(s string, b byte) bool {
+	for i := range len(s) {
+		if s[i] == b {
+			return true
+		}
+	}
+	return false
+}
+
+// mfaSeparator is the org's separator.
+func mfaSeparator(o *Org) byte {
+	if o.MFASeparator == "" {
+		return DefaultMFASeparator
+	}
+	return o.MFASeparator[0]
+}
+
+// SetMFASeparator sets the character that separates the password from
+// the one-time code in the org's LDAP binds ("" restores the default ",").
+func (d *Directory) SetMFASeparator(ctx context.Context, org, sep string) (*Org, error) {
+	if e := validateMFASeparator(sep); e != nil {
+		return nil, e
+	}
+	var o *Org
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if o, err = orgByName(tx, org); err != nil {
+			return err
+		}
+		if o.MFASeparator == sep {
+			return nil
+		}
+		o.MFASeparator = sep
+		return tx.UpdateOrg(o)
+	})
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return o, nil
+}
+
+// SignInOf compiles the org's sign-in settings from the store.
+func (d *Directory) SignInOf(ctx context.Context, orgID string) (*SignIn, error) {
+	var si *SignIn
+	err := d.st.View(ctx, func(r store.Reader) error {
+		o, err := r.Org(orgID)
+		if err != nil {
+			return err
+		}
+		si, err = compileSignIn(r, o)
+		return err
+	})
+	return si, storeErr(err)
+}
+
+// compileSignIn compiles o's policies within a read. A name that no
+// longer resolves (a group deleted since the policy was applied)
+// includes or excludes nobody; any other failure to compile is kept in
+// the SignIn, which then refuses every sign-in. Only a store failure is
+// returned as an error.
+func compileSignIn(r store.Reader, o *Org) (*SignIn, error) {
+	si := &SignIn{OrgID: o.ID, MFASeparator: mfaSeparator(o)}
+	recs, err := r.Policies(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return si, nil // the built-in defaults
+	}
+	_, ps, err := decodePolicies(recs)
+	if err != nil {
+		si.err = err
+		return si, nil
+	}
+	si.Policies, err = policy.Compile(ps, txResolver{r, o.ID})
+	var ue *policy.UnresolvedError
+	if err != nil && !errors.As(err, &ue) {
+		si.Policies, si.err = nil, fmt.Errorf("directory: the policies of org %s do not compile: %w", o.Name, err)
+	}
+	return si, nil
+}
+
+// check fails a sign-in closed when the org's policies are unusable.
+func (si *SignIn) check() error {
+	if si.err != nil {
+		return &Error{Code: CodeInternal, Message: "the org's sign-on policies cannot be evaluated", Reason: si.err.Error(), Err: si.err}
+	}
+	return nil
+}
