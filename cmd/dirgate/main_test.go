@@ -378,3 +378,24 @@ func TestConfigPrecedence(t *testing.T) {
 	c.env = map[string]string{"DIRGATE_NO_DEMO": "perhaps"}
 	c.fails(2, "environment DIRGATE_NO_DEMO", "", "serve", "--data", t.TempDir())
 }
+
+func TestOrgs(t *testing.T) {
+	c := newCLI(t)
+	data := initOrg(t, c, "acme")
+	out := c.ok("", "org", "list", "--data", data)
+	if !regexp.MustCompile(`(?m)^acme\s+dc=acme,dc=okta,dc=com\s+","\s+00o\w{17}\s+costCenter$`).MatchString(out) {
+		t.Errorf("org list:\n%s", out)
+	}
+	if out := c.ok("", "org", "set", "--data", data, "--org", "acme", "--mfa-separator", "|"); out != "org acme: MFA separator \"|\"\n" {
+		t.Errorf("org set: %q", out)
+	}
+	if out := c.ok("", "org", "list", "--data", data, "-o", "json"); !strings.Contains(out, `"mfaSeparator": "|"`) {
+		t.Errorf("org list json:\n%s", out)
+	}
+	c.fails(1, "the MFA separator is one of the characters", "", "org", "set", "--data", data, "--org", "acme", "--mfa-separator", "x")
+	c.fails(2, "nothing to set", "", "org", "set", "--data", data, "--org", "acme")
+	c.fails(1, `no org named "nope"`, "", "org", "set", "--data", data, "--org", "nope", "--mfa-separator", ";")
+	if out := c.ok("", "org", "set", "--data", data, "--org", "acme", "--mfa-separator", ""); out != "org acme: MFA separator \",\"\n" {
+		t.Errorf("org set back to the default: %q", out)
+	}
+}

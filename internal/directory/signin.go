@@ -28,17 +28,17 @@ type SignIn struct {
 // unless the org sets another (SetMFASeparator).
 const DefaultMFASeparator = ','
 
-// mfaSeparators are the characters an org may choose: ASCII punctuation
-// that no TOTP code contains and no shell or URL quoting trips over.
-const mfaSeparators = ",;:|!#%&*+=~^/"
+// MFASeparators are the characters an org may choose: ASCII punctuation,
+// which no TOTP code contains.
+const MFASeparators = ",;:|!#%&*+=~^/"
 
 // validateMFASeparator checks an org's separator ("" is the default).
 func validateMFASeparator(s string) *Error {
 	if s == "" {
 		return nil
 	}
-	if len(s) != 1 || !containsByte(mfaSeparators, s[0]) {
-		return invalid("mfaSeparator", "the MFA separator is one of the characters %s, not %q", mfaSeparators, s)
+	if len(s) != 1 || !containsByte(MFASeparators, s[0]) {
+		return invalid("mfaSeparator", "the MFA separator is one of the characters %s, not %q", MFASeparators, s)
 	}
 	return nil
 }
@@ -52,8 +52,8 @@ func containsByte(s string, b byte) bool {
 	return false
 }
 
-// mfaSeparator is the org's separator.
-func mfaSeparator(o *Org) byte {
+// MFASeparatorOf is the org's separator.
+func MFASeparatorOf(o *Org) byte {
 	if o.MFASeparator == "" {
 		return DefaultMFASeparator
 	}
@@ -104,7 +104,7 @@ func (d *Directory) SignInOf(ctx context.Context, orgID string) (*SignIn, error)
 // the SignIn, which then refuses every sign-in. Only a store failure is
 // returned as an error.
 func compileSignIn(r store.Reader, o *Org) (*SignIn, error) {
-	si := &SignIn{OrgID: o.ID, MFASeparator: mfaSeparator(o)}
+	si := &SignIn{OrgID: o.ID, MFASeparator: MFASeparatorOf(o)}
 	recs, err := r.Policies(o.ID)
 	if err != nil {
 		return nil, err

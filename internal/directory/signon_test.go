@@ -112,3 +112,89 @@ func TestSignOnPolicyOnBind(t *testing.T) {
 		})
 	}
 }
+
+const mfaForEveryone = `
+kind: sign-on
+name: MFA over LDAP
+priority: 1
+people: {groups: {include: [Everyone]}}
+rules:
+  - {name: LDAP needs MFA, priority: 1, conditions: {authType: ldap}, action: mfa}
+`
+
+// TestMFASeparatorPerOrg: an org may choose the character between the
+// password and the code; the password is still split at its last one.
+func TestMFASeparatorPerOrg(t *testing.T) {
+	e := newFactorEnv(t)
+	d, ctx := e.d, context.Background()
+	if _, err := d.SetPassword(ctx, "example", "alice", []byte("pipe|and,comma")); err != nil {
+		t.Fatal(err)
+	}
+	secret := e.activate(t, "alice")
+	if _, err := d.ApplyPolicies(ctx, "example", parse(t, mfaForEveryone), directory.PolicyUpsert); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"a", "7", " ", "||", "é"} {
+		if _, err := d.SetMFASeparator(ctx, "example", bad); directory.CodeOf(err) != directory.CodeInvalid {
+			t.Errorf("separator %q: %v, want invalid", bad, err)
+		}
+	}
+	o, err := d.SetMFASeparator(ctx, "example", "|")
+	if err != nil || o.MFASeparator != "|" {
+		t.Fatalf("set |: %+v %v", o, err)
+	}
+	auth := func(pw string) error {
+		_, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "alice", Password: []byte(pw),
+			Client: directory.ClientInfo{IP: "192.0.2.1", Protocol: "ldap", TLS: true}})
+		return err
+	}
+	e.c.t = e.c.t.Add(30 * time.Second)
+	if err := auth("pipe|and,comma|" + totp.Code(secret, e.c.t)); err != nil {
+		t.Fatalf("with |: %v", err)
+	}
+	e.c.t = e.c.t.Add(30 * time.Second)
+	if err := auth("pipe|and,comma," + totp.Code(secret, e.c.t)); directory.CodeOf(err) != directory.CodeInvalidCredentials {
+		t.Fatalf("with , once | is the separator: %v, want invalid credentials", err)
+	}
+	if _, err := d.SetMFASeparator(ctx, "example", ""); err != nil {
+		t.Fatal(err)
+	}
+	e.c.t = e.c.t.Add(30 * time.Second)
+	if err := auth("pipe|and,comma," + totp.Code(secret, e.c.t)); err != nil {
+		t.Fatalf("back to the default: %v", err)
+	}
+}
+
+// TestAuthenticateWithCompiledSignIn: a caller holding the org's compiled
+// policies (the LDAP snapshot) passes them and the user's groups, and
+// Authenticate evaluates those, not the store's; a SignIn of another org
+// is not used.
+func TestAuthenticateWithCompiledSignIn(t *testing.T) {
+	e := newFactorEnv(t)
+	d, ctx := e.d, context.Background()
+	o, _ := d.Org(ctx, "example")
+	before, err := d.SignInOf(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ApplyPolicies(ctx, "example", parse(t, mfaForEveryone), directory.PolicyUpsert); err != nil {
+		t.Fatal(err)
+	}
+	after, err := d.SignInOf(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := func(si *directory.SignIn) directory.AuthRequest {
+		return directory.AuthRequest{OrgID: o.ID, Login: "alice", Password: []byte("password-alice"), SignIn: si,
+			Client: directory.ClientInfo{IP: "192.0.2.1", Protocol: "ldap", TLS: true}}
+	}
+	if _, err := d.Authenticate(ctx, req(before)); err != nil {
+		t.Fatalf("with the policies compiled before MFA was required: %v", err)
+	}
+	for name, si := range map[string]*directory.SignIn{"from the store": nil, "compiled after": after,
+		"of another org": {OrgID: "00oother", Policies: before.Policies, MFASeparator: ','}} {
+		if _, err := d.Authenticate(ctx, req(si)); directory.CodeOf(err) != directory.CodePolicyDenied {
+			t.Errorf("%s: %v, want the MFA policy's denial", name, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/dirgate/dirgate/internal/dit"
 	"github.com/dirgate/dirgate/internal/ldapserver"
 	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/policy"
 	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
@@ -117,5 +119,30 @@ func TestWithDirectory(t *testing.T) {
 	}
 	if err := c2.Bind(aliceDN, "alice-password"); !errors.As(err, &le) || le.ResultCode != goldap.LDAPResultInvalidCredentials {
 		t.Errorf("suspended user's bind: %v", err)
+	}
+
+	// A sign-on policy applied through the directory reaches binds with
+	// the snapshot's next refresh; the excluded service account still
+	// binds.
+	ps, err := policy.Parse([]byte(`{"kind": "sign-on", "name": "Only the service", "priority": 1,
+		"people": {"groups": {"include": ["Everyone"]}, "users": {"exclude": ["svc@acme.example"]}},
+		"rules": [{"name": "No", "priority": 1, "action": "deny"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(dir.ApplyPolicies(ctx, "acme", ps, directory.PolicyUpsert))
+	bobDN := "uid=bob@acme.example,ou=users," + base
+	for {
+		err := c2.Bind(bobDN, "bob-password")
+		if errors.As(err, &le) && le.ResultCode == goldap.LDAPResultInvalidCredentials && strings.Contains(le.Err.Error(), directory.MsgPolicyDenied) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the policy never reached binds: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := c2.Bind("uid=svc@acme.example,"+base, "svc-password"); err != nil {
+		t.Errorf("the excluded service account: %v", err)
 	}
 }

@@ -67,7 +67,7 @@ func TestMFAOverLDAPAndPostgres(t *testing.T) {
 	setupExample(t, data)
 	mustDirgate(t, mfaPolicyFile, "policy", "apply", "--data", data, "--org", "example", "-f", "-")
 	secret := enrolTOTP(t, data, "alice")
-	s := startDirgate(t, data, "--no-demo")
+	s := startDirgate(t, data, "--no-demo", "--log-level", "debug")
 
 	bindAs := func(dn, pw string) result {
 		return s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", dn, "-w", pw, "-b", exBase, "-s", "base", "1.1")
@@ -107,5 +107,37 @@ func TestMFAOverLDAPAndPostgres(t *testing.T) {
 	}
 	if out, ok := pg.login(t, "alice", "alice-password,"+next); ok {
 		t.Fatalf("psql with a replayed code logged in:\n%s", out)
+	}
+
+	// The system log has each attempt with its outcome and reason.
+	s.stop(t) // writes the queued events
+	events := mustDirgate(t, "", "logs", "--data", data, "--org", "example", "--filter", `eventType eq "user.authentication.auth_via_ldap"`)
+	for _, want := range []string{
+		"SUCCESS  alice ",
+		"DENY  alice  alice  127.0.0.1  sign-on policy \"MFA for people over LDAP\", rule \"LDAP needs MFA\": MFA code wrong, expired or already used",
+		"DENY  alice  alice  127.0.0.1  sign-on policy \"MFA for people over LDAP\", rule \"LDAP needs MFA\": MFA required and no code given",
+		"FAILURE  alice  alice  127.0.0.1  wrong password",
+		"DENY  bob  bob  127.0.0.1  sign-on policy \"MFA for people over LDAP\", rule \"LDAP needs MFA\": MFA required and no active factor",
+		"SUCCESS  ldap-bind ",
+	} {
+		if !strings.Contains(events, want) {
+			t.Errorf("the system log lacks %q:\n%s", want, events)
+		}
+	}
+	// No secret in any log line of dirgate's: the server's own log (at
+	// debug level) and the system log as JSON. (PostgreSQL's log is not
+	// scanned: on a failed login it quotes its pg_hba.conf line, bind
+	// password included; see README.)
+	asJSON := mustDirgate(t, "", "logs", "--data", data, "--org", "example", "--output", "json")
+	logs := map[string]string{"dirgate serve": s.out.String(), "system log": asJSON}
+	for name, text := range logs {
+		if text == "" {
+			t.Errorf("%s: no log lines to scan", name)
+		}
+		for _, secretText := range []string{"alice-password", "bob-password", bindPW, secret, "," + code, "," + next} {
+			if strings.Contains(text, secretText) {
+				t.Errorf("%s log holds a secret (%q)", name, secretText)
+			}
+		}
 	}
 }
