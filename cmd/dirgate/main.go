@@ -165,7 +165,7 @@ Users are named by --login, groups by --name; where a command names both
 		a.factorCmd(),
 	)
 	root.AddCommand(a.policyCmd())
-	root.AddCommand(a.orgCmd()) // org.go
+	root.AddCommand(a.orgCmd())  // org.go
 	root.AddCommand(a.logsCmd()) // logs.go
 	return root
 }

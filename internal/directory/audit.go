@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dirgate/dirgate/internal/policy"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
@@ -49,6 +50,10 @@ const (
 	EventPolicyCreate          = "policy.lifecycle.create"
 	EventPolicyUpdate          = "policy.lifecycle.update"
 	EventPolicyDelete          = "policy.lifecycle.delete"
+	// EventPolicySignOn records which sign-on policy and rule decided a
+	// sign-in whose password was right (only when an org policy decided,
+	// not the built-in default).
+	EventPolicySignOn = "policy.evaluate_sign_on"
 )
 
 // Outcome results (Okta's names).
@@ -56,6 +61,9 @@ const (
 	ResultSuccess = "SUCCESS"
 	ResultFailure = "FAILURE"
 	ResultDeny    = "DENY"
+	// Of policy.evaluate_sign_on: allowed, or allowed after a second factor.
+	ResultAllow     = "ALLOW"
+	ResultChallenge = "CHALLENGE"
 )
 
 // Event severities.
@@ -370,6 +378,7 @@ var displayMessages = map[string]string{
 	EventPolicyCreate:          "Create policy",
 	EventPolicyUpdate:          "Update policy",
 	EventPolicyDelete:          "Delete policy",
+	EventPolicySignOn:          "Evaluation of sign-on policy",
 }
 
 func userTarget(u *User) LogTarget {
@@ -424,6 +433,29 @@ var lifecycleEvents = map[Action]string{
 
 // auditAuth records one Authenticate outcome. u is the user the request
 // named, if it exists. The password is never looked at.
+// auditSignOn records the sign-on policy decision for u (see
+// EventPolicySignOn).
+func (d *Directory) auditSignOn(req *AuthRequest, u *User, dec policy.Decision) {
+	if dec.PolicyID == "" {
+		return
+	}
+	result := ResultAllow
+	switch {
+	case !dec.Action.Allowed():
+		result = ResultDeny
+	case dec.Action.RequiresMFA():
+		result = ResultChallenge
+	}
+	d.emit(u.OrgID, &LogEvent{EventType: EventPolicySignOn, DisplayMessage: displayMessages[EventPolicySignOn],
+		Actor:  LogActor{ID: u.ID, Type: "User", AlternateID: u.Profile.Login, DisplayName: userDisplayName(u)},
+		Client: &LogClient{IPAddress: req.Client.IP, Protocol: req.Client.Protocol, TLS: req.Client.TLS},
+		Target: []LogTarget{
+			{ID: dec.PolicyID, Type: "PolicyEntity", AlternateID: string(policy.KindSignOn), DisplayName: dec.PolicyName},
+			{Type: "PolicyRule", DisplayName: dec.RuleName},
+		},
+		Outcome: LogOutcome{Result: result, Reason: "Sign-on policy evaluation resulted in " + result}})
+}
+
 func (d *Directory) auditAuth(req *AuthRequest, u *User, err error) {
 	actor := LogActor{ID: req.UserID, Type: "User", AlternateID: req.Login, DisplayName: req.Login}
 	if u != nil {

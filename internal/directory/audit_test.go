@@ -555,3 +555,56 @@ rules: [{name: No, priority: 1, action: deny}]
 		}
 	}
 }
+
+// TestEventsOfSignOnPolicy: a sign-in whose password was right and that an
+// org policy decided writes policy.evaluate_sign_on naming the policy and
+// rule, ALLOW, DENY or CHALLENGE; the built-in default writes none.
+func TestEventsOfSignOnPolicy(t *testing.T) {
+	a := newAuditDir(t, nil, directory.Config{})
+	ctx := context.Background()
+	mustUser(t, a.d, "alice", "password-alice", "")
+	mustUser(t, a.d, "carol", "password-carol", "")
+	mustUser(t, a.d, "dave", "password-dave", "")
+	ok(a.d.CreateGroup(ctx, "example", directory.GroupInput{Name: "contractors"}))(t)
+	ok(a.d.AddMember(ctx, "example", "contractors", "carol"))(t)
+	a.auth("alice", "password-alice") // no policy yet: no event
+	ok(a.d.ApplyPolicies(ctx, "example", parse(t, `
+kind: sign-on
+name: Contractors
+priority: 1
+people: {groups: {include: [contractors]}}
+rules: [{name: Deny, priority: 1, action: deny}]
+---
+kind: sign-on
+name: Everyone
+priority: 2
+people: {groups: {include: [Everyone]}, users: {exclude: [dave]}}
+rules: [{name: MFA, priority: 1, action: mfa}]
+---
+kind: sign-on
+name: Dave
+priority: 3
+people: {users: {include: [dave]}}
+rules: [{name: Allow, priority: 1, action: allow}]
+`), directory.PolicyUpsert))(t)
+	a.auth("carol", "password-carol")
+	a.auth("alice", "password-alice")
+	a.auth("alice", "wrong-password") // the password decides first: no event
+	a.auth("dave", "password-dave")
+	evs, docs := a.events(t)
+	var got []string
+	for i, e := range evs {
+		if e.EventType != directory.EventPolicySignOn {
+			continue
+		}
+		d := docs[i]
+		if len(d.Target) != 2 || d.Target[0].Type != "PolicyEntity" || d.Target[0].ID == "" || d.Target[1].Type != "PolicyRule" {
+			t.Fatalf("targets %+v", d.Target)
+		}
+		got = append(got, d.Actor.AlternateID+" "+d.Target[0].DisplayName+"/"+d.Target[1].DisplayName+" "+d.Outcome.Result)
+	}
+	want := []string{"carol Contractors/Deny DENY", "alice Everyone/MFA CHALLENGE", "dave Dave/Allow ALLOW"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("policy events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -148,6 +148,7 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	if u.Status != StatusActive {
 		return nil, credentialsError("user is " + u.Status)
 	}
+	d.auditSignOn(&req, u, decision)
 	if !decision.Action.Allowed() {
 		return nil, policyDenied(MsgPolicyDenied, decision, "denied")
 	}
