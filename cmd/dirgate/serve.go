@@ -41,6 +41,8 @@ type serveFlags struct {
 	tlsCert, tlsKey   string
 	shutdownGrace     time.Duration
 	eventRetention    time.Duration // system log (logs.go)
+	bindCacheTTL      time.Duration
+	upgradeHashes     bool
 }
 
 // listening is what serve reports once it listens (tests use port 0).
@@ -92,6 +94,8 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key PEM `FILE` of --tls-cert")
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long running operations may finish on shutdown")
 	fl.DurationVar(&f.eventRetention, "event-retention", directory.DefaultEventRetention, "how long the system log keeps events (negative: forever); pruned hourly")
+	fl.DurationVar(&f.bindCacheTTL, "bind-cache-ttl", directory.DefaultBindCacheTTL, "how long a successful bind is remembered, so the same password is not verified again (a keyed hash, never the password; forgotten on any change to the user); 0: off")
+	fl.BoolVar(&f.upgradeHashes, "upgrade-hashes", false, "re-hash imported legacy password hashes ({SSHA}, {CRYPT}, …) with argon2id at the user's next successful bind")
 	return c
 }
 
@@ -171,7 +175,12 @@ func (a *app) serve(f *serveFlags) (err error) {
 		return fmt.Errorf("opening %s: %w", filepath.Join(data, dbFile), err)
 	}
 	defer st.Close()
-	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log, Secrets: keys, EventRetention: f.eventRetention})
+	ttl := f.bindCacheTTL
+	if ttl == 0 {
+		ttl = -1 // off (directory.Config reads 0 as the default)
+	}
+	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log, Secrets: keys, EventRetention: f.eventRetention,
+		BindCacheTTL: ttl, UpgradeHashes: f.upgradeHashes})
 	if err != nil {
 		return err
 	}

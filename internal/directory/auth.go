@@ -29,6 +29,11 @@ type AuthRequest struct {
 	// Without SignIn, both are read from the store.
 	SignIn *SignIn
 	Groups []string
+	// Credential, with SignIn, is the user's credential as the same
+	// snapshot holds it: a successful sign-in then reads nothing from the
+	// store (unless the user was written through this Directory lately).
+	// Authenticate's result is then a partial record (ids, login, status).
+	Credential *Credential
 }
 
 // Authenticate checks a sign-in: only an ACTIVE user with a matching
@@ -53,36 +58,13 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			Reason: "client IP " + req.Client.IP + " is past the failed sign-in limit for this account"}
 	}
 	groups, si := req.Groups, req.SignIn
-	err = d.st.View(ctx, func(r store.Reader) error {
-		var err error
-		switch {
-		case req.UserID != "":
-			u, err = r.User(req.UserID)
-			if err == nil && u.OrgID != req.OrgID {
-				u, err = nil, store.ErrNotFound
-			}
-		default:
-			u, err = r.UserByLogin(req.OrgID, foldKey(req.Login))
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if si != nil && si.OrgID == u.OrgID {
-			return nil
-		}
-		if groups, err = r.UserGroups(u.ID); err != nil {
-			return err
-		}
-		o, err := r.Org(u.OrgID)
-		if err != nil {
-			return err
-		}
-		si, err = compileSignIn(r, o)
-		return err
-	})
+	now := d.now()
+	if c := req.Credential; c != nil && si != nil && c.UserID == req.UserID && c.OrgID == req.OrgID && si.OrgID == c.OrgID &&
+		!d.touched.recent(c.UserID, now) {
+		u = c.user()
+	} else {
+		u, si, groups, err = d.loadForAuth(ctx, &req, si, groups)
+	}
 	if err != nil {
 		return nil, storeErr(err)
 	}
@@ -120,7 +102,11 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			return nil, storeErr(err)
 		}
 	}
-	ok, err := d.hasher.Verify(ctx, u.PasswordHash, pw)
+	remembered := d.binds.ok(u, pw, si, now)
+	ok := remembered
+	if !ok {
+		ok, err = d.hasher.Verify(ctx, u.PasswordHash, pw)
+	}
 	if err != nil && !errors.Is(err, password.ErrUnsupported) {
 		return nil, storeErr(err) // waiting for a hashing slot was cancelled
 	}
@@ -172,10 +158,49 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		}
 	}
 	d.noteLogin(u.ID)
-	if d.hasher.NeedsUpgrade(u.PasswordHash) {
+	if d.upgrade && d.hasher.NeedsUpgrade(u.PasswordHash) {
 		d.upgradeHash(ctx, u, pw)
+	} else if !remembered {
+		d.binds.put(u, pw, si, now)
 	}
 	return u, nil
+}
+
+// loadForAuth reads the user a sign-in names, and, unless the caller
+// gave the org's compiled sign-in settings, the user's groups and those.
+// An unknown user is nil, not an error.
+func (d *Directory) loadForAuth(ctx context.Context, req *AuthRequest, si *SignIn, groups []string) (u *User, _ *SignIn, _ []string, err error) {
+	err = d.st.View(ctx, func(r store.Reader) error {
+		var err error
+		switch {
+		case req.UserID != "":
+			u, err = r.User(req.UserID)
+			if err == nil && u.OrgID != req.OrgID {
+				u, err = nil, store.ErrNotFound
+			}
+		default:
+			u, err = r.UserByLogin(req.OrgID, foldKey(req.Login))
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if si != nil && si.OrgID == u.OrgID {
+			return nil
+		}
+		if groups, err = r.UserGroups(u.ID); err != nil {
+			return err
+		}
+		o, err := r.Org(u.OrgID)
+		if err != nil {
+			return err
+		}
+		si, err = compileSignIn(r, o)
+		return err
+	})
+	return u, si, groups, err
 }
 
 // recordFailure counts a wrong password and locks the user out when the
@@ -197,6 +222,7 @@ func (d *Directory) recordFailure(ctx context.Context, u *User, lockAfter int) e
 		}
 		return tx.UpdateUser(cur)
 	})
+	d.wrote(u.ID)
 	if err == nil && locked != nil {
 		d.auditUser(ctx, nil, EventUserLock, locked)
 	}
@@ -211,6 +237,7 @@ func (d *Directory) resetFailures(ctx context.Context, u *User) error {
 			return err
 		}
 		cur.FailedLogins = 0
+		d.wrote(u.ID)
 		return tx.UpdateUser(cur)
 	})
 }
@@ -228,6 +255,7 @@ func (d *Directory) expirePassword(ctx context.Context, u *User) error {
 		*u = *cur
 		return tx.UpdateUser(cur)
 	})
+	d.wrote(u.ID)
 	if err == nil && u.Status == StatusPasswordExpired {
 		d.auditUser(ctx, nil, EventUserExpirePassword, u)
 	}
@@ -246,6 +274,7 @@ func (d *Directory) autoUnlock(ctx context.Context, u *User) error {
 		*u = *cur
 		return tx.UpdateUser(cur)
 	})
+	d.wrote(u.ID)
 	if err == nil && u.Status == StatusActive {
 		d.auditUser(ctx, nil, EventUserUnlock, u)
 	}
@@ -285,6 +314,7 @@ func (d *Directory) upgradeHash(ctx context.Context, u *User, pw []byte) {
 		cur.PasswordHash = h
 		return tx.UpdateUser(cur)
 	})
+	d.wrote(u.ID)
 	if err != nil {
 		d.log.Warn("could not upgrade a password hash", "user", u.ID, "err", err)
 	}

@@ -78,6 +78,14 @@ type Config struct {
 	// Sleep waits before a throttled answer (default: a timer honouring
 	// ctx); tests record the delays instead of waiting.
 	Sleep func(ctx context.Context, d time.Duration)
+	// UpgradeHashes re-hashes a legacy password hash ({SSHA}, {CRYPT}, …)
+	// with argon2id on the user's next successful sign-in. Off by
+	// default: imported hashes verify as imported, so binds keep their
+	// cost; on, every later sign-in pays argon2id's (see BindCacheTTL).
+	UpgradeHashes bool
+	// BindCacheTTL is how long a successful sign-in is remembered
+	// (credential.go); 0 is DefaultBindCacheTTL, negative turns it off.
+	BindCacheTTL time.Duration
 }
 
 // Directory is the domain service. It is safe for concurrent use.
@@ -91,6 +99,10 @@ type Directory struct {
 
 	throttle *throttle
 	sleep    func(context.Context, time.Duration)
+	upgrade  bool // Config.UpgradeHashes
+	// touched and binds let sign-ins skip the store (credential.go).
+	touched touched
+	binds   *bindCache
 	// audit is the system log queue and writer (audit.go).
 	audit *auditLog
 

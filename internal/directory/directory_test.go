@@ -307,23 +307,40 @@ func TestLastLoginCoalesced(t *testing.T) {
 	}
 }
 
-func TestLegacyHashUpgraded(t *testing.T) {
-	d, _, _ := newDir(t)
-	ctx := context.Background()
-	// {SSHA} of "secret" with salt "salt" (sha1("secret"+"salt") || "salt").
-	const ssha = "{SSHA}gVK8WC9YyFT1gMsQHTGCgT3sSv5zYWx0"
-	if _, err := d.Import(ctx, "example", []directory.ImportUser{{UserInput: directory.UserInput{Profile: directory.Profile{Login: "old"}, PasswordHash: ssha}}}, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Authenticate(ctx, authReq(t, d, "old", "secret")); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := d.User(ctx, "example", "old")
-	if !strings.HasPrefix(u.PasswordHash, "{ARGON2}$argon2id$") {
-		t.Fatalf("hash not upgraded: %s", u.PasswordHash[:10])
-	}
-	if _, err := d.Authenticate(ctx, authReq(t, d, "old", "secret")); err != nil {
-		t.Fatalf("upgraded hash does not verify: %v", err)
+// TestLegacyHashes: an imported hash verifies as imported and stays as it
+// is; with UpgradeHashes, the first successful sign-in re-hashes it with
+// argon2id.
+func TestLegacyHashes(t *testing.T) {
+	for _, upgrade := range []bool{false, true} {
+		st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := directory.New(directory.Config{Store: st, Password: cheap, Sleep: noSleep, UpgradeHashes: upgrade})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example"}); err != nil {
+			t.Fatal(err)
+		}
+		// {SSHA} of "secret" with salt "salt" (sha1("secret"+"salt") || "salt").
+		const ssha = "{SSHA}gVK8WC9YyFT1gMsQHTGCgT3sSv5zYWx0"
+		if _, err := d.Import(ctx, "example", []directory.ImportUser{{UserInput: directory.UserInput{Profile: directory.Profile{Login: "old"}, PasswordHash: ssha}}}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Authenticate(ctx, authReq(t, d, "old", "secret")); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := d.User(ctx, "example", "old")
+		if upgraded := strings.HasPrefix(u.PasswordHash, "{ARGON2}$argon2id$"); upgraded != upgrade {
+			t.Fatalf("UpgradeHashes %v: hash now %s…", upgrade, u.PasswordHash[:10])
+		}
+		if _, err := d.Authenticate(ctx, authReq(t, d, "old", "secret")); err != nil {
+			t.Fatalf("UpgradeHashes %v: the hash no longer verifies: %v", upgrade, err)
+		}
+		d.Close()
+		st.Close()
 	}
 }
 

@@ -26,6 +26,8 @@ func New(cfg Config) (*Directory, error) {
 		secrets:    cfg.Secrets,
 		throttle:   newThrottle(cfg.Throttle),
 		sleep:      cfg.Sleep,
+		upgrade:    cfg.UpgradeHashes,
+		binds:      newBindCache(cfg.BindCacheTTL),
 		logins:     map[string]time.Time{},
 		flushEvery: cfg.LoginFlushInterval,
 		stop:       make(chan struct{}),

@@ -125,6 +125,16 @@ func compileSignIn(r store.Reader, o *Org) (*SignIn, error) {
 	return si, nil
 }
 
+// Same reports whether two compilations of an org's sign-in settings
+// decide alike (nil is the same only as nil).
+func (si *SignIn) Same(o *SignIn) bool {
+	if si == nil || o == nil {
+		return si == o
+	}
+	return si.OrgID == o.OrgID && si.MFASeparator == o.MFASeparator && si.err == nil && o.err == nil &&
+		si.Policies.Equal(o.Policies)
+}
+
 // check fails a sign-in closed when the org's policies are unusable.
 func (si *SignIn) check() error {
 	if si.err != nil {

@@ -221,6 +221,7 @@ func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *
 		if err := fn(o, u); err != nil {
 			return err
 		}
+		d.wrote(u.ID)
 		u.LastUpdated = d.now().UTC()
 		err = tx.UpdateUser(u)
 		if errors.Is(err, store.ErrConflict) {
@@ -307,6 +308,7 @@ func (d *Directory) DeleteUser(ctx context.Context, org, ref string) error {
 			return errf(CodeIllegalTransition, "cannot delete user %s: the user is %s; deactivate it first (only DEPROVISIONED users can be deleted)", u.Profile.Login, u.Status)
 		}
 		gone = u
+		d.wrote(u.ID)
 		return tx.DeleteUser(u.ID)
 	})
 	d.auditUser(ctx, err, EventUserDelete, gone)

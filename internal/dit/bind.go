@@ -75,7 +75,7 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 	if t.user >= 0 {
 		e = &t.org.entries[t.user]
 		req.UserID = e.id
-		req.SignIn, req.Groups = t.org.signIn, t.org.groupIDs(t.user)
+		req.SignIn, req.Groups, req.Credential = t.org.signIn, t.org.groupIDs(t.user), e.cred
 	} else {
 		req.Login = t.login
 	}

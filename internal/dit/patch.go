@@ -71,7 +71,7 @@ func (d *DIT) patchOrg(ctx context.Context, old *orgView, c *orgChanges) (*orgVi
 			return nil, "the org changed", nil
 		}
 		o := *old
-		o.signIn = delta.SignIn
+		o.signIn = keepSignIn(old.signIn, delta.SignIn)
 		return &o, "", nil
 	}
 	limit := max(64, len(old.entries)/4)
@@ -99,6 +99,15 @@ func (d *DIT) patchOrg(ctx context.Context, old *orgView, c *orgChanges) (*orgVi
 		users, groups = sortedSet(append(users, moreU...)), sortedSet(append(groups, moreG...))
 	}
 	return nil, "the memberships kept changing while read", nil
+}
+
+// keepSignIn keeps the org's compiled policies when a change left them
+// as they were, so that sign-ins remembered under them stay remembered.
+func keepSignIn(old, cur *directory.SignIn) *directory.SignIn {
+	if old.Same(cur) {
+		return old
+	}
+	return cur
 }
 
 func sortedSet(s []string) []string {
@@ -540,7 +549,7 @@ func (p *patcher) patch() (*orgView, string) {
 	p.es = es
 
 	o := *old
-	o.signIn = p.delta.SignIn
+	o.signIn = keepSignIn(old.signIn, p.delta.SignIn)
 	o.entries, o.nUsers = es, p.nU
 	o.memberOf, o.members = memberOf, members
 	o.place()
@@ -623,7 +632,12 @@ func (p *patcher) sameMemberships() bool {
 // sameEntry reports whether e, rebuilt, is what old was.
 func sameEntry(e, old *entry) bool {
 	return bytes.Equal(e.enc, old.enc) && e.le.DN == old.le.DN && e.norm == old.norm &&
-		e.active == old.active && e.viewAll == old.viewAll && e.login == old.login
+		e.active == old.active && e.viewAll == old.viewAll && e.login == old.login &&
+		sameCredential(e.cred, old.cred)
+}
+
+func sameCredential(a, b *directory.Credential) bool {
+	return a == b || (a != nil && b != nil && *a == *b)
 }
 
 // memberships returns the new memberships both ways: those of the named

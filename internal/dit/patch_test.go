@@ -114,6 +114,8 @@ func sameEntryAs(g, w *entry) error {
 		return fmt.Errorf("place %d-%d depth %d kind %d, want %d-%d %d %d", g.lo, g.hi, g.depth, g.kind, w.lo, w.hi, w.depth, w.kind)
 	case g.active != w.active || g.viewAll != w.viewAll || g.login != w.login || g.id != w.id || g.key != w.key:
 		return fmt.Errorf("user fields %v %v %q %q %q, want %v %v %q %q %q", g.active, g.viewAll, g.login, g.id, g.key, w.active, w.viewAll, w.login, w.id, w.key)
+	case !sameCredential(g.cred, w.cred):
+		return fmt.Errorf("credential %+v, want %+v", g.cred, w.cred)
 	case len(g.le.Attributes) != len(w.le.Attributes):
 		return fmt.Errorf("%d attributes, want %d", len(g.le.Attributes), len(w.le.Attributes))
 	}
@@ -488,12 +490,24 @@ func TestPatchFallsBack(t *testing.T) {
 		}
 	}
 	before := d.snap.Load().orgs[acmeID]
-	f.updateUser(aliceID, func(u *directory.User) { u.PasswordHash = "{FAKE}new" })
+	f.updateUser(aliceID, func(u *directory.User) { u.PasswordHistory = []string{"{FAKE}old"} })
 	orgLoads := f.orgLds
 	refresh()
 	if f.orgLds != orgLoads || d.snap.Load().orgs[acmeID] != before {
-		t.Error("a password hash upgrade changed the view")
+		t.Error("a write of the password history changed the view")
 	}
+	// A new hash is not in what LDAP shows, but binds need it: the
+	// entry is patched, the org not rebuilt.
+	f.updateUser(aliceID, func(u *directory.User) { u.PasswordHash = "{FAKE}new" })
+	refresh()
+	o := d.snap.Load().orgs[acmeID]
+	if f.orgLds != orgLoads || o == before {
+		t.Fatal("a new password hash: the view was rebuilt or kept")
+	}
+	if c := o.entries[o.pos[o.byUserID[aliceID]]].cred; c == nil || c.PasswordHash != "{FAKE}new" {
+		t.Fatalf("credential after the change: %+v", c)
+	}
+	before = o
 
 	f.mu.Lock()
 	f.orgs[0].Name = "acme2"

@@ -84,6 +84,7 @@ type entry struct {
 	// Users only.
 	active, viewAll bool
 	login           string
+	cred            *directory.Credential // what a bind needs of the record
 	// Users and groups: the record's id, and the key entries are sorted
 	// by (LoginKey or NameKey, then id).
 	id, key string
@@ -597,6 +598,7 @@ func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
 // given groups (numbers among the groups; group returns their entries).
 func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, group func(int32) *entry) {
 	p := &u.Profile
+	e.cred = directory.CredentialOf(u)
 	b.add(idObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
 	b.add(idUID, p.Login)
 	b.add(idCN, commonName(p))

@@ -3,6 +3,7 @@ package policy
 import (
 	"cmp"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strconv"
 )
@@ -204,4 +205,15 @@ func prefixes(list []string) []netip.Prefix {
 		}
 	}
 	return out
+}
+
+// Equal reports whether two compiled sets decide alike: the same policies,
+// rules and settings, resolved to the same ids. A nil Set is the built-in
+// defaults alone.
+func (s *Set) Equal(t *Set) bool {
+	if s == nil || t == nil {
+		return (s == nil || (len(s.signOn) == 0 && len(s.password) == 0)) &&
+			(t == nil || (len(t.signOn) == 0 && len(t.password) == 0))
+	}
+	return reflect.DeepEqual(s.signOn, t.signOn) && reflect.DeepEqual(s.password, t.password)
 }
