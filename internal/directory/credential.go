@@ -4,10 +4,12 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"hash"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/dirgate/dirgate/internal/password"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
@@ -100,7 +102,8 @@ const DefaultBindCacheTTL = 2 * time.Minute
 
 // bindCache remembers successful sign-ins for a short time, so a user who
 // binds again (PostgreSQL binds its service account on every login) does
-// not pay for an argon2id verification each time. It holds no password:
+// not pay for an argon2id verification each time. Only slow hashes are
+// remembered ({SSHA} verifies faster than the cache's own keyed hash). It holds no password:
 // an HMAC-SHA256 of it under a random key made at start-up (never stored),
 // and the hash it matched. An entry counts only while the user's hash is
 // that one and the org's policies are those it was made under; it is
@@ -112,6 +115,7 @@ type bindCache struct {
 	key  [32]byte
 	mu   sync.Mutex
 	m    map[string]bindOK
+	macs sync.Pool // of HMACs under key, reused
 }
 
 type bindOK struct {
@@ -138,17 +142,22 @@ func newBindCache(ttl time.Duration) *bindCache {
 }
 
 func (c *bindCache) mac(userID string, pw []byte) (out [sha256.Size]byte) {
-	h := hmac.New(sha256.New, c.key[:])
+	h, _ := c.macs.Get().(hash.Hash)
+	if h == nil {
+		h = hmac.New(sha256.New, c.key[:])
+	}
+	h.Reset()
 	h.Write([]byte(userID))
 	h.Write([]byte{0})
 	h.Write(pw)
 	h.Sum(out[:0])
+	c.macs.Put(h)
 	return out
 }
 
 // ok reports whether u signed in with pw lately, under si.
 func (c *bindCache) ok(u *User, pw []byte, si *SignIn, now time.Time) bool {
-	if c == nil {
+	if c == nil || !password.Slow(u.PasswordHash) {
 		return false
 	}
 	c.mu.Lock()
@@ -175,7 +184,7 @@ func (d *Directory) BindCacheHits() uint64 {
 }
 
 func (c *bindCache) put(u *User, pw []byte, si *SignIn, now time.Time) {
-	if c == nil {
+	if c == nil || !password.Slow(u.PasswordHash) {
 		return
 	}
 	e := bindOK{mac: c.mac(u.ID, pw), hash: u.PasswordHash, signIn: si, expires: now.Add(c.ttl)}

@@ -199,3 +199,12 @@ func Check(hash string) error {
 	_, err := parse(hash)
 	return err
 }
+
+// Slow reports whether verifying hash is expensive by design (argon2,
+// bcrypt, sha-crypt), so that remembering a successful verification is
+// worth it; the salted SHA schemes verify faster than a keyed hash of the
+// password would take.
+func Slow(hash string) bool {
+	v, err := parse(hash)
+	return err == nil && v.slow()
+}
