@@ -10,7 +10,6 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -337,11 +336,7 @@ func (d *Directory) emit(orgID string, ev *LogEvent) {
 	if ev.Severity == "" {
 		ev.Severity = SeverityInfo
 	}
-	doc, err := json.Marshal(ev)
-	if err != nil { // cannot happen: plain strings and maps
-		d.log.Error("could not encode a system log event", "eventType", ev.EventType, "err", err)
-		return
-	}
+	doc := appendEventJSON(make([]byte, 0, 512), ev)
 	e := &store.Event{UUID: ev.UUID, Published: now, OrgID: orgID, EventType: ev.EventType,
 		Outcome: ev.Outcome.Result, ActorID: ev.Actor.ID, Doc: doc}
 	if len(ev.Target) > 0 {
