@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ type serveFlags struct {
 	shutdownGrace     time.Duration
 	eventRetention    time.Duration // system log (logs.go)
 	bindCacheTTL      time.Duration
+	pprof             string
 	upgradeHashes     bool
 }
 
@@ -95,6 +97,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long running operations may finish on shutdown")
 	fl.DurationVar(&f.eventRetention, "event-retention", directory.DefaultEventRetention, "how long the system log keeps events (negative: forever); pruned hourly")
 	fl.DurationVar(&f.bindCacheTTL, "bind-cache-ttl", directory.DefaultBindCacheTTL, "how long a successful bind is remembered, so the same password is not verified again (a keyed hash, never the password; forgotten on any change to the user); 0: off")
+	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) on this `ADDR` (loopback only; empty: off)")
 	fl.BoolVar(&f.upgradeHashes, "upgrade-hashes", false, "re-hash imported legacy password hashes ({SSHA}, {CRYPT}, …) with argon2id at the user's next successful bind")
 	return c
 }
@@ -278,6 +281,14 @@ func (a *app) serve(f *serveFlags) (err error) {
 		}()
 	}
 
+	if f.pprof != "" {
+		stop, err := servePprof(f.pprof, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	// The demo org, on an empty directory.
 	orgs, err := dir.Orgs(ctx)
 	if err != nil {
@@ -308,6 +319,10 @@ func (a *app) serve(f *serveFlags) (err error) {
 		return fmt.Errorf("loading the directory: %w", err)
 	}
 	view.Store(v)
+	// Loading reads every record once and builds the snapshot from them:
+	// hand what that left behind back to the system now rather than at
+	// the scavenger's pace, so the resident size is the snapshot's.
+	debug.FreeOSMemory()
 	log.Info("snapshot loaded", "seq", v.Seq(), "elapsed", time.Since(start).Round(time.Millisecond))
 	ditCtx, stopDIT := context.WithCancel(context.Background())
 	wg.Add(1)
