@@ -312,35 +312,54 @@ func (p *postings) patch(newPos []int32, identity bool, drops, adds []keyPos) po
 // approximate) assertion on an indexed type, an AND with at least one
 // indexable child (its shortest list), or an OR whose children all are
 // (their union, built in *scratch). ok is false when f needs a scan.
-// Candidates are a superset of the matches: the caller confirms each with
-// f.Match.
-func (o *orgView) plan(f *ldap.Filter, scratch *[]int32) (cands []int32, ok bool) {
+// Candidates are a superset of the matches, which the caller confirms
+// with f.Match, unless exact: then they are the matches (an equality, or
+// an AND or OR of exact children, intersected or united in *scratch), and
+// confirming them, which for a group with many members means comparing
+// with every value, is skipped.
+func (o *orgView) plan(f *ldap.Filter, scratch *[]int32) (cands []int32, ok, exact bool) {
 	switch f.Kind {
-	case ldap.FilterEquality, ldap.FilterApprox:
-		return o.lookup(f)
+	case ldap.FilterEquality:
+		c, ok := o.lookup(f)
+		return c, ok, ok
+	case ldap.FilterApprox:
+		c, ok := o.lookup(f)
+		return c, ok, false
 	case ldap.FilterAnd:
 		var best []int32
-		found := false
+		found, all := false, len(f.Children) > 0
+		var lists [4][]int32 // the exact children's, when few
+		nExact := 0
 		for i := range f.Children {
-			c, ok := o.planLeaf(&f.Children[i])
+			c, ok, ex := o.planLeaf(&f.Children[i])
 			if ok && (!found || len(c) < len(best)) {
 				best, found = c, true
 			}
+			if !ex || nExact == len(lists) {
+				all = false
+				continue
+			}
+			lists[nExact] = c
+			nExact++
 		}
-		return best, found
+		if !found || !all || scratch == nil {
+			return best, found, false
+		}
+		return intersect(lists[:nExact], best, scratch), true, true
 	case ldap.FilterOr:
 		if len(f.Children) == 0 {
-			return nil, true // an empty OR is False
+			return nil, true, true // an empty OR is False
 		}
 		lists := make([][]int32, 0, len(f.Children))
-		total := 0
+		total, exact := 0, true
 		for i := range f.Children {
-			c, ok := o.planLeaf(&f.Children[i])
+			c, ok, ex := o.planLeaf(&f.Children[i])
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
 			lists = append(lists, c)
 			total += len(c)
+			exact = exact && ex
 		}
 		u := (*scratch)[:0]
 		for _, l := range lists {
@@ -349,24 +368,44 @@ func (o *orgView) plan(f *ldap.Filter, scratch *[]int32) (cands []int32, ok bool
 		slices.Sort(u)
 		u = slices.Compact(u)
 		*scratch = u
-		return u, true
+		return u, true, exact
 	}
-	return nil, false
+	return nil, false, false
+}
+
+// intersect returns the entries of shortest that are in every list, in
+// *scratch (sorted lists; each member of shortest is looked up by binary
+// search, so the cost follows the shortest list).
+func intersect(lists [][]int32, shortest []int32, scratch *[]int32) []int32 {
+	out := (*scratch)[:0]
+	for _, x := range shortest {
+		in := true
+		for _, l := range lists {
+			if _, found := slices.BinarySearch(l, x); !found {
+				in = false
+				break
+			}
+		}
+		if in {
+			out = append(out, x)
+		}
+	}
+	*scratch = out
+	return out
 }
 
 // planLeaf plans an AND or OR child: equality leaves and nested ANDs
-// and ORs of them are indexable (a nested OR's union is allocated).
-func (o *orgView) planLeaf(f *ldap.Filter) ([]int32, bool) {
+// and ORs of them are indexable (a nested AND's intersection or OR's
+// union is allocated).
+func (o *orgView) planLeaf(f *ldap.Filter) ([]int32, bool, bool) {
 	switch f.Kind {
 	case ldap.FilterEquality, ldap.FilterApprox:
-		return o.lookup(f)
-	case ldap.FilterAnd:
 		return o.plan(f, nil)
-	case ldap.FilterOr:
+	case ldap.FilterAnd, ldap.FilterOr:
 		var u []int32
 		return o.plan(f, &u)
 	}
-	return nil, false
+	return nil, false, false
 }
 
 // lookup is the posting list of an equality assertion.

@@ -142,6 +142,7 @@ type cursor struct {
 	one      *entry  // a lone entry to test (RootDSE, cn=schema)
 	cands    []int32 // candidates, when useCands
 	useCands bool
+	exact    bool  // the candidates are the filter's matches (plan)
 	pos      int32 // next position in cands, or next entry of a scan
 	lo, hi   int32 // the scope
 	oneLevel bool
@@ -199,7 +200,7 @@ func (c *cursor) next(ctx context.Context, w entryWriter) error {
 		if c.oneLevel && e.depth != c.depth {
 			continue
 		}
-		if !c.filter.Match(&e.le) {
+		if !c.exact && !c.filter.Match(&e.le) {
 			continue
 		}
 		c.write(w, e)
@@ -273,8 +274,8 @@ func (d *DIT) search(id *ldapserver.Identity, req *ldap.SearchRequest) (*cursor,
 	case c.hi-c.lo <= 1:
 		// A base search or a leaf: nothing to plan.
 	default:
-		if cands, ok := o.plan(c.filter, &c.scratch); ok {
-			c.cands, c.useCands = cands, true
+		if cands, ok, exact := o.plan(c.filter, &c.scratch); ok {
+			c.cands, c.useCands, c.exact = cands, true, exact
 		} else if c.oneLevel && be.kind == kindBase {
 			c.cands, c.useCands = o.ous, true
 		}

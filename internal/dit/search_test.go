@@ -171,8 +171,21 @@ func TestPlannerAgreesWithScan(t *testing.T) {
 	for _, tt := range filterTests {
 		f, _ := ldap.ParseFilter(tt.filter)
 		var scratch []int32
-		if _, ok := o.plan(&f, &scratch); ok {
+		cands, ok, exact := o.plan(&f, &scratch)
+		if ok {
 			planned++
+		}
+		if exact { // the candidates are exactly the matches
+			var want, got []int32
+			for i := range o.entries {
+				if f.Match(&o.entries[i].le) {
+					want = append(want, int32(i))
+				}
+			}
+			got = append(got, cands...)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: exact plan %v, matches %v", tt.filter, got, want)
+			}
 		}
 		for _, b := range bases {
 			es, err := run(t, d, asAdmin, query{base: b.base, scope: b.scope, filter: tt.filter, attrs: []string{"1.1"}})
@@ -248,7 +261,7 @@ func TestSearchPlans(t *testing.T) {
 			t.Fatal(err)
 		}
 		var scratch []int32
-		c, ok := o.plan(&f, &scratch)
+		c, ok, _ := o.plan(&f, &scratch)
 		if ok != tt.ok || len(c) != tt.n {
 			t.Errorf("%s: plan gives %d candidates, indexed=%v; want %d, %v", tt.filter, len(c), ok, tt.n, tt.ok)
 		}
