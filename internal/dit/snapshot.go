@@ -599,7 +599,7 @@ func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
 func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, group func(int32) *entry) {
 	p := &u.Profile
 	e.cred = directory.CredentialOf(u)
-	b.add(idObjectClass, "top", "person", "organizationalPerson", "inetOrgPerson")
+	b.addOwned(idObjectClass, userClasses, userClasses)
 	b.add(idUID, p.Login)
 	b.add(idCN, commonName(p))
 	b.add(idSN, p.LastName)
@@ -627,9 +627,9 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 		}
 		b.addOwned(idMemberOf, disp, match)
 	}
-	b.add(idHasSubs, "FALSE")
-	b.add(idStructural, "inetOrgPerson")
-	b.add(idSubschema, "cn=schema")
+	b.addOwned(idHasSubs, falseValue, falseValue)
+	b.addOwned(idStructural, userStructural, userStructural)
+	b.addOwned(idSubschema, schemaValue, schemaValue)
 	b.add(idCreate, generalizedTime(u.Created))
 	b.add(idModify, generalizedTime(u.LastUpdated))
 	b.finish(e)
@@ -637,10 +637,21 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 	e.viewAll = directory.CanViewAll(u)
 }
 
+// The values every user or every group entry has, shared by all of them
+// rather than copied into each (read only, as addOwned wants).
+var (
+	userClasses     = []string{"top", "person", "organizationalPerson", "inetOrgPerson"}
+	groupClasses    = []string{"top", "groupOfUniqueNames"}
+	userStructural  = []string{"inetOrgPerson"}
+	groupStructural = []string{"groupOfUniqueNames"}
+	falseValue      = []string{"FALSE"}
+	schemaValue     = []string{"cn=schema"}
+)
+
 // encodeGroup builds the entry of g, laid out by layGroup, with the given
 // members (numbers among the users; user returns their entries).
 func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members []int32, user func(int32) *entry) {
-	b.add(idObjectClass, "top", "groupOfUniqueNames")
+	b.addOwned(idObjectClass, groupClasses, groupClasses)
 	b.add(idCN, g.Name)
 	b.add(idDescription, g.Description)
 	if len(members) > 0 {
@@ -654,9 +665,9 @@ func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members 
 	b.add(idUniqueIdentifier, g.ID)
 	b.add(idEntryUUID, entryUUID(g.ID))
 	b.addDN(idEntryDN, e.le.DN, e.norm)
-	b.add(idHasSubs, "FALSE")
-	b.add(idStructural, "groupOfUniqueNames")
-	b.add(idSubschema, "cn=schema")
+	b.addOwned(idHasSubs, falseValue, falseValue)
+	b.addOwned(idStructural, groupStructural, groupStructural)
+	b.addOwned(idSubschema, schemaValue, schemaValue)
 	b.add(idCreate, generalizedTime(g.Created))
 	b.add(idModify, generalizedTime(latest(g.LastUpdated, g.LastMembershipUpdated)))
 	b.finish(e)
