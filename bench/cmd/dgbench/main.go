@@ -5,6 +5,7 @@
 //	dgbench gen  -users N -seed S -base B [-memberof] [-service] [-dirgate] [-version] -o FILE
 //	dgbench load -url URL -op OP -conns C -duration D -warmup W -pid PID -users N -seed S -base B [-json]
 //	dgbench null -listen ADDR -users N -seed S -base B
+//	dgbench visible -dirgate BIN -data DIR -org ORG -url URL -users N [-load-conns C -pid PID]
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/dirgate/dirgate/bench/dataset"
 	"github.com/dirgate/dirgate/bench/load"
 	"github.com/dirgate/dirgate/bench/nullserver"
+	"github.com/dirgate/dirgate/bench/visibility"
 	"github.com/dirgate/dirgate/internal/ldapserver"
 )
 
@@ -36,6 +38,7 @@ const usage = `usage: dgbench <command> [flags]
   gen   write the data set as LDIF
   load  run the load generator against a server and print the result
   null  serve the data set from the null server (the benchmark's floor)
+  visible  time CLI changes until LDAP shows them, under search load
 
 "dgbench <command> -h" lists a command's flags.
 `
@@ -53,6 +56,8 @@ func main() {
 		err = runLoad(args)
 	case "null":
 		err = null(args)
+	case "visible":
+		err = visible(args)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -202,6 +207,75 @@ func null(args []string) error {
 	fmt.Println("listening on", l.Addr())
 	if err := s.Serve(l); !errors.Is(err, ldapserver.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// visible measures change visibility while -load-conns connections run
+// search-uid against the same server.
+func visible(args []string) error {
+	fs := flag.NewFlagSet("visible", flag.ContinueOnError)
+	var sf setFlags
+	sf.add(fs)
+	var c visibility.Config
+	fs.StringVar(&c.Dirgate, "dirgate", "dirgate", "the dirgate `BINARY`")
+	fs.StringVar(&c.Data, "data", "", "dirgate's data `DIR`")
+	fs.StringVar(&c.Org, "org", "bench", "the `ORG`")
+	fs.StringVar(&c.URL, "url", "ldap://127.0.0.1:1389", "dirgate serve's ldap:// `URL`")
+	fs.IntVar(&c.Changes, "changes", 10, "user changes to time")
+	conns := fs.Int("load-conns", 16, "search-uid connections running meanwhile (0: none)")
+	pid := fs.Int("pid", 0, "server `PID`, for the load's CPU figure")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c.Set = sf.set()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	// The load runs in one-second measurements until the changes are
+	// timed, so it covers them all and ends with them.
+	var rounds []*load.Result
+	var loadErr error
+	done := make(chan struct{})
+	if *conns > 0 {
+		go func() {
+			defer close(done)
+			for loadCtx.Err() == nil {
+				r, err := load.Run(loadCtx, load.Config{URL: c.URL, Op: load.OpSearchUID, Conns: *conns, Duration: time.Second,
+					ServerPID: *pid, Set: c.Set})
+				if err != nil {
+					if loadCtx.Err() == nil {
+						loadErr = err
+					}
+					return
+				}
+				rounds = append(rounds, r)
+			}
+		}()
+		time.Sleep(2 * time.Second) // a first measurement under way
+	} else {
+		close(done)
+	}
+	res, err := visibility.Run(ctx, c)
+	stopLoad()
+	<-done
+	if err != nil {
+		return err
+	}
+	fmt.Printf("visible after: p50=%v max=%v over %d changes (%d never visible within the timeout)\n",
+		res.P50.Round(time.Millisecond), res.Max.Round(time.Millisecond), res.Changes, res.Lost)
+	if loadErr != nil {
+		return fmt.Errorf("the search load failed: %w", loadErr)
+	}
+	if len(rounds) > 0 {
+		var ops, errs int64
+		var cpu time.Duration
+		for _, r := range rounds {
+			ops, errs, cpu = ops+r.Ops, errs+r.Errors, cpu+r.ServerCPU
+		}
+		fmt.Printf("meanwhile: search-uid at %d connections, %d s measured: %.0f ops/s, %d errors, server CPU %v/op\n",
+			*conns, len(rounds), float64(ops)/float64(len(rounds)), errs, (cpu / time.Duration(max(ops, 1))).Round(100*time.Nanosecond))
 	}
 	return nil
 }
