@@ -39,6 +39,7 @@ const usage = `usage: dgbench <command> [flags]
   load  run the load generator against a server and print the result
   null  serve the data set from the null server (the benchmark's floor)
   visible  time CLI changes until LDAP shows them, under search load
+  passwords  print "uid password" of the first -users users (to set them again)
 
 "dgbench <command> -h" lists a command's flags.
 `
@@ -58,6 +59,8 @@ func main() {
 		err = null(args)
 	case "visible":
 		err = visible(args)
+	case "passwords":
+		err = passwords(args)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -276,6 +279,20 @@ func visible(args []string) error {
 		}
 		fmt.Printf("meanwhile: search-uid at %d connections, %d s measured: %.0f ops/s, %d errors, server CPU %v/op\n",
 			*conns, len(rounds), float64(ops)/float64(len(rounds)), errs, (cpu / time.Duration(max(ops, 1))).Round(100*time.Nanosecond))
+	}
+	return nil
+}
+
+func passwords(args []string) error {
+	fs := flag.NewFlagSet("passwords", flag.ContinueOnError)
+	var sf setFlags
+	sf.add(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	set := sf.set()
+	for i := range set.N() {
+		fmt.Println(set.UID(i), set.Password(i))
 	}
 	return nil
 }
