@@ -2,29 +2,104 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/store"
 )
 
-// The system log (table events). It is not directory content: its writes
-// record no change and leave the change sequence alone. Event.Seq is the
-// table's rowid, handed out by SQLite (AUTOINCREMENT: never reused, so it
-// only grows, also across PruneEvents).
+// The system log. It is not directory content: its writes record no
+// change and leave the change sequence alone.
+//
+// Events are written far more often than read (one per LDAP bind), and a
+// row per event cost about 15-20 µs of CPU (a row and four index entries,
+// one of them a unique index on the UUID), so events are packed instead:
+//
+//   - event_pages: one row per org of each AppendEvents batch (split at
+//     about pageBytes of events), holding them delta-coded in one BLOB
+//     (eventpage.go). A page's id is the Seq of its newest event when
+//     written, so an org's pages ascend by id as their events by Seq;
+//     pruning may remove events from a page but never changes its id.
+//   - event_page_types: which pages hold events of a type.
+//   - event_uuid_runs and event_uuids keep UUIDs unique (eventuuid.go).
+//   - meta's event_seq is the last Seq handed out: it never goes back,
+//     also when PruneEvents removed the newest events.
+//
+// Queries find the pages that can match through the indexes of the page
+// tables (org and id; org and time range; org, type and id), and filter
+// the decoded events exactly.
 
-const eventCols = `seq, uuid, published, org_id, event_type, outcome, actor_id, target_id, doc`
+// defaultPageBytes is about how many bytes of events, before coding, a
+// page holds (Store.pageBytes). Larger pages cost fewer rows per event on
+// write and code better (a page's first event has nothing to copy from);
+// smaller ones cost less decoding for a query that needs a few events.
+// 256 KiB holds an org's share of a batch of 1000 bind events.
+const defaultPageBytes = 256 << 10
+
+// eventStmts are the writer's prepared statements of AppendEvents.
+type eventStmts struct {
+	seq, uuids, page, pageType           *sql.Stmt
+	lastRun, stabRun, runKeys, insertRun *sql.Stmt
+}
+
+const (
+	// nextEventSeqs reserves ?1 event numbers and returns the last.
+	nextEventSeqs = `UPDATE meta SET value = value + ?1 WHERE key = 'event_seq' RETURNING value`
+	insertPage    = `INSERT INTO event_pages (id, org_id, n, min_published, max_published, types, events)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+	insertPageType = `INSERT INTO event_page_types (org_id, event_type, page_id) VALUES (?, ?, ?)`
+)
+
+func (st *eventStmts) all() []struct {
+	stmt  **sql.Stmt
+	query string
+} {
+	return []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&st.seq, nextEventSeqs}, {&st.uuids, insertUUIDs}, {&st.page, insertPage}, {&st.pageType, insertPageType},
+		{&st.lastRun, lastRun}, {&st.stabRun, stabRun}, {&st.runKeys, runKeys}, {&st.insertRun, insertRun},
+	}
+}
+
+func prepareEventStmts(ctx context.Context, db *sql.DB) (*eventStmts, error) {
+	st := &eventStmts{}
+	for _, p := range st.all() {
+		s, err := db.PrepareContext(ctx, p.query)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("prepare %q: %w", p.query, err)
+		}
+		*p.stmt = s
+	}
+	return st, nil
+}
+
+func (st *eventStmts) close() error {
+	var errs []error
+	for _, p := range st.all() {
+		if *p.stmt != nil {
+			errs = append(errs, (*p.stmt).Close())
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // AppendEvents appends the events in one write transaction and sets their
 // Seq, ascending in slice order. Every event needs a UUID (unique: a
 // taken one fails the whole batch with store.ErrConflict) and a Published
 // time. Like Update, it must not be called from inside an Update's fn.
 //
-// One prepared single-row INSERT per event: a multi-row INSERT measured
-// slower, since SQLite then keeps a statement journal of every page it
-// touches (to undo just that statement on a constraint failure).
+// Its statements do not depend on the batch's size: one for the Seqs, two
+// for the UUIDs (claimUUIDs), and one per page and per event type of a
+// page.
 func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -43,26 +118,41 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 			return fmt.Errorf("sqlite: append event %s: %w", e.UUID, err)
 		}
 	}
+	if dup, ok := duplicateUUID(events); ok {
+		return fmt.Errorf("sqlite: append events: %w: UUID %s twice in the batch", store.ErrConflict, dup)
+	}
+	// Everything but the Seqs is encoded before taking the write lock.
+	arena, _ := pageArenas.Get().(*[]byte)
+	if arena == nil {
+		arena = new([]byte)
+	}
+	var pages []batchPage
+	pages, *arena = buildPages(events, s.pageBytes, (*arena)[:0])
+	defer pageArenas.Put(arena)
 
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
 	defer sqlTx.Rollback()
-	stmt, err := sqlTx.PrepareContext(ctx, `INSERT INTO events
-		(uuid, published, org_id, event_type, outcome, actor_id, target_id, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
+	var last int64
+	if err := sqlTx.StmtContext(ctx, s.ev.seq).QueryRowContext(ctx, len(events)).Scan(&last); err != nil {
+		return fmt.Errorf("sqlite: append events: next seq: %w", err)
+	}
+	first := last - int64(len(events)) + 1
+	if err := s.claimUUIDs(ctx, sqlTx, events); err != nil {
 		return fmt.Errorf("sqlite: append events: %w", err)
 	}
-	seqs := make([]int64, len(events))
-	for i, e := range events {
-		res, err := stmt.ExecContext(ctx, e.UUID, e.Published.UnixNano(), e.OrgID, e.EventType,
-			e.Outcome, e.ActorID, e.TargetID, blob(e.Doc))
-		if err != nil {
-			return fmt.Errorf("sqlite: append event %s: %w", e.UUID, mapErr(err))
+	pageStmt, typeStmt := sqlTx.StmtContext(ctx, s.ev.page), sqlTx.StmtContext(ctx, s.ev.pageType)
+	for _, p := range pages {
+		id := first + p.rel
+		if _, err := pageStmt.ExecContext(ctx, id, p.org, p.n, p.minPub, p.maxPub, p.types, p.events); err != nil {
+			return fmt.Errorf("sqlite: append events: page: %w", mapErr(err))
 		}
-		if seqs[i], err = res.LastInsertId(); err != nil {
-			return fmt.Errorf("sqlite: append event %s: %w", e.UUID, err)
+		for _, t := range p.typeNames {
+			if _, err := typeStmt.ExecContext(ctx, p.org, t, id); err != nil {
+				return fmt.Errorf("sqlite: append events: page type: %w", mapErr(err))
+			}
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
@@ -70,10 +160,88 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 	}
 	// Only now: a failed batch leaves the events as they were.
 	for i, e := range events {
-		e.Seq = seqs[i]
+		e.Seq = first + int64(i)
 	}
 	return nil
 }
+
+// duplicateUUID reports a UUID that occurs twice in events.
+func duplicateUUID(events []*store.Event) (string, bool) {
+	ids := make([]string, len(events))
+	for i, e := range events {
+		ids[i] = e.UUID
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return ids[i], true
+		}
+	}
+	return "", false
+}
+
+// --- pages
+
+// batchPage is a page of a batch being appended; its id counts from the
+// batch's first event until the transaction has reserved the Seqs.
+type batchPage struct {
+	org string
+	rel int64 // the page's id minus the Seq of the batch's first event
+	page
+}
+
+// pageArenas hold the bytes of a batch's encoded pages: the driver copies
+// what it binds, so an arena is free again once the batch is written.
+var pageArenas sync.Pool
+
+// buildPages groups events by org, in batch order, into pages of about
+// maxBytes each before compression, in the order of their ids. The pages'
+// bytes are appended to arena, which it returns.
+func buildPages(events []*store.Event, maxBytes int, arena []byte) ([]batchPage, []byte) {
+	byOrg := map[string][]int{}
+	var orgs []string
+	for i, e := range events {
+		if _, ok := byOrg[e.OrgID]; !ok {
+			orgs = append(orgs, e.OrgID)
+		}
+		byOrg[e.OrgID] = append(byOrg[e.OrgID], i)
+	}
+	need := 0
+	for _, e := range events {
+		need += recordLen(e) + 32 // what a delta adds, generously
+	}
+	if cap(arena) < need {
+		arena = make([]byte, 0, need)
+	}
+	enc := pageEncoders.Get().(*pageEncoder)
+	defer pageEncoders.Put(enc)
+	var pages []batchPage
+	var pe []*store.Event
+	var seqs []int64
+	for _, org := range orgs {
+		for idx := byOrg[org]; len(idx) > 0; {
+			pe, seqs = pe[:0], seqs[:0]
+			size := 0
+			for _, i := range idx {
+				if len(pe) > 0 && size >= maxBytes {
+					break
+				}
+				e := events[i]
+				size += recordLen(e)
+				pe, seqs = append(pe, e), append(seqs, int64(i))
+			}
+			var p page
+			p, arena = enc.encode(arena, pe, seqs, seqs[len(seqs)-1])
+			pages = append(pages, batchPage{org: org, rel: seqs[len(seqs)-1], page: p})
+			idx = idx[len(pe):]
+		}
+	}
+	// Ascending ids append to the table's last leaf.
+	slices.SortFunc(pages, func(a, b batchPage) int { return int(a.rel - b.rel) })
+	return pages, arena
+}
+
+// --- queries
 
 // Events returns the events q selects, ordered by Seq. q.OrgID "" selects
 // the events of no org. q.Limit must be positive.
@@ -87,16 +255,21 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]*store.Event,
 		return nil, fmt.Errorf("sqlite: events: %w", err)
 	}
 	defer rows.Close()
+	f := newEventFilter(q)
 	var out []*store.Event
-	for rows.Next() {
-		var e store.Event
-		var published int64
-		if err := rows.Scan(&e.Seq, &e.UUID, &published, &e.OrgID, &e.EventType,
-			&e.Outcome, &e.ActorID, &e.TargetID, &e.Doc); err != nil {
+	for len(out) < q.Limit && rows.Next() {
+		var id int64
+		var types, events sql.RawBytes
+		if err := rows.Scan(&id, &types, &events); err != nil {
 			return nil, fmt.Errorf("sqlite: events: %w", err)
 		}
-		e.Published = time.Unix(0, published).UTC()
-		out = append(out, &e)
+		err := readPage(id, q.OrgID, types, events, &f, func(e *store.Event) bool {
+			out = append(out, e)
+			return len(out) < q.Limit
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: events: page %d: %w", id, err)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: events: %w", err)
@@ -104,56 +277,88 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]*store.Event,
 	return out, nil
 }
 
-// eventsQuery returns the SELECT for q and its arguments. Only the
-// filters q sets appear, so SQLite can pick the index that fits.
+// eventsQuery returns the SELECT of the pages that may hold events q
+// selects, in id order, and its arguments. Which index it reads is chosen
+// here rather than left to SQLite's planner, which knows nothing of how
+// pages and times relate:
+//   - after a Seq, or with no time bound: the org's pages (of the type)
+//     from that Seq on, in order, so reading stops at the limit;
+//   - else since a time: the pages holding an event published since;
+//   - else until a time: the pages holding one published before.
+//
+// The last two sort the matching ids (not the pages) first.
 func eventsQuery(q store.EventQuery) (string, []any) {
 	var b strings.Builder
-	args := make([]any, 0, 6)
-	b.WriteString(`SELECT ` + eventCols + ` FROM events WHERE org_id = ?`)
-	args = append(args, q.OrgID)
-	if q.EventType != "" {
-		b.WriteString(` AND event_type = ?`)
+	args := []any{q.OrgID, q.AfterSeq}
+	bounds := func(p string) {
+		if !q.Since.IsZero() {
+			args = append(args, clampNanos(q.Since))
+			fmt.Fprintf(&b, ` AND %smax_published >= ?%d`, p, len(args))
+		}
+		if !q.Until.IsZero() {
+			args = append(args, clampNanos(q.Until))
+			fmt.Fprintf(&b, ` AND %smin_published < ?%d`, p, len(args))
+		}
+	}
+	switch {
+	case q.AfterSeq > 0 || (q.Since.IsZero() && q.Until.IsZero()):
+		if q.EventType == "" {
+			b.WriteString(`SELECT id, types, events FROM event_pages INDEXED BY event_pages_by_org
+				WHERE org_id = ?1 AND id > ?2`)
+			bounds("")
+			b.WriteString(` ORDER BY id`)
+			break
+		}
 		args = append(args, q.EventType)
+		b.WriteString(`SELECT p.id, p.types, p.events FROM event_page_types t
+			CROSS JOIN event_pages p ON p.id = t.page_id
+			WHERE t.org_id = ?1 AND t.event_type = ?3 AND t.page_id > ?2`)
+		bounds("p.")
+		b.WriteString(` ORDER BY t.page_id`)
+	default:
+		index := "event_pages_by_org_max_published"
+		if q.Since.IsZero() {
+			index = "event_pages_by_org_min_published"
+		}
+		b.WriteString(`SELECT id, types, events FROM event_pages WHERE id IN (
+			SELECT id FROM event_pages INDEXED BY ` + index + ` WHERE org_id = ?1 AND id > ?2`)
+		bounds("")
+		if q.EventType != "" {
+			args = append(args, q.EventType)
+			fmt.Fprintf(&b, ` AND EXISTS (SELECT 1 FROM event_page_types t
+				WHERE t.org_id = ?1 AND t.event_type = ?%d AND t.page_id = event_pages.id)`, len(args))
+		}
+		b.WriteString(`) ORDER BY id`)
 	}
-	if q.AfterSeq > 0 {
-		b.WriteString(` AND seq > ?`)
-		args = append(args, q.AfterSeq)
-	}
-	if !q.Since.IsZero() {
-		b.WriteString(` AND published >= ?`)
-		args = append(args, clampNanos(q.Since))
-	}
-	if !q.Until.IsZero() {
-		b.WriteString(` AND published < ?`)
-		args = append(args, clampNanos(q.Until))
-	}
-	b.WriteString(` ORDER BY seq LIMIT ?`)
-	args = append(args, q.Limit)
 	return b.String(), args
 }
 
-// defaultPruneBatch is how many events one PruneEvents transaction
-// deletes at most (Store.pruneBatch), so that a large prune does not hold
-// the write lock (and keep binds from recording their outcome) for long.
+// --- pruning
+
+// defaultPruneBatch is about how many events one PruneEvents transaction
+// deletes at most (Store.pruneBatch: it stops after the page that reaches
+// it), so that a large prune does not hold the write lock (and keep binds
+// from recording their outcome) for long.
 const defaultPruneBatch = 10_000
 
-// pruneEvents deletes up to ?2 events published before ?1. It walks the
-// org ids with a loose index scan of events_by_org (one seek per org) and
-// then events_by_org_published per org, so it reads only what it deletes
-// however large the log.
-const pruneEvents = `DELETE FROM events WHERE seq IN (
-	WITH RECURSIVE orgs (id) AS (
-		SELECT min(org_id) FROM events
+// prunePages selects up to ?2 pages holding events published before ?1.
+// It walks the org ids with a loose index scan (one seek per org) and
+// then event_pages_by_org_min_published per org, so it reads only pages
+// it prunes however large the log. A page pruned whole goes; one that
+// straddles the cut is rewritten with the events it keeps, and then no
+// longer matches.
+const prunePages = `WITH RECURSIVE orgs (id) AS (
+		SELECT min(org_id) FROM event_pages
 		UNION ALL
-		SELECT (SELECT min(org_id) FROM events WHERE org_id > orgs.id) FROM orgs WHERE orgs.id IS NOT NULL
+		SELECT (SELECT min(org_id) FROM event_pages WHERE org_id > orgs.id) FROM orgs WHERE orgs.id IS NOT NULL
 	)
-	SELECT e.seq FROM orgs JOIN events e ON e.org_id = orgs.id
-	WHERE orgs.id IS NOT NULL AND e.published < ?1
-	LIMIT ?2
-)`
+	SELECT p.id, p.org_id, p.n FROM orgs
+	CROSS JOIN event_pages p INDEXED BY event_pages_by_org_min_published ON p.org_id = orgs.id
+	WHERE orgs.id IS NOT NULL AND p.min_published < ?1
+	LIMIT ?2`
 
 // PruneEvents deletes the events published before the given time, in
-// transactions of at most s.pruneBatch events each; if ctx ends midway it
+// transactions of about s.pruneBatch events each; if ctx ends midway it
 // reports what it deleted so far with ctx's error.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	if before.IsZero() {
@@ -162,35 +367,114 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error
 	cut := clampNanos(before)
 	var total int64
 	for {
-		n, err := s.pruneOnce(ctx, cut)
+		n, more, err := s.pruneOnce(ctx, cut)
 		total += n
-		if err != nil {
+		if err != nil || !more {
 			return total, err
-		}
-		if n < int64(s.pruneBatch) {
-			return total, nil
 		}
 	}
 }
 
-func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, error) {
+type prunePage struct {
+	id, n int64
+	org   string
+}
+
+// pruneOnce prunes pages until about s.pruneBatch events are gone, and
+// reports whether there may be more to prune.
+func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: begin: %w", mapErr(err))
+		return 0, false, fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
 	defer sqlTx.Rollback()
-	res, err := sqlTx.ExecContext(ctx, pruneEvents, cut, s.pruneBatch)
+	// Every page holds an event to prune: pruneBatch pages are enough.
+	rows, err := sqlTx.QueryContext(ctx, prunePages, cut, s.pruneBatch)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune events: %w", err)
+		return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune events: %w", err)
+	var pages []prunePage
+	for rows.Next() {
+		var p prunePage
+		if err := rows.Scan(&p.id, &p.org, &p.n); err != nil {
+			rows.Close()
+			return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
+		}
+		pages = append(pages, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
+	}
+	freer := s.uuidFreer(ctx, sqlTx)
+	var n int64
+	for _, p := range pages {
+		if n >= int64(s.pruneBatch) {
+			break
+		}
+		d, err := prunePageTx(ctx, sqlTx, freer, p, cut)
+		if err != nil {
+			return 0, false, fmt.Errorf("sqlite: prune events: page %d: %w", p.id, err)
+		}
+		n += d
+	}
+	if err := freer.flush(ctx, sqlTx); err != nil {
+		return 0, false, fmt.Errorf("sqlite: prune events: free UUIDs: %w", err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: commit: %w", mapErr(err))
+		return 0, false, fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
-	return n, nil
+	// Every page read held an event to prune: fewer than pruneBatch
+	// events means fewer pages than asked for, so none are left.
+	return n, n >= int64(s.pruneBatch), nil
+}
+
+// prunePageTx deletes the events of page p published before cut and
+// frees their UUIDs; it returns how many it deleted.
+func prunePageTx(ctx context.Context, tx *sql.Tx, freer *uuidFreer, p prunePage, cut int64) (int64, error) {
+	var types, blob []byte
+	if err := tx.QueryRowContext(ctx, `SELECT types, events FROM event_pages WHERE id = ?`, p.id).Scan(&types, &blob); err != nil {
+		return 0, err
+	}
+	events, err := decodePage(p.id, p.org, types, blob)
+	if err != nil {
+		return 0, err
+	}
+	if int64(len(events)) != p.n {
+		return 0, fmt.Errorf("%w: %d events, the row says %d", errCorruptPage, len(events), p.n)
+	}
+	keep := slices.DeleteFunc(slices.Clone(events), func(e *store.Event) bool { return e.Published.UnixNano() < cut })
+	gone := slices.DeleteFunc(events, func(e *store.Event) bool { return e.Published.UnixNano() >= cut })
+	if err := freer.free(gone); err != nil {
+		return 0, err
+	}
+	oldTypes, err := decodeTypes(types)
+	if err != nil {
+		return 0, err
+	}
+	var keptTypes []string
+	if len(keep) == 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_pages WHERE id = ?`, p.id); err != nil {
+			return 0, err
+		}
+	} else {
+		np := encodeStored(keep, p.id)
+		keptTypes = np.typeNames
+		if _, err := tx.ExecContext(ctx, `UPDATE event_pages SET n = ?, min_published = ?, max_published = ?, types = ?, events = ?
+			WHERE id = ?`, np.n, np.minPub, np.maxPub, np.types, np.events, p.id); err != nil {
+			return 0, err
+		}
+	}
+	for _, t := range oldTypes {
+		if slices.Contains(keptTypes, t) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_page_types WHERE org_id = ? AND event_type = ? AND page_id = ?`,
+			p.org, t, p.id); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(gone)), nil
 }
 
 // clampNanos is t in unix nanoseconds, clamped to the range nanos can
@@ -203,4 +487,78 @@ func clampNanos(t time.Time) int64 {
 		return math.MaxInt64
 	}
 	return t.UnixNano()
+}
+
+// --- migration
+
+// packEvents is migration 4's step in Go: it moves the events of the
+// table events (schema version 3, a row per event) into pages, keeping
+// their Seqs, and drops the table. event_seq is set by the SQL before.
+func packEvents(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, uuid, published, org_id, event_type, outcome, actor_id, target_id, doc
+		FROM events ORDER BY org_id, seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var page []*store.Event
+	size := 0
+	flush := func() error {
+		if len(page) == 0 {
+			return nil
+		}
+		if err := insertPackedPage(ctx, tx, page); err != nil {
+			return err
+		}
+		page, size = nil, 0
+		return nil
+	}
+	for rows.Next() {
+		var e store.Event
+		var pub int64
+		if err := rows.Scan(&e.Seq, &e.UUID, &pub, &e.OrgID, &e.EventType, &e.Outcome, &e.ActorID, &e.TargetID, &e.Doc); err != nil {
+			return err
+		}
+		e.Published = time.Unix(0, pub)
+		if len(page) > 0 && page[0].OrgID != e.OrgID {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		page = append(page, &e)
+		size += recordLen(&e)
+		if size >= defaultPageBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	rows.Close()
+	if err := packUUIDs(ctx, tx); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DROP TABLE events`)
+	return err
+}
+
+// insertPackedPage writes one page of stored events of one org, with
+// its types.
+func insertPackedPage(ctx context.Context, tx *sql.Tx, events []*store.Event) error {
+	id, org := events[len(events)-1].Seq, events[0].OrgID
+	p := encodeStored(events, id)
+	if _, err := tx.ExecContext(ctx, insertPage, id, org, p.n, p.minPub, p.maxPub, p.types, p.events); err != nil {
+		return err
+	}
+	for _, t := range p.typeNames {
+		if _, err := tx.ExecContext(ctx, insertPageType, org, t, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }

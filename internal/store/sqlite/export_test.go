@@ -25,12 +25,16 @@ func CreateAtVersion(path string, v int) error {
 	return migrate(context.Background(), db, ms[:v])
 }
 
-// EventsQuery is the SELECT that Events runs for q.
+// EventsQuery is the SELECT of pages that Events runs for q.
 var EventsQuery = eventsQuery
 
-// PruneQuery is the DELETE of one PruneEvents transaction.
-const PruneQuery = pruneEvents
+// PruneQuery is the SELECT of the pages one PruneEvents transaction
+// prunes.
+const PruneQuery = prunePages
 
 // SetPruneBatch sets how many events one PruneEvents transaction of s
 // deletes.
 func SetPruneBatch(s *Store, n int) { s.pruneBatch = n }
+
+// SetPageBytes sets the encoded size at which s closes an event page.
+func SetPageBytes(s *Store, n int) { s.pageBytes = n }

@@ -51,7 +51,9 @@ type Store struct {
 	w *sql.DB // one connection: writes, in BEGIN IMMEDIATE transactions
 	r *sql.DB // read-only connections
 
-	pruneBatch int // events deleted per PruneEvents transaction
+	ev         *eventStmts // the writer's statements of AppendEvents
+	pageBytes  int         // encoded size at which an event page is closed
+	pruneBatch int         // events deleted per PruneEvents transaction
 }
 
 var _ store.Store = (*Store)(nil)
@@ -116,7 +118,13 @@ func Open(path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{w: w, r: r, pruneBatch: defaultPruneBatch}, nil
+	ev, err := prepareEventStmts(ctx, w)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{w: w, r: r, ev: ev, pageBytes: defaultPageBytes, pruneBatch: defaultPruneBatch}, nil
 }
 
 // checkWAL fails if the file system refused WAL mode (SQLite then keeps
@@ -134,7 +142,7 @@ func checkWAL(ctx context.Context, db *sql.DB) error {
 
 // Close releases both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.ev.close(), s.r.Close(), s.w.Close())
 }
 
 // Check runs PRAGMA integrity_check and returns an error listing the
@@ -305,6 +313,12 @@ type migration struct {
 	sql     string
 }
 
+// migrationSteps are the parts of migrations that SQL cannot do, run
+// after the version's SQL in the same transaction.
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
+	4: packEvents, // events.go: the system log's rows into pages
+}
+
 // migrations returns the embedded migrations, checked to be numbered
 // 1, 2, 3, ... in file name order.
 func migrations() ([]migration, error) {
@@ -362,6 +376,11 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 	for _, m := range ms[current:] {
 		if _, err := t.ExecContext(ctx, m.sql); err != nil {
 			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		}
+		if step := migrationSteps[m.version]; step != nil {
+			if err := step(ctx, t); err != nil {
+				return fmt.Errorf("migrate: %s: %w", m.name, err)
+			}
 		}
 	}
 	if _, err := t.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('schema_version', ?)
