@@ -8,10 +8,10 @@ import (
 func sampleEvent(s string) *LogEvent {
 	return &LogEvent{UUID: s, Published: "2026-12-01T12:00:00.000Z", EventType: EventAuthViaLDAP, Version: "0",
 		Severity: SeverityWarn, DisplayMessage: displayMessages[EventAuthViaLDAP],
-		Actor:   LogActor{ID: "00u1", Type: "User", AlternateID: s, DisplayName: s + " x"},
-		Client:  &LogClient{IPAddress: "192.0.2.1", Protocol: "ldap", TLS: true},
-		Outcome: LogOutcome{Result: ResultFailure, Reason: s},
-		Target:  []LogTarget{{ID: "00u1", Type: "User", AlternateID: s}, {Type: "PolicyRule", DisplayName: s}},
+		Actor:        LogActor{ID: "00u1", Type: "User", AlternateID: s, DisplayName: s + " x"},
+		Client:       &LogClient{IPAddress: "192.0.2.1", Protocol: "ldap", TLS: true},
+		Outcome:      LogOutcome{Result: ResultFailure, Reason: s},
+		Target:       []LogTarget{{ID: "00u1", Type: "User", AlternateID: s}, {Type: "PolicyRule", DisplayName: s}},
 		DebugContext: &DebugContext{DebugData: map[string]any{"bindDN": "uid=" + s, "resultCode": 49, s: true}}}
 }
 

@@ -120,25 +120,37 @@ func (d *Directory) SetCustomAttributes(ctx context.Context, org string, names [
 	if e := validateCustomAttributes(names); e != nil {
 		return nil, e
 	}
+	return d.updateOrg(ctx, org, func(tx store.Tx, o *Org) (bool, error) {
+		users, err := tx.Users(o.ID)
+		if err != nil {
+			return false, err
+		}
+		next := &Org{CustomAttributes: names}
+		for _, u := range users {
+			for k := range u.Profile.Custom {
+				if !declared(next, k) {
+					return false, invalid("customAttributes", "cannot remove custom attribute %q: user %s still has a value for it", k, u.Profile.Login)
+				}
+			}
+		}
+		o.CustomAttributes = names
+		return true, nil
+	})
+}
+
+// updateOrg loads org, lets fn change it and writes it back when fn says
+// it changed, in one transaction.
+func (d *Directory) updateOrg(ctx context.Context, org string, fn func(tx store.Tx, o *Org) (changed bool, err error)) (*Org, error) {
 	var o *Org
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		var err error
 		if o, err = orgByName(tx, org); err != nil {
 			return err
 		}
-		users, err := tx.Users(o.ID)
-		if err != nil {
+		changed, err := fn(tx, o)
+		if err != nil || !changed {
 			return err
 		}
-		next := &Org{CustomAttributes: names}
-		for _, u := range users {
-			for k := range u.Profile.Custom {
-				if !declared(next, k) {
-					return invalid("customAttributes", "cannot remove custom attribute %q: user %s still has a value for it", k, u.Profile.Login)
-				}
-			}
-		}
-		o.CustomAttributes = names
 		return tx.UpdateOrg(o)
 	})
 	if err != nil {

@@ -66,22 +66,13 @@ func (d *Directory) SetMFASeparator(ctx context.Context, org, sep string) (*Org,
 	if e := validateMFASeparator(sep); e != nil {
 		return nil, e
 	}
-	var o *Org
-	err := d.st.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if o, err = orgByName(tx, org); err != nil {
-			return err
-		}
+	return d.updateOrg(ctx, org, func(_ store.Tx, o *Org) (bool, error) {
 		if o.MFASeparator == sep {
-			return nil
+			return false, nil
 		}
 		o.MFASeparator = sep
-		return tx.UpdateOrg(o)
+		return true, nil
 	})
-	if err != nil {
-		return nil, storeErr(err)
-	}
-	return o, nil
 }
 
 // SignInOf compiles the org's sign-in settings from the store.
