@@ -61,34 +61,32 @@ func parseUUID(s string) (b uuidKey, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return b, false
 	}
-	var digits [32]byte
-	j := 0
-	for i := range 36 {
-		if i != 8 && i != 13 && i != 18 && i != 23 {
-			digits[j] = s[i]
-			j++
-		}
+	bad := byte(0)
+	for i, at := range uuidBytesAt {
+		hi, lo := lowerHex[s[at]], lowerHex[s[at+1]]
+		bad |= hi | lo
+		b[i] = hi<<4 | lo&0xf
 	}
-	for i := range b {
-		hi, ok1 := lowerHex(digits[2*i])
-		lo, ok2 := lowerHex(digits[2*i+1])
-		if !ok1 || !ok2 {
-			return b, false
-		}
-		b[i] = hi<<4 | lo
-	}
-	return b, true
+	return b, bad&0xf0 == 0
 }
 
-func lowerHex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
+// uuidBytesAt are where the 16 bytes of a canonical UUID start.
+var uuidBytesAt = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// lowerHex is the value of each lower-case hex digit, 0xff for any other
+// byte.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'f'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
 
 // formatUUID is the canonical form of a 16-byte key.
 func formatUUID(k []byte) string {
@@ -215,7 +213,6 @@ func (rs *uuidRuns) find(k []byte) (*uuidRun, error) {
 // claimUUIDs takes the UUIDs of events (distinct) for them, or fails with
 // store.ErrConflict if one is taken.
 func (s *Store) claimUUIDs(ctx context.Context, tx *sql.Tx, events []*store.Event) error {
-	return nil
 	blobs, texts := splitKeys(events)
 	rs := s.uuidRuns(ctx, tx)
 	last, err := rs.lastRun()
