@@ -104,19 +104,16 @@ func BenchmarkSnapshotBuild100k(b *testing.B) {
 	f := big100k()
 	od := f.orgData(f.orgs[0])
 	b.ReportAllocs()
-	var o *orgView
 	for b.Loop() {
-		var err error
-		if o, err = buildOrg(od, quiet()); err != nil {
+		if _, err := buildOrg(od, quiet()); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
 	var before, after runtime.MemStats
-	o = nil
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	o, _ = buildOrg(od, quiet())
+	o, _ := buildOrg(od, quiet())
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(o.nUsers), "retained-B/user")
