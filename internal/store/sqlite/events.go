@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/store"
@@ -97,9 +96,9 @@ func (st *eventStmts) close() error {
 // taken one fails the whole batch with store.ErrConflict) and a Published
 // time. Like Update, it must not be called from inside an Update's fn.
 //
-// Its statements do not depend on the batch's size: one for the Seqs, two
-// for the UUIDs (claimUUIDs), and one per page and per event type of a
-// page.
+// Its statements hardly depend on the batch's size: one for the Seqs, two
+// for the UUIDs (claimUUIDs; more if some are late or not canonical), and
+// one per page and per event type of a page.
 func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -118,17 +117,14 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 			return fmt.Errorf("sqlite: append event %s: %w", e.UUID, err)
 		}
 	}
-	if dup, ok := duplicateUUID(events); ok {
+	// Everything but the Seqs is worked out before taking the write lock.
+	keys := batchKeys(events)
+	if dup, ok := keys.duplicate(); ok {
 		return fmt.Errorf("sqlite: append events: %w: UUID %s twice in the batch", store.ErrConflict, dup)
 	}
-	// Everything but the Seqs is encoded before taking the write lock.
-	arena, _ := pageArenas.Get().(*[]byte)
-	if arena == nil {
-		arena = new([]byte)
-	}
-	var pages []batchPage
-	pages, *arena = buildPages(events, s.pageBytes, (*arena)[:0])
-	defer pageArenas.Put(arena)
+	enc := getEncoder()
+	defer putEncoder(enc) // the driver copies what it binds: free once written
+	pages := buildPages(enc, events, s.pageBytes)
 
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -140,7 +136,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 		return fmt.Errorf("sqlite: append events: next seq: %w", err)
 	}
 	first := last - int64(len(events)) + 1
-	if err := s.claimUUIDs(ctx, sqlTx, events); err != nil {
+	if err := s.claimUUIDs(ctx, sqlTx, keys); err != nil {
 		return fmt.Errorf("sqlite: append events: %w", err)
 	}
 	pageStmt, typeStmt := sqlTx.StmtContext(ctx, s.ev.page), sqlTx.StmtContext(ctx, s.ev.pageType)
@@ -165,21 +161,6 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 	return nil
 }
 
-// duplicateUUID reports a UUID that occurs twice in events.
-func duplicateUUID(events []*store.Event) (string, bool) {
-	ids := make([]string, len(events))
-	for i, e := range events {
-		ids[i] = e.UUID
-	}
-	slices.Sort(ids)
-	for i := 1; i < len(ids); i++ {
-		if ids[i] == ids[i-1] {
-			return ids[i], true
-		}
-	}
-	return "", false
-}
-
 // --- pages
 
 // batchPage is a page of a batch being appended; its id counts from the
@@ -190,31 +171,25 @@ type batchPage struct {
 	page
 }
 
-// pageArenas hold the bytes of a batch's encoded pages: the driver copies
-// what it binds, so an arena is free again once the batch is written.
-var pageArenas sync.Pool
-
 // buildPages groups events by org, in batch order, into pages of about
-// maxBytes each before compression, in the order of their ids. The pages'
-// bytes are appended to arena, which it returns.
-func buildPages(events []*store.Event, maxBytes int, arena []byte) ([]batchPage, []byte) {
+// maxBytes each before coding, in the order of their ids. The pages'
+// bytes are in enc's arena: enc must not be reused before they are
+// written.
+func buildPages(enc *pageEncoder, events []*store.Event, maxBytes int) []batchPage {
 	byOrg := map[string][]int{}
 	var orgs []string
+	need := 0
 	for i, e := range events {
 		if _, ok := byOrg[e.OrgID]; !ok {
 			orgs = append(orgs, e.OrgID)
 		}
 		byOrg[e.OrgID] = append(byOrg[e.OrgID], i)
-	}
-	need := 0
-	for _, e := range events {
 		need += recordLen(e) + 32 // what a delta adds, generously
 	}
+	arena := enc.arena[:0]
 	if cap(arena) < need {
 		arena = make([]byte, 0, need)
 	}
-	enc := pageEncoders.Get().(*pageEncoder)
-	defer pageEncoders.Put(enc)
 	var pages []batchPage
 	var pe []*store.Event
 	var seqs []int64
@@ -236,9 +211,10 @@ func buildPages(events []*store.Event, maxBytes int, arena []byte) ([]batchPage,
 			idx = idx[len(pe):]
 		}
 	}
+	enc.arena = arena
 	// Ascending ids append to the table's last leaf.
 	slices.SortFunc(pages, func(a, b batchPage) int { return int(a.rel - b.rel) })
-	return pages, arena
+	return pages
 }
 
 // --- queries
@@ -336,7 +312,7 @@ func eventsQuery(q store.EventQuery) (string, []any) {
 // --- pruning
 
 // defaultPruneBatch is about how many events one PruneEvents transaction
-// deletes at most (Store.pruneBatch: it stops after the page that reaches
+// deletes at most (Store.pruneBatch: it stops after the pages that reach
 // it), so that a large prune does not hold the write lock (and keep binds
 // from recording their outcome) for long.
 const defaultPruneBatch = 10_000
@@ -380,6 +356,10 @@ type prunePage struct {
 	org   string
 }
 
+// prunePagesAtOnce is how many pages pruneOnce looks up at a time: a
+// page holds many events, so a few pages make a transaction's share.
+const prunePagesAtOnce = 32
+
 // pruneOnce prunes pages until about s.pruneBatch events are gone, and
 // reports whether there may be more to prune.
 func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
@@ -388,35 +368,25 @@ func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
 		return 0, false, fmt.Errorf("sqlite: begin: %w", mapErr(err))
 	}
 	defer sqlTx.Rollback()
-	// Every page holds an event to prune: pruneBatch pages are enough.
-	rows, err := sqlTx.QueryContext(ctx, prunePages, cut, s.pruneBatch)
-	if err != nil {
-		return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
-	}
-	var pages []prunePage
-	for rows.Next() {
-		var p prunePage
-		if err := rows.Scan(&p.id, &p.org, &p.n); err != nil {
-			rows.Close()
-			return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
-		}
-		pages = append(pages, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
-	}
 	freer := s.uuidFreer(ctx, sqlTx)
 	var n int64
-	for _, p := range pages {
-		if n >= int64(s.pruneBatch) {
-			break
-		}
-		d, err := prunePageTx(ctx, sqlTx, freer, p, cut)
+	more := true
+	for more && n < int64(s.pruneBatch) {
+		// Every page holds an event to prune, and a pruned page no longer
+		// matches: each look-up finds the next pages.
+		limit := min(prunePagesAtOnce, s.pruneBatch)
+		pages, err := prunablePages(ctx, sqlTx, cut, limit)
 		if err != nil {
-			return 0, false, fmt.Errorf("sqlite: prune events: page %d: %w", p.id, err)
+			return 0, false, fmt.Errorf("sqlite: prune events: %w", err)
 		}
-		n += d
+		more = len(pages) == limit
+		for _, p := range pages {
+			d, err := prunePageTx(ctx, sqlTx, freer, p, cut)
+			if err != nil {
+				return 0, false, fmt.Errorf("sqlite: prune events: page %d: %w", p.id, err)
+			}
+			n += d
+		}
 	}
 	if err := freer.flush(ctx, sqlTx); err != nil {
 		return 0, false, fmt.Errorf("sqlite: prune events: free UUIDs: %w", err)
@@ -424,9 +394,24 @@ func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
 	if err := sqlTx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("sqlite: commit: %w", mapErr(err))
 	}
-	// Every page read held an event to prune: fewer than pruneBatch
-	// events means fewer pages than asked for, so none are left.
-	return n, n >= int64(s.pruneBatch), nil
+	return n, more, nil
+}
+
+func prunablePages(ctx context.Context, tx *sql.Tx, cut int64, limit int) ([]prunePage, error) {
+	rows, err := tx.QueryContext(ctx, prunePages, cut, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var pages []prunePage
+	for rows.Next() {
+		var p prunePage
+		if err := rows.Scan(&p.id, &p.org, &p.n); err != nil {
+			return nil, err
+		}
+		pages = append(pages, p)
+	}
+	return pages, rows.Err()
 }
 
 // prunePageTx deletes the events of page p published before cut and

@@ -36,5 +36,6 @@ const PruneQuery = prunePages
 // deletes.
 func SetPruneBatch(s *Store, n int) { s.pruneBatch = n }
 
-// SetPageBytes sets the encoded size at which s closes an event page.
+// SetPageBytes sets how many bytes of events (before coding) close an
+// event page of s.
 func SetPageBytes(s *Store, n int) { s.pageBytes = n }

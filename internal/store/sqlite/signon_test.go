@@ -270,12 +270,22 @@ func plan(t *testing.T, db *sql.DB, query string, args ...any) []string {
 }
 
 // A prune larger than one transaction's share deletes everything asked
-// for, in several transactions, and nothing else.
+// for, in several transactions, and nothing else: with pages of many
+// events, and of one event (many look-ups of pages per transaction).
 func TestPruneEventsInBatches(t *testing.T) {
+	for _, pageBytes := range []int{0, 1} {
+		t.Run(fmt.Sprintf("pageBytes=%d", pageBytes), func(t *testing.T) { testPruneEventsInBatches(t, pageBytes) })
+	}
+}
+
+func testPruneEventsInBatches(t *testing.T, pageBytes int) {
 	s := openAt(t, tempPath(t))
 	defer s.Close()
 	const perTx = 100
 	sqlite.SetPruneBatch(s, perTx)
+	if pageBytes > 0 {
+		sqlite.SetPageBytes(s, pageBytes)
+	}
 	t0 := time.Date(2024, 3, 4, 0, 0, 0, 0, time.UTC)
 	old := 2*perTx + 17
 	var batch []*store.Event

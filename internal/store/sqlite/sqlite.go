@@ -52,7 +52,7 @@ type Store struct {
 	r *sql.DB // read-only connections
 
 	ev         *eventStmts // the writer's statements of AppendEvents
-	pageBytes  int         // encoded size at which an event page is closed
+	pageBytes  int         // bytes of events (before coding) that close a page
 	pruneBatch int         // events deleted per PruneEvents transaction
 }
 

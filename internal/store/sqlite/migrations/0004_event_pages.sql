@@ -1,4 +1,5 @@
--- 0004: the system log packed into pages (events.go explains the layout).
+-- 0004: the system log packed into pages (events.go, eventpage.go and
+-- eventuuid.go explain the layout).
 -- A row per event cost about 20 µs of CPU to write; a page holds the
 -- events of one org of one AppendEvents batch. After this SQL, packEvents
 -- (events.go) moves the rows of events into pages, keeping their Seqs,
