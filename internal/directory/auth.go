@@ -102,7 +102,8 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			return nil, storeErr(err)
 		}
 	}
-	remembered := d.binds.ok(u, pw, si, now)
+	cacheable := d.binds != nil && password.Slow(u.PasswordHash) // parsed once per sign-in
+	remembered := cacheable && d.binds.ok(u, pw, si, now)
 	ok := remembered
 	if !ok {
 		ok, err = d.hasher.Verify(ctx, u.PasswordHash, pw)
@@ -160,7 +161,7 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	d.noteLogin(u.ID)
 	if d.upgrade && d.hasher.NeedsUpgrade(u.PasswordHash) {
 		d.upgradeHash(ctx, u, pw)
-	} else if !remembered {
+	} else if cacheable && !remembered {
 		d.binds.put(u, pw, si, now)
 	}
 	return u, nil

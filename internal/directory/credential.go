@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/dirgate/dirgate/internal/password"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
@@ -103,7 +102,9 @@ const DefaultBindCacheTTL = 2 * time.Minute
 // bindCache remembers successful sign-ins for a short time, so a user who
 // binds again (PostgreSQL binds its service account on every login) does
 // not pay for an argon2id verification each time. Only slow hashes are
-// remembered ({SSHA} verifies faster than the cache's own keyed hash). It holds no password:
+// remembered ({SSHA} verifies faster than the cache's own keyed hash):
+// Authenticate asks password.Slow once per sign-in and uses the cache only
+// then. It holds no password:
 // an HMAC-SHA256 of it under a random key made at start-up (never stored),
 // and the hash it matched. An entry counts only while the user's hash is
 // that one and the org's policies are those it was made under; it is
@@ -157,7 +158,7 @@ func (c *bindCache) mac(userID string, pw []byte) (out [sha256.Size]byte) {
 
 // ok reports whether u signed in with pw lately, under si.
 func (c *bindCache) ok(u *User, pw []byte, si *SignIn, now time.Time) bool {
-	if c == nil || !password.Slow(u.PasswordHash) {
+	if c == nil {
 		return false
 	}
 	c.mu.Lock()
@@ -184,7 +185,7 @@ func (d *Directory) BindCacheHits() uint64 {
 }
 
 func (c *bindCache) put(u *User, pw []byte, si *SignIn, now time.Time) {
-	if c == nil || !password.Slow(u.PasswordHash) {
+	if c == nil {
 		return
 	}
 	e := bindOK{mac: c.mac(u.ID, pw), hash: u.PasswordHash, signIn: si, expires: now.Add(c.ttl)}
