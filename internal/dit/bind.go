@@ -88,7 +88,7 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 		d.log.Debug("ldap bind refused: the DN names no user of the snapshot", "dn", name, "org", req.OrgID, "client", client.IP)
 		return ldapserver.Identity{}, errBadCredentials
 	}
-	return ldapserver.Identity{DN: e.le.DN, Value: &principal{OrgID: req.OrgID, UserID: e.id}}, nil
+	return ldapserver.Identity{DN: e.dn, Value: &principal{OrgID: req.OrgID, UserID: e.id}}, nil
 }
 
 // groupIDs returns the ids of the groups the user entry at i belongs to,

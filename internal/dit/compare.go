@@ -36,13 +36,14 @@ func (d *DIT) compare(id *ldapserver.Identity, req *ldap.CompareRequest) (bool, 
 	case at == nil:
 		return false, errUndefinedType
 	}
-	e := &a.org.entries[i]
+	var m matcher
+	le := m.of(a.org, &a.org.entries[i], nil)
 	f := ldap.Filter{Kind: ldap.FilterEquality, Attr: req.Attr, Value: req.Value}
-	if f.Match(&e.le) {
+	if f.Match(le) {
 		return true, nil
 	}
 	present := ldap.Filter{Kind: ldap.FilterPresent, Attr: req.Attr}
-	if !present.Match(&e.le) {
+	if !present.Match(le) {
 		return false, errNoSuchAttr
 	}
 	return false, nil

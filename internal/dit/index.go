@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/dirgate/dirgate/internal/ldap"
 )
@@ -90,6 +91,7 @@ func (k *keyer) key(id attrID, v string) (string, bool) {
 		}
 		key, ok := rule.Normalize(v)
 		if ok && lower != nil {
+			key = strings.Clone(key) // kept by the cache: v may share an entry's encoding
 			if !k.own {
 				k.oc, k.own = maps.Clone(k.oc), true
 			}
@@ -117,15 +119,19 @@ func (o *orgView) buildIndexes() {
 		}
 		o.idx[slot].keys = make(map[string]int32, size)
 	}
+	var vals []string
 	for i := range o.entries {
 		e := &o.entries[i]
+		r := valueReader{e: e}
 		for a, sp := range e.spans {
 			slot := indexSlot(sp.id)
 			if slot < 0 {
+				r.skip(a)
 				continue
 			}
 			p := &o.idx[slot]
-			for _, v := range e.le.Attributes[a].Values {
+			vals = r.next(vals[:0], a)
+			for _, v := range vals {
 				key, ok := k.key(sp.id, v)
 				if !ok {
 					continue

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
+	"unsafe"
 
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/ldap"
@@ -384,7 +386,7 @@ func (p *patcher) patch() (*orgView, string) {
 		}
 		p.full[j.pos] = true
 		if f := p.from[j.pos]; f >= 0 {
-			p.renamed[j.pos] = e.le.DN != old.entries[f].le.DN || e.norm != old.entries[f].norm
+			p.renamed[j.pos] = e.dn != old.entries[f].dn || e.norm != old.entries[f].norm
 		}
 	}
 	for _, j := range p.jobsG {
@@ -394,7 +396,7 @@ func (p *patcher) patch() (*orgView, string) {
 		}
 		p.full[j.pos] = true
 		if f := p.from[j.pos]; f >= 0 {
-			p.renamed[j.pos] = e.le.DN != old.entries[f].le.DN || e.norm != old.entries[f].norm
+			p.renamed[j.pos] = e.dn != old.entries[f].dn || e.norm != old.entries[f].norm
 		}
 	}
 
@@ -497,7 +499,7 @@ func (p *patcher) patch() (*orgView, string) {
 		disp, match := b.displayVals(len(gs)), b.vals(len(gs))
 		for k, g := range gs {
 			e := group(g)
-			disp[k], match[k] = e.le.DN, e.norm
+			disp[k], match[k] = e.dn, e.norm
 		}
 		if !b.splice(aside(q), idMemberOf, disp, match, idEntryDN, true) {
 			return nil, "a user entry without entryDN"
@@ -509,7 +511,7 @@ func (p *patcher) patch() (*orgView, string) {
 		disp, match := b.displayVals(len(us)), b.vals(len(us))
 		for k, u := range us {
 			e := user(u)
-			disp[k], match[k] = e.le.DN, e.norm
+			disp[k], match[k] = e.dn, e.norm
 		}
 		if !b.splice(aside(q), idUniqueMember, disp, match, idUniqueIdentifier, false) {
 			return nil, "a group entry without uniqueIdentifier"
@@ -631,7 +633,7 @@ func (p *patcher) sameMemberships() bool {
 
 // sameEntry reports whether e, rebuilt, is what old was.
 func sameEntry(e, old *entry) bool {
-	return bytes.Equal(e.enc, old.enc) && e.le.DN == old.le.DN && e.norm == old.norm &&
+	return bytes.Equal(e.enc, old.enc) && e.dn == old.dn && e.norm == old.norm &&
 		e.active == old.active && e.viewAll == old.viewAll && e.login == old.login &&
 		sameCredential(e.cred, old.cred)
 }
@@ -785,30 +787,44 @@ func (p *patcher) indexes(o *orgView, changed []int32) {
 	old := p.old
 	k := keyer{oc: old.ocKeys}
 	var drops, adds [numIndexes][]keyPos
-	keys := func(dst *[numIndexes][]keyPos, e *entry, pos int32, only *[numIndexes]bool) {
+	var vals []string
+	// keys appends e's index keys. The keys added are copies when they
+	// would share e's encoding: an index key can outlive its entry (the
+	// key stays while other entries have it), and would keep a patch's
+	// block, made for few entries, alive with it.
+	keys := func(dst *[numIndexes][]keyPos, e *entry, pos int32, only *[numIndexes]bool, add bool) {
+		r := valueReader{e: e}
 		for a, sp := range e.spans {
 			slot := indexSlot(sp.id)
 			if slot < 0 || only != nil && !only[slot] {
+				r.skip(a)
 				continue
 			}
-			for _, v := range e.le.Attributes[a].Values {
+			vals = r.next(vals[:0], a)
+			for _, v := range vals {
 				if key, ok := k.key(sp.id, v); ok {
+					if add && !sp.norm && unsafe.StringData(key) == unsafe.StringData(v) {
+						key = strings.Clone(key)
+					}
 					dst[slot] = append(dst[slot], keyPos{key, pos})
 				}
 			}
 		}
 	}
 	for _, f := range p.gone {
-		keys(&drops, &old.entries[f], f, nil)
+		keys(&drops, &old.entries[f], f, nil, false)
 	}
 	for _, q := range p.inserted {
-		keys(&adds, &p.es[q], q, nil)
+		keys(&adds, &p.es[q], q, nil, true)
 	}
 	oGFirst := 3 + old.nUsers
+	var wasBuf, nowBuf []string
 	for _, q := range changed {
 		f := p.from[q]
 		e := &p.es[q]
-		was, now := indexedValues(&old.entries[f]), indexedValues(e)
+		var was, now [numIndexes][]string
+		was, wasBuf = indexedValues(&old.entries[f], wasBuf[:0])
+		now, nowBuf = indexedValues(e, nowBuf[:0])
 		// A membership attribute can hold 100,000 DNs: what it lost and
 		// gained is read from the memberships, not by comparing values.
 		// (Values are the members' DNs, all different while no two
@@ -831,8 +847,8 @@ func (p *patcher) indexes(o *orgView, changed []int32) {
 			any = any || differ[s]
 		}
 		if any {
-			keys(&drops, &old.entries[f], f, &differ)
-			keys(&adds, e, q, &differ)
+			keys(&drops, &old.entries[f], f, &differ, false)
+			keys(&adds, e, q, &differ, true)
 		}
 	}
 	identity := len(p.gone) == 0 && len(p.inserted) == 0
@@ -881,14 +897,27 @@ func (p *patcher) memberKeys(drops, adds *[]keyPos, f, q int32, was []int32, oBa
 	}
 }
 
-// indexedValues returns the match values of e's indexed attributes.
-func indexedValues(e *entry) (v [numIndexes][]string) {
+// indexedValues returns the match values of e's indexed attributes, read
+// into buf (returned, grown).
+func indexedValues(e *entry, buf []string) (v [numIndexes][]string, _ []string) {
+	var ends [numIndexes][2]int
+	r := valueReader{e: e}
 	for a, sp := range e.spans {
-		if slot := indexSlot(sp.id); slot >= 0 {
-			v[slot] = e.le.Attributes[a].Values
+		slot := indexSlot(sp.id)
+		if slot < 0 {
+			r.skip(a)
+			continue
+		}
+		start := len(buf)
+		buf = r.next(buf, a)
+		ends[slot] = [2]int{start, len(buf)}
+	}
+	for slot, se := range ends {
+		if se[1] > se[0] {
+			v[slot] = buf[se[0]:se[1]]
 		}
 	}
-	return v
+	return v, buf
 }
 
 // displayVals returns n strings of scratch space, for values that are
@@ -976,12 +1005,47 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 	if add {
 		n++
 	}
-	spans, attrs := b.spans.make(n, b.blockAttrs), b.attrs.make(n, b.blockAttrs)
+	// The norms: those of the spans before the cut, the new attribute's
+	// (when they differ from what is sent), those after.
+	norm := add && !sameValues(display, match)
+	r := valueReader{e: e}
+	n0, n1 := 0, 0 // e.norms[n0:n1] are the replaced attribute's
+	for k := range e.spans {
+		if k == ins {
+			n0 = r.nn
+		}
+		r.skip(k)
+		if k == ins {
+			n1 = r.nn
+		}
+	}
+	if ins >= len(e.spans) {
+		n0, n1 = len(e.norms), len(e.norms)
+	}
+	if k0 < 0 {
+		n1 = n0 // nothing replaced: the anchor's norms stay
+	}
+	norms := e.norms
+	if norm || n1 > n0 {
+		kept := len(e.norms) - (n1 - n0)
+		if norm {
+			kept += len(match)
+		}
+		norms = nil
+		if kept > 0 {
+			norms = b.vals(kept)
+			w := copy(norms, e.norms[:n0])
+			if norm {
+				w += copy(norms[w:], match)
+			}
+			copy(norms[w:], e.norms[n1:])
+		}
+	}
+	spans := b.spans.make(n, b.blockAttrs)
 	j := 0
 	for k := 0; k <= len(e.spans); k++ {
 		if k == ins && add {
-			spans[j] = span{id: id, start: cut0, end: cut0 + uint32(nb)}
-			attrs[j] = ldap.Attribute{Type: b.defs[id].name, Values: match}
+			spans[j] = span{id: id, norm: norm, start: cut0, end: cut0 + uint32(nb)}
 			j++
 		}
 		if k == len(e.spans) {
@@ -994,7 +1058,7 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 		if k >= ins {
 			sp.start, sp.end = sp.start+shift, sp.end+shift
 		}
-		spans[j], attrs[j] = sp, e.le.Attributes[k]
+		spans[j] = sp
 		j++
 	}
 	if !b.defs[id].oper {
@@ -1005,6 +1069,6 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 			e.nUser++
 		}
 	}
-	e.enc, e.own, e.spans, e.le.Attributes = enc, own, spans, attrs
+	e.enc, e.own, e.spans, e.norms = enc, own, spans, norms
 	return true
 }

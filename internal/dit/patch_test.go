@@ -31,13 +31,13 @@ func sameView(got, want *orgView) error {
 		return fmt.Errorf("ous %v, want %v", got.ous, want.ous)
 	}
 	for i := range want.entries {
-		if err := sameEntryAs(&got.entries[i], &want.entries[i]); err != nil {
-			return fmt.Errorf("entry %d (%s): %w", i, want.entries[i].le.DN, err)
+		if err := sameEntryAs(got, want, &got.entries[i], &want.entries[i]); err != nil {
+			return fmt.Errorf("entry %d (%s): %w", i, want.entries[i].dn, err)
 		}
 	}
 	for _, e := range []struct{ got, want *entry }{{&got.rootDSE, &want.rootDSE}, {&got.schema, &want.schema}} {
-		if err := sameEntryAs(e.got, e.want); err != nil {
-			return fmt.Errorf("%q: %w", e.want.le.DN, err)
+		if err := sameEntryAs(got, want, e.got, e.want); err != nil {
+			return fmt.Errorf("%q: %w", e.want.dn, err)
 		}
 	}
 	live := 0
@@ -102,10 +102,10 @@ func sameView(got, want *orgView) error {
 	return nil
 }
 
-func sameEntryAs(g, w *entry) error {
+func sameEntryAs(gv, wv *orgView, g, w *entry) error {
 	switch {
-	case g.le.DN != w.le.DN || g.norm != w.norm:
-		return fmt.Errorf("DN %q (%q), want %q (%q)", g.le.DN, g.norm, w.le.DN, w.norm)
+	case g.dn != w.dn || g.norm != w.norm:
+		return fmt.Errorf("DN %q (%q), want %q (%q)", g.dn, g.norm, w.dn, w.norm)
 	case !bytes.Equal(g.enc, w.enc):
 		return fmt.Errorf("encoded differently:\n got %q\nwant %q", g.enc, w.enc)
 	case !slices.Equal(g.spans, w.spans) || g.nUser != w.nUser:
@@ -116,11 +116,17 @@ func sameEntryAs(g, w *entry) error {
 		return fmt.Errorf("user fields %v %v %q %q %q, want %v %v %q %q %q", g.active, g.viewAll, g.login, g.id, g.key, w.active, w.viewAll, w.login, w.id, w.key)
 	case !sameCredential(g.cred, w.cred):
 		return fmt.Errorf("credential %+v, want %+v", g.cred, w.cred)
-	case len(g.le.Attributes) != len(w.le.Attributes):
-		return fmt.Errorf("%d attributes, want %d", len(g.le.Attributes), len(w.le.Attributes))
+	case !slices.Equal(g.norms, w.norms):
+		return fmt.Errorf("norms %q, want %q", g.norms, w.norms)
 	}
-	for k, a := range w.le.Attributes {
-		if b := g.le.Attributes[k]; b.Type != a.Type || !slices.Equal(b.Values, a.Values) {
+	// What filters see: the same attributes and match values.
+	var gm, wm matcher
+	ga, wa := gm.of(gv, g, nil).Attributes, wm.of(wv, w, nil).Attributes
+	if len(ga) != len(wa) {
+		return fmt.Errorf("%d attributes, want %d", len(ga), len(wa))
+	}
+	for k, a := range wa {
+		if b := ga[k]; b.Type != a.Type || !slices.Equal(b.Values, a.Values) {
 			return fmt.Errorf("attribute %d: %s %q, want %s %q", k, b.Type, b.Values, a.Type, a.Values)
 		}
 	}

@@ -36,7 +36,7 @@ func (o *orgView) find(norm string) (int32, error) {
 		}
 		rest = rest[k+1:]
 		if s, ok := o.byNorm[rest]; ok {
-			return 0, noSuchObject(o.entries[o.pos[s]].le.DN)
+			return 0, noSuchObject(o.entries[o.pos[s]].dn)
 		}
 	}
 }
@@ -150,6 +150,7 @@ type cursor struct {
 
 	self    [1]int32
 	scratch []int32 // OR unions
+	m       matcher // entries as the filter sees them
 }
 
 var cursorPool = sync.Pool{New: func() any { return new(cursor) }}
@@ -163,7 +164,7 @@ func (c *cursor) Next(ctx context.Context, w *ldapserver.EntryWriter) error { re
 func (c *cursor) next(ctx context.Context, w entryWriter) error {
 	if e := c.one; e != nil {
 		c.one = nil
-		if c.filter.Match(&e.le) {
+		if c.filter.Match(c.m.of(c.org, e, c.filter)) {
 			c.write(w, e)
 			return nil
 		}
@@ -200,7 +201,7 @@ func (c *cursor) next(ctx context.Context, w entryWriter) error {
 		if c.oneLevel && e.depth != c.depth {
 			continue
 		}
-		if !c.exact && !c.filter.Match(&e.le) {
+		if !c.exact && !c.filter.Match(c.m.of(c.org, e, c.filter)) {
 			continue
 		}
 		c.write(w, e)
@@ -209,15 +210,16 @@ func (c *cursor) next(ctx context.Context, w entryWriter) error {
 }
 
 func (c *cursor) write(w entryWriter, e *entry) {
-	w.Begin(e.le.DN)
+	w.Begin(e.dn)
 	c.sel.write(w, e, c.org.defs, c.typesOnly)
 	w.End()
 }
 
 func (c *cursor) Close() {
-	bits, scratch := c.sel.bits, c.scratch[:0]
+	bits, scratch, m := c.sel.bits, c.scratch[:0], c.m
+	m.reset()
 	*c = cursor{}
-	c.sel.bits, c.scratch = bits, scratch
+	c.sel.bits, c.scratch, c.m = bits, scratch, m
 	cursorPool.Put(c)
 }
 

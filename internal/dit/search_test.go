@@ -168,6 +168,7 @@ func TestPlannerAgreesWithScan(t *testing.T) {
 		{engDN, ldap.ScopeWholeSubtree},
 	}
 	planned := 0
+	var m matcher
 	for _, tt := range filterTests {
 		f, _ := ldap.ParseFilter(tt.filter)
 		var scratch []int32
@@ -178,7 +179,7 @@ func TestPlannerAgreesWithScan(t *testing.T) {
 		if exact { // the candidates are exactly the matches
 			var want, got []int32
 			for i := range o.entries {
-				if f.Match(&o.entries[i].le) {
+				if f.Match(m.of(o, &o.entries[i], nil)) {
 					want = append(want, int32(i))
 				}
 			}
@@ -206,8 +207,8 @@ func TestPlannerAgreesWithScan(t *testing.T) {
 				default:
 					in = int32(i) >= be.lo && int32(i) < be.hi
 				}
-				if in && f.Match(&e.le) {
-					want = append(want, e.le.DN)
+				if in && f.Match(m.of(o, e, nil)) {
+					want = append(want, e.dn)
 				}
 			}
 			if got := dns(es); !slices.Equal(got, append([]string{}, want...)) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -50,21 +51,25 @@ const (
 
 // span locates one pre-encoded PartialAttribute in entry.enc.
 type span struct {
-	id         attrID
+	id attrID
+	// norm: the values are matched in the normalised form entry.norms
+	// holds (DN-valued attributes whose values are not already so).
+	norm       bool
 	start, end uint32
 }
 
 // entry is one LDAP entry, ready to be matched and sent.
 type entry struct {
-	// le is what filters see: every attribute (user, then operational),
-	// with the values of DN-valued attributes already normalised (they
-	// match the same, and faster). le.DN is the DN as served.
-	le   ldap.Entry
-	norm string // normalised DN
+	dn   string // as served
+	norm string // normalised (the same string as dn when they are equal)
 	// enc holds each attribute's PartialAttribute, user attributes first,
-	// in the order of le.Attributes; spans[k] locates attribute k.
+	// then operational ones; spans[k] locates attribute k. It is the only
+	// copy of the values: filters read them from there (values.go).
 	enc   []byte
 	spans []span
+	// norms are the match values of the spans marked norm, in span order:
+	// DN values normalised, so they match the same, and faster.
+	norms []string
 	nUser int // spans[:nUser] are user attributes
 
 	lo, hi int32 // the subtree: entries[lo:hi], the entry included
@@ -235,10 +240,10 @@ type builder struct {
 	defs  []*attrDef
 	types func(string) *ldap.AttributeType
 	enc   ber.Encoder
-	block []byte // entries are encoded into its free end
-	strs  chunked[string]
-	attrs chunked[ldap.Attribute]
+	block []byte          // entries are encoded into its free end
+	strs  chunked[string] // entries' norms
 	spans chunked[span]
+	tmp   []string // values of the entry being built, until finish
 	user  []pending
 	oper  []pending
 
@@ -263,10 +268,23 @@ func newBuilder(o *orgView, n int) *builder {
 
 // allocated estimates the bytes of the blocks b allocated.
 func (b *builder) allocated() int {
-	return b.bytes + 16*b.strs.alloc + 40*b.attrs.alloc + 12*b.spans.alloc
+	return b.bytes + 16*b.strs.alloc + 12*b.spans.alloc
 }
 
+// vals returns n strings that live with the entries (their norms).
 func (b *builder) vals(n int) []string { return b.strs.make(n, b.blockStrs) }
+
+// tmpVals returns n strings for the entry being built, reused after
+// finish (its values are kept encoded, not as strings).
+func (b *builder) tmpVals(n int) []string {
+	if len(b.tmp)+n > cap(b.tmp) {
+		// Earlier values keep the old array; it is not written again.
+		b.tmp = make([]string, 0, max(2*cap(b.tmp), n, 64))
+	}
+	s := b.tmp[len(b.tmp) : len(b.tmp)+n : len(b.tmp)+n]
+	b.tmp = b.tmp[:len(b.tmp)+n]
+	return s
+}
 
 // carve returns n bytes from the current block (exact mode), or from a
 // block of their own (own) when they would take a block's worth.
@@ -303,15 +321,15 @@ func (b *builder) reserve(n int) []byte {
 // tail is what the current blocks leave unused.
 func (b *builder) tail() int {
 	return cap(b.block) - len(b.block) + 16*(cap(b.strs.buf)-len(b.strs.buf)) +
-		40*(cap(b.attrs.buf)-len(b.attrs.buf)) + 12*(cap(b.spans.buf)-len(b.spans.buf))
+		12*(cap(b.spans.buf)-len(b.spans.buf))
 }
 
 // footprint estimates the memory of e's encoding and attributes.
-func (e *entry) footprint() int { return 2*len(e.enc) + 52*len(e.spans) }
+func (e *entry) footprint() int { return len(e.enc) + 12*len(e.spans) + 16*len(e.norms) }
 
 // addDN appends a single-valued DN attribute, matched in normalised form.
 func (b *builder) addDN(id attrID, dn, norm string) {
-	v := b.vals(2)
+	v := b.tmpVals(2)
 	v[0], v[1] = dn, norm
 	b.addOwned(id, v[:1], v[1:])
 }
@@ -328,7 +346,7 @@ func (b *builder) add(id attrID, vals ...string) {
 	if n == 0 {
 		return
 	}
-	s := b.vals(n)
+	s := b.tmpVals(n)
 	n = 0
 	for _, v := range vals {
 		if v != "" {
@@ -339,8 +357,8 @@ func (b *builder) add(id attrID, vals ...string) {
 	b.addOwned(id, s, s)
 }
 
-// addOwned appends an attribute with values from b.vals (or otherwise
-// not to be modified).
+// addOwned appends an attribute with values from b.tmpVals (or otherwise
+// not to be modified before finish).
 func (b *builder) addOwned(id attrID, display, match []string) {
 	if len(display) == 0 {
 		return
@@ -357,9 +375,20 @@ func (b *builder) addOwned(id attrID, display, match []string) {
 func (b *builder) finish(e *entry) {
 	n := len(b.user) + len(b.oper)
 	e.spans = b.spans.make(n, b.blockAttrs)
-	e.le.Attributes = b.attrs.make(n, b.blockAttrs)
-	e.le.Types = b.types
 	e.nUser = len(b.user)
+	nNorm := 0
+	for _, list := range [2][]pending{b.user, b.oper} {
+		for _, p := range list {
+			if !sameValues(p.display, p.match) {
+				nNorm += len(p.match)
+			}
+		}
+	}
+	e.norms = nil
+	if nNorm > 0 {
+		e.norms = b.vals(nNorm)
+	}
+	nn := 0
 	room, big := 0, false
 	b.enc.Reset()
 	if b.exact {
@@ -392,8 +421,11 @@ func (b *builder) finish(e *entry) {
 		for _, p := range list {
 			start := len(b.enc.Buf)
 			ldap.AppendPartialAttribute(&b.enc, b.defs[p.id].name, p.display)
-			e.spans[k] = span{id: p.id, start: uint32(start), end: uint32(len(b.enc.Buf))}
-			e.le.Attributes[k] = ldap.Attribute{Type: b.defs[p.id].name, Values: p.match}
+			norm := !sameValues(p.display, p.match)
+			if norm {
+				nn += copy(e.norms[nn:], p.match)
+			}
+			e.spans[k] = span{id: p.id, norm: norm, start: uint32(start), end: uint32(len(b.enc.Buf))}
 			k++
 		}
 	}
@@ -414,6 +446,24 @@ func (b *builder) finish(e *entry) {
 		e.enc, e.own = out, true
 	}
 	b.user, b.oper = b.user[:0], b.oper[:0]
+	clear(b.tmp)
+	b.tmp = b.tmp[:0]
+}
+
+// sameValues reports whether display values are also the match values.
+func sameValues(display, match []string) bool {
+	if len(display) != len(match) {
+		return false
+	}
+	if len(display) == 0 || unsafe.SliceData(display) == unsafe.SliceData(match) {
+		return true
+	}
+	for i := range display {
+		if display[i] != match[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // buildOrg builds the LDAP view of one org.
@@ -487,7 +537,7 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	for i := range o.entries {
 		e := &o.entries[i]
 		if _, dup := o.byNorm[e.norm]; dup {
-			log.Warn("dit: two entries have the same DN; serving the first", "org", org.ID, "dn", e.le.DN)
+			log.Warn("dit: two entries have the same DN; serving the first", "org", org.ID, "dn", e.dn)
 			if o.dupNorms == nil {
 				o.dupNorms = map[string]bool{}
 			}
@@ -543,9 +593,18 @@ func (o *orgView) layUser(e *entry, u *directory.User) error {
 	if err != nil {
 		return fmt.Errorf("dit: user %s: DN %q: %w", u.ID, dn, err)
 	}
-	e.le.DN, e.norm, e.kind, e.depth = dn, norm, kindUser, 2
+	e.dn, e.norm, e.kind, e.depth = dn, shareEqual(norm, dn), kindUser, 2
 	e.id, e.key, e.login = u.ID, u.LoginKey, u.Profile.Login
 	return nil
+}
+
+// shareEqual returns s, or t when they are equal, so that one string is
+// kept instead of two.
+func shareEqual(s, t string) string {
+	if s == t {
+		return t
+	}
+	return s
 }
 
 // layGroup sets what a group's entry is called and sorted by.
@@ -555,7 +614,7 @@ func (o *orgView) layGroup(e *entry, g *directory.Group) error {
 	if err != nil {
 		return fmt.Errorf("dit: group %s: DN %q: %w", g.ID, dn, err)
 	}
-	e.le.DN, e.norm, e.kind, e.depth = dn, norm, kindGroup, 2
+	e.dn, e.norm, e.kind, e.depth = dn, shareEqual(norm, dn), kindGroup, 2
 	e.id, e.key = g.ID, g.NameKey
 	return nil
 }
@@ -574,7 +633,7 @@ func (o *orgView) encodeBase(b *builder, e *entry) {
 	b.add(idSubschema, "cn=schema")
 	b.add(idCreate, generalizedTime(org.Created))
 	b.finish(e)
-	e.le.DN, e.norm, e.kind, e.depth = o.base, o.baseNorm, kindBase, 0
+	e.dn, e.norm, e.kind, e.depth = o.base, o.baseNorm, kindBase, 0
 }
 
 // encodeOU builds ou=users or ou=groups, which holds subs entries.
@@ -591,7 +650,7 @@ func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
 	b.add(idSubschema, "cn=schema")
 	b.add(idCreate, generalizedTime(o.org.Created))
 	b.finish(e)
-	e.le.DN, e.norm, e.kind, e.depth = dn, norm, kindOU, 1
+	e.dn, e.norm, e.kind, e.depth = dn, norm, kindOU, 1
 }
 
 // encodeUser builds the entry of u, laid out by layUser, a member of the
@@ -618,12 +677,12 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 		b.add(c.id, p.Custom[c.name])
 	}
 	b.add(idEntryUUID, entryUUID(u.ID))
-	b.addDN(idEntryDN, e.le.DN, e.norm)
+	b.addDN(idEntryDN, e.dn, e.norm)
 	if len(memberOf) > 0 {
-		disp, match := b.vals(len(memberOf)), b.vals(len(memberOf))
+		disp, match := b.tmpVals(len(memberOf)), b.tmpVals(len(memberOf))
 		for k, g := range memberOf {
 			ge := group(g)
-			disp[k], match[k] = ge.le.DN, ge.norm
+			disp[k], match[k] = ge.dn, ge.norm
 		}
 		b.addOwned(idMemberOf, disp, match)
 	}
@@ -655,16 +714,16 @@ func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members 
 	b.add(idCN, g.Name)
 	b.add(idDescription, g.Description)
 	if len(members) > 0 {
-		disp, match := b.vals(len(members)), b.vals(len(members))
+		disp, match := b.tmpVals(len(members)), b.tmpVals(len(members))
 		for k, u := range members {
 			ue := user(u)
-			disp[k], match[k] = ue.le.DN, ue.norm
+			disp[k], match[k] = ue.dn, ue.norm
 		}
 		b.addOwned(idUniqueMember, disp, match)
 	}
 	b.add(idUniqueIdentifier, g.ID)
 	b.add(idEntryUUID, entryUUID(g.ID))
-	b.addDN(idEntryDN, e.le.DN, e.norm)
+	b.addDN(idEntryDN, e.dn, e.norm)
 	b.addOwned(idHasSubs, falseValue, falseValue)
 	b.addOwned(idStructural, groupStructural, groupStructural)
 	b.addOwned(idSubschema, schemaValue, schemaValue)
@@ -675,7 +734,7 @@ func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members 
 
 func (o *orgView) setEntry(b *builder, e *entry, dn, norm string, k kind, depth uint8, lo, hi int32) {
 	b.finish(e)
-	e.le.DN, e.norm, e.kind, e.depth, e.lo, e.hi = dn, norm, k, depth, lo, hi
+	e.dn, e.norm, e.kind, e.depth, e.lo, e.hi = dn, norm, k, depth, lo, hi
 }
 
 // defineCustom assigns IDs and types to the org's custom attributes. A

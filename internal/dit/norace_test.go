@@ -1,0 +1,5 @@
+//go:build !race
+
+package dit
+
+const raceEnabled = false
