@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dirgate/dirgate/internal/ldap"
 )
@@ -103,69 +104,82 @@ func (k *keyer) key(id attrID, v string) (string, bool) {
 	return rule.Normalize(v)
 }
 
-// buildIndexes fills o.idx from the entries' match values.
+// buildIndexes fills o.idx from the entries' match values, one index per
+// goroutine (they are independent; most of the time is map lookups).
 func (o *orgView) buildIndexes() {
-	k := keyer{oc: map[string]string{}, own: true}
-	type hit struct{ l, i int32 }
-	var hits [numIndexes][]hit
-	var last [numIndexes][]int32 // per list, the last entry added
+	var wg sync.WaitGroup
 	for slot := range o.idx {
-		size := 0
-		switch indexedAttrs[slot] {
-		case idUID, idMail, idUniqueMember:
-			size = o.nUsers
-		case idCN, idUniqueIdentifier, idEntryUUID:
-			size = len(o.entries)
+		if len(o.entries) < parallelMin {
+			o.buildIndex(slot)
+			continue
 		}
-		o.idx[slot].keys = make(map[string]int32, size)
+		wg.Go(func() { o.buildIndex(slot) })
 	}
+	wg.Wait()
+}
+
+// buildIndex fills o.idx[slot].
+func (o *orgView) buildIndex(slot int) {
+	id := indexedAttrs[slot]
+	k := keyer{oc: map[string]string{}, own: true}
+	size := 0
+	switch id {
+	case idUID, idMail, idUniqueMember:
+		size = o.nUsers
+	case idCN, idUniqueIdentifier, idEntryUUID:
+		size = len(o.entries)
+	}
+	p := &o.idx[slot]
+	p.keys = make(map[string]int32, size)
+	type hit struct{ l, i int32 }
+	var hits []hit
+	var last []int32 // per list, the last entry added
 	var vals []string
 	for i := range o.entries {
 		e := &o.entries[i]
 		r := valueReader{e: e}
 		for a, sp := range e.spans {
-			slot := indexSlot(sp.id)
-			if slot < 0 {
+			if sp.id != id {
 				r.skip(a)
 				continue
 			}
-			p := &o.idx[slot]
 			vals = r.next(vals[:0], a)
 			for _, v := range vals {
-				key, ok := k.key(sp.id, v)
+				key, ok := k.key(id, v)
 				if !ok {
 					continue
 				}
 				l, found := p.keys[key]
 				if !found {
-					l = int32(len(last[slot]))
+					l = int32(len(last))
 					p.keys[key] = l
-					last[slot] = append(last[slot], -1)
+					last = append(last, -1)
 				}
-				if last[slot][l] != int32(i) {
-					last[slot][l] = int32(i)
-					hits[slot] = append(hits[slot], hit{l, int32(i)})
+				if last[l] != int32(i) {
+					last[l] = int32(i)
+					hits = append(hits, hit{l, int32(i)})
 				}
 			}
+			break
 		}
 	}
-	for slot := range o.idx {
-		p, lists := &o.idx[slot], len(last[slot])
-		p.off = make([]int32, lists+1)
-		for _, h := range hits[slot] {
-			p.off[h.l+1]++
-		}
-		for l := 1; l <= lists; l++ {
-			p.off[l] += p.off[l-1]
-		}
-		p.at = make([]int32, len(hits[slot]))
-		fill := slices.Clone(p.off[:lists])
-		for _, h := range hits[slot] {
-			p.at[fill[h.l]] = h.i
-			fill[h.l]++
-		}
+	lists := len(last)
+	p.off = make([]int32, lists+1)
+	for _, h := range hits {
+		p.off[h.l+1]++
 	}
-	o.ocKeys = k.oc
+	for l := 1; l <= lists; l++ {
+		p.off[l] += p.off[l-1]
+	}
+	p.at = make([]int32, len(hits))
+	fill := slices.Clone(p.off[:lists])
+	for _, h := range hits {
+		p.at[fill[h.l]] = h.i
+		fill[h.l]++
+	}
+	if id == idObjectClass {
+		o.ocKeys = k.oc
+	}
 }
 
 // keyPos is an index key and an entry position.

@@ -7,7 +7,9 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -489,19 +491,31 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	// DNs first: memberships refer to them both ways.
 	o.byUserID = make(map[string]int32, nU)
 	o.byGroupID = make(map[string]int32, nG)
-	for i, u := range users {
-		e := &o.entries[2+i]
-		if err := o.layUser(e, u); err != nil {
-			return nil, err
-		}
-		o.byUserID[u.ID] = int32(2 + i)
-	}
+	var layErr [2]error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		layErr[0] = inParallel(nU, func(lo, hi int) error {
+			for i, u := range users[lo:hi] {
+				if err := o.layUser(&o.entries[2+lo+i], u); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
 	for i, g := range groups {
-		e := &o.entries[gFirst+i]
-		if err := o.layGroup(e, g); err != nil {
-			return nil, err
+		if err := o.layGroup(&o.entries[gFirst+i], g); err != nil {
+			layErr[1] = err
+			break
 		}
 		o.byGroupID[g.ID] = int32(gFirst + i)
+	}
+	wg.Wait()
+	if err := cmp.Or(layErr[0], layErr[1]); err != nil {
+		return nil, err
+	}
+	for i, u := range users {
+		o.byUserID[u.ID] = int32(2 + i)
 	}
 	pairs := make([]membership, 0, len(od.Memberships))
 	for _, m := range od.Memberships {
@@ -517,13 +531,27 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	user := func(u int32) *entry { return &o.entries[2+u] }
 	o.encodeBase(b, &o.entries[0])
 	o.encodeOU(b, &o.entries[1], "users", nU)
-	for i, u := range users {
-		o.encodeUser(b, &o.entries[2+i], u, o.memberOf.list(i), group)
-	}
 	o.encodeOU(b, &o.entries[gFirst-1], "groups", nG)
-	for i, g := range groups {
-		o.encodeGroup(b, &o.entries[gFirst+i], g, o.members.list(i), user)
-	}
+	// Users in chunks, each with its own builder (an entry's blocks are
+	// its builder's); the groups with b alongside.
+	var mu sync.Mutex
+	allocated := 0
+	wg.Go(func() {
+		for i, g := range groups {
+			o.encodeGroup(b, &o.entries[gFirst+i], g, o.members.list(i), user)
+		}
+	})
+	inParallel(nU, func(lo, hi int) error {
+		ub := newBuilder(o, 0)
+		for i := lo; i < hi; i++ {
+			o.encodeUser(ub, &o.entries[2+i], users[i], o.memberOf.list(i), group)
+		}
+		mu.Lock()
+		allocated += ub.allocated()
+		mu.Unlock()
+		return nil
+	})
+	wg.Wait()
 	o.pos = make([]int32, n)
 	for i := range o.entries {
 		o.entries[i].sid = int32(i)
@@ -549,8 +577,33 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	o.buildIndexes()
 	o.buildRootDSE(b)
 	o.buildSchema(b)
-	o.built = b.allocated()
+	o.built = b.allocated() + allocated
 	return o, nil
+}
+
+// parallelMin is the number of entries below which building does not
+// spread over goroutines.
+const parallelMin = 4096
+
+// inParallel calls fn on consecutive ranges covering [0, n), on up to
+// GOMAXPROCS goroutines, and returns the first error.
+func inParallel(n int, fn func(lo, hi int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/(parallelMin/2)))
+	if workers <= 1 {
+		return fn(0, n)
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { errs[w] = fn(n*w/workers, n*(w+1)/workers) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // compareKeys orders users by (LoginKey, id) and groups by (NameKey, id).
