@@ -187,11 +187,18 @@ func BenchmarkSearchScan(b *testing.B) {
 func BenchmarkBindResolve(b *testing.B) {
 	d := bigDIT(b)
 	s := d.snap.Load()
-	b.ReportAllocs()
-	for b.Loop() {
-		if t := s.resolveBind("uid=user54321@big.example,dc=big,dc=okta,dc=com"); t.user < 0 {
-			b.Fatal("not found")
-		}
+	for _, bb := range []struct{ name, dn string }{
+		{"served", "uid=user54321@big.example,ou=users,dc=big,dc=okta,dc=com"}, // as a search returned it
+		{"parsed", "uid=User54321@big.example, dc=big,dc=okta,dc=com"},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if t := s.resolveBind(bb.dn); t.user < 0 {
+					b.Fatal("not found")
+				}
+			}
+		})
 	}
 }
 

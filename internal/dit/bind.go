@@ -30,6 +30,9 @@ type bindTarget struct {
 // uid=<login>,ou=users,<naming context> or uid=<login>,<naming context>,
 // in any case and spacing (the DN is parsed, not compared as a string).
 func (s *snapshot) resolveBind(name string) bindTarget {
+	if t, ok := s.resolveServedDN(name); ok {
+		return t
+	}
 	t := bindTarget{login: name, user: -1}
 	dn, err := ldap.ParseDN(name)
 	if err != nil || len(dn) < 2 || len(dn[0]) != 1 || ldap.LookupAttributeType(dn[0][0].Type) != uidType {
@@ -59,6 +62,32 @@ func (s *snapshot) resolveBind(name string) bindTarget {
 		}
 	}
 	return t
+}
+
+// resolveServedDN is resolveBind's fast path, without parsing or
+// allocating: name is a user entry's DN in normalised form (as most
+// clients send it: the DN a search returned, which is its normalised
+// form when written in lower case).
+func (s *snapshot) resolveServedDN(name string) (bindTarget, bool) {
+	for i := 0; i < len(name); i++ {
+		if name[i] != ',' {
+			continue
+		}
+		o := s.byBase[name[i+1:]]
+		if o == nil {
+			continue
+		}
+		sid, ok := o.byNorm[name]
+		if !ok || o.dupNorms != nil {
+			return bindTarget{}, false
+		}
+		at := o.pos[sid]
+		if e := &o.entries[at]; e.kind == kindUser {
+			return bindTarget{org: o, login: e.login, user: at}, true
+		}
+		return bindTarget{}, false
+	}
+	return bindTarget{}, false
 }
 
 // bind checks a simple bind. Every outcome but success is the directory's

@@ -41,6 +41,7 @@ func TestBind(t *testing.T) {
 		{name: "unknown org", dn: "uid=alice@acme.example,dc=nope,dc=okta,dc=com", pw: "alice-password", code: ldap.InvalidCredentials, diag: directory.MsgInvalidCredentials, login: "alice@acme.example"},
 		{name: "under ou=groups", dn: "uid=alice@acme.example,ou=groups," + acmeBase, pw: "alice-password", code: ldap.InvalidCredentials, diag: directory.MsgInvalidCredentials, login: "alice@acme.example"},
 		{name: "a group", dn: engDN, pw: "x", code: ldap.InvalidCredentials, diag: directory.MsgInvalidCredentials, login: engDN},
+		{name: "a group, normalised", dn: "cn=engineering,ou=groups," + acmeBase, pw: "x", code: ldap.InvalidCredentials, diag: directory.MsgInvalidCredentials, login: "cn=engineering,ou=groups," + acmeBase},
 		{name: "not a DN", dn: "alice", pw: "alice-password", code: ldap.InvalidCredentials, diag: directory.MsgInvalidCredentials, login: "alice"},
 		{name: "policy", dn: aliceDN, pw: "alice-password", authErr: &directory.Error{Code: directory.CodePolicyDenied, Message: directory.MsgPolicyDenied, Reason: "MFA required"},
 			code: ldap.InvalidCredentials, diag: directory.MsgPolicyDenied, org: acmeID, userID: aliceID},
