@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"hash"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unique"
 
 	"github.com/dirgate/dirgate/internal/store"
 )
@@ -30,14 +32,33 @@ type Credential struct {
 	StatusChanged   time.Time
 }
 
-// CredentialOf extracts a user's credential. Status and type share the
+// CredentialOf extracts a user's credential, holding nothing of u: its
+// strings are copied into one allocation (u's may share a larger buffer,
+// such as the row they were read from, which the credential would keep
+// alive), the org id is canonicalised, and status and type share the
 // package's constant strings, so a snapshot of many users holds them once.
 func CredentialOf(u *User) *Credential {
-	return &Credential{
-		UserID: u.ID, OrgID: u.OrgID, Login: u.Profile.Login, DisplayName: userDisplayName(u),
-		PasswordHash: u.PasswordHash, Status: intern(u.Status), Type: intern(u.Type),
+	display := userDisplayName(u)
+	if display == u.Profile.Login {
+		display = "" // shared with Login below
+	}
+	var b strings.Builder
+	b.Grow(len(u.ID) + len(u.Profile.Login) + len(display) + len(u.PasswordHash))
+	b.WriteString(u.ID)
+	b.WriteString(u.Profile.Login)
+	b.WriteString(display)
+	b.WriteString(u.PasswordHash)
+	all := b.String()
+	i, l, d := len(u.ID), len(u.ID)+len(u.Profile.Login), len(u.ID)+len(u.Profile.Login)+len(display)
+	c := &Credential{
+		UserID: all[:i], OrgID: unique.Make(u.OrgID).Value(), Login: all[i:l],
+		DisplayName: all[l:d], PasswordHash: all[d:], Status: intern(u.Status), Type: intern(u.Type),
 		FailedLogins: u.FailedLogins, PasswordChanged: u.PasswordChanged, StatusChanged: u.StatusChanged,
 	}
+	if display == "" {
+		c.DisplayName = c.Login
+	}
+	return c
 }
 
 func intern(s string) string {

@@ -130,3 +130,28 @@ func TestBindCache(t *testing.T) {
 		t.Fatalf("cache off: %d hits", n)
 	}
 }
+
+// TestCredentialOf: a credential carries the user's sign-in fields, with
+// the display name the system log uses, whatever the profile has.
+func TestCredentialOf(t *testing.T) {
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name    string
+		profile directory.Profile
+		display string
+	}{
+		{"display name", directory.Profile{Login: "ann@x.example", DisplayName: "Ann X", FirstName: "Ann"}, "Ann X"},
+		{"first and last", directory.Profile{Login: "ann@x.example", FirstName: "Ann", LastName: "Lee"}, "Ann Lee"},
+		{"login only", directory.Profile{Login: "ann@x.example"}, "ann@x.example"},
+		{"nothing", directory.Profile{}, ""},
+	} {
+		u := &directory.User{ID: "00u1", OrgID: "00o1", Status: directory.StatusActive, Type: store.TypePerson,
+			PasswordHash: "{SSHA}abc", FailedLogins: 2, PasswordChanged: at, StatusChanged: at.Add(time.Hour), Profile: tt.profile}
+		want := directory.Credential{UserID: "00u1", OrgID: "00o1", Login: tt.profile.Login, DisplayName: tt.display,
+			PasswordHash: "{SSHA}abc", Status: directory.StatusActive, Type: store.TypePerson, FailedLogins: 2,
+			PasswordChanged: at, StatusChanged: at.Add(time.Hour)}
+		if got := directory.CredentialOf(u); *got != want {
+			t.Errorf("%s: %+v, want %+v", tt.name, *got, want)
+		}
+	}
+}

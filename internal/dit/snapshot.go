@@ -647,7 +647,13 @@ func (o *orgView) layUser(e *entry, u *directory.User) error {
 		return fmt.Errorf("dit: user %s: DN %q: %w", u.ID, dn, err)
 	}
 	e.dn, e.norm, e.kind, e.depth = dn, shareEqual(norm, dn), kindUser, 2
-	e.id, e.key, e.login = u.ID, u.LoginKey, u.Profile.Login
+	// The credential holds copies of the id and login, which the entry
+	// shares rather than keep u's (they may pin the row u was read from).
+	e.cred = directory.CredentialOf(u)
+	e.id, e.login = e.cred.UserID, e.cred.Login
+	if e.key = shareEqual(u.LoginKey, e.login); e.key != e.login {
+		e.key = strings.Clone(u.LoginKey)
+	}
 	return nil
 }
 
@@ -668,7 +674,7 @@ func (o *orgView) layGroup(e *entry, g *directory.Group) error {
 		return fmt.Errorf("dit: group %s: DN %q: %w", g.ID, dn, err)
 	}
 	e.dn, e.norm, e.kind, e.depth = dn, shareEqual(norm, dn), kindGroup, 2
-	e.id, e.key = g.ID, g.NameKey
+	e.id, e.key = strings.Clone(g.ID), strings.Clone(g.NameKey)
 	return nil
 }
 
@@ -710,7 +716,6 @@ func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
 // given groups (numbers among the groups; group returns their entries).
 func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, group func(int32) *entry) {
 	p := &u.Profile
-	e.cred = directory.CredentialOf(u)
 	b.addOwned(idObjectClass, userClasses, userClasses)
 	b.add(idUID, p.Login)
 	b.add(idCN, commonName(p))
