@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/store"
@@ -125,33 +126,76 @@ const userCols = `id, org_id, login_key, status, type,
 	created, activated, status_changed, last_login, last_updated, password_changed,
 	failed_logins, last_failed_login, password_history`
 
+// userRow selects a user as one JSON array of its userCols (rowjson.go
+// explains why).
+const userRow = `json_array(` + userCols + `)`
+
 func scanUser(sc scanner) (*store.User, error) {
-	var u store.User
-	p := &u.Profile
-	var custom, roles, history []byte
-	var t [7]sql.NullInt64
-	err := sc.Scan(&u.ID, &u.OrgID, &u.LoginKey, &u.Status, &u.Type,
-		&p.Login, &p.Email, &p.FirstName, &p.LastName, &p.DisplayName, &p.NickName, &p.Title,
-		&p.Department, &p.Organization, &p.MobilePhone, &p.PrimaryPhone, &custom,
-		&u.PasswordHash, &roles,
-		&t[0], &t[1], &t[2], &t[3], &t[4], &t[5],
-		&u.FailedLogins, &t[6], &history)
-	if err != nil {
+	var row string
+	if err := sc.Scan(&row); err != nil {
 		return nil, err
 	}
-	u.Created, u.Activated, u.StatusChanged = fromNanos(t[0]), fromNanos(t[1]), fromNanos(t[2])
-	u.LastLogin, u.LastUpdated, u.PasswordChanged = fromNanos(t[3]), fromNanos(t[4]), fromNanos(t[5])
-	u.LastFailedLogin = fromNanos(t[6])
-	if err := unmarshal(custom, &p.Custom); err != nil {
-		return nil, fmt.Errorf("user %s custom: %w", u.ID, err)
+	u := new(store.User)
+	if err := decodeUser(row, u); err != nil {
+		return nil, err
 	}
-	if err := unmarshal(roles, &u.Roles); err != nil {
-		return nil, fmt.Errorf("user %s roles: %w", u.ID, err)
+	return u, nil
+}
+
+// decodeUser decodes a userRow into u. u's strings share row's memory.
+func decodeUser(row string, u *store.User) error {
+	d := newRowJSON(row)
+	p := &u.Profile
+	u.ID = d.str()
+	u.OrgID = d.str()
+	u.LoginKey = d.str()
+	u.Status = d.str()
+	u.Type = d.str()
+	p.Login = d.str()
+	p.Email = d.str()
+	p.FirstName = d.str()
+	p.LastName = d.str()
+	p.DisplayName = d.str()
+	p.NickName = d.str()
+	p.Title = d.str()
+	p.Department = d.str()
+	p.Organization = d.str()
+	p.MobilePhone = d.str()
+	p.PrimaryPhone = d.str()
+	custom, _ := d.nullStr()
+	u.PasswordHash = d.str()
+	roles, _ := d.nullStr()
+	u.Created = rowTime(&d)
+	u.Activated = rowTime(&d)
+	u.StatusChanged = rowTime(&d)
+	u.LastLogin = rowTime(&d)
+	u.LastUpdated = rowTime(&d)
+	u.PasswordChanged = rowTime(&d)
+	u.FailedLogins = int(d.integer())
+	u.LastFailedLogin = rowTime(&d)
+	history, _ := d.nullStr()
+	if err := d.end(); err != nil {
+		return fmt.Errorf("user %s: %w", u.ID, err)
 	}
-	if err := unmarshal(history, &u.PasswordHistory); err != nil {
-		return nil, fmt.Errorf("user %s password_history: %w", u.ID, err)
+	if err := unmarshalString(custom, &p.Custom); err != nil {
+		return fmt.Errorf("user %s custom: %w", u.ID, err)
 	}
-	return &u, nil
+	if err := unmarshalString(roles, &u.Roles); err != nil {
+		return fmt.Errorf("user %s roles: %w", u.ID, err)
+	}
+	if err := unmarshalString(history, &u.PasswordHistory); err != nil {
+		return fmt.Errorf("user %s password_history: %w", u.ID, err)
+	}
+	return nil
+}
+
+// rowTime reads a time column (nullable INTEGER, as nanos writes it).
+func rowTime(d *rowJSON) time.Time {
+	n, ok := d.nullInt()
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 // userArgs returns u's columns in userCols order.
@@ -184,7 +228,7 @@ func userArgs(u *store.User) ([]any, error) {
 }
 
 func (r *reader) User(id string) (*store.User, error) {
-	u, err := scanUser(r.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(r.queryRow(`SELECT `+userRow+` FROM users WHERE id = ?`, id))
 	if err != nil {
 		return nil, notFound(err, "user", id)
 	}
@@ -192,15 +236,79 @@ func (r *reader) User(id string) (*store.User, error) {
 }
 
 func (r *reader) UserByLogin(orgID, loginKey string) (*store.User, error) {
-	u, err := scanUser(r.queryRow(`SELECT `+userCols+` FROM users WHERE org_id = ? AND login_key = ?`, orgID, loginKey))
+	u, err := scanUser(r.queryRow(`SELECT `+userRow+` FROM users WHERE org_id = ? AND login_key = ?`, orgID, loginKey))
 	if err != nil {
 		return nil, notFound(err, "user", loginKey)
 	}
 	return u, nil
 }
 
+// usersPerAlloc is how many users Users allocates at once: one allocation
+// of about 32 KiB instead of 64 (a User is some 500 bytes). A chunk is
+// freed when none of its users is referenced any more.
+const usersPerAlloc = 64
+
+// usersPerBatch is how many rows Users hands its decoder at once.
+const usersPerBatch = 256
+
+// Users decodes the rows on a second goroutine while this one steps the
+// query: on two cores, SQLite's work (most of it) and the decoding with
+// its allocations overlap. The decoder keeps the rows' order.
 func (r *reader) Users(orgID string) ([]*store.User, error) {
-	return queryAll(r, "users", scanUser, `SELECT `+userCols+` FROM users WHERE org_id = ? ORDER BY login_key`, orgID)
+	rows, err := r.query(`SELECT `+userRow+` FROM users WHERE org_id = ? ORDER BY login_key`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	defer rows.Close()
+	batches := make(chan []string, 4)
+	decoded := make(chan struct{})
+	var users []*store.User
+	var decodeErr error // users and decodeErr are the decoder's until decoded closes
+	go func() {
+		defer close(decoded)
+		var chunk []store.User
+		for batch := range batches {
+			for _, row := range batch {
+				if decodeErr != nil {
+					break // drain the rest
+				}
+				if len(chunk) == 0 {
+					chunk = make([]store.User, usersPerAlloc)
+				}
+				u := &chunk[0]
+				chunk = chunk[1:]
+				if decodeErr = decodeUser(row, u); decodeErr == nil {
+					users = append(users, u)
+				}
+			}
+		}
+	}()
+	err = func() error {
+		defer close(batches) // also if the driver panics: the decoder ends
+		var row string
+		batch := make([]string, 0, usersPerBatch)
+		for rows.Next() {
+			if err := rows.Scan(&row); err != nil {
+				return err
+			}
+			if batch = append(batch, row); len(batch) == usersPerBatch {
+				batches <- batch
+				batch = make([]string, 0, usersPerBatch)
+			}
+		}
+		if len(batch) > 0 {
+			batches <- batch
+		}
+		return rows.Err()
+	}()
+	<-decoded
+	if err == nil {
+		err = decodeErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: users: %w", err)
+	}
+	return users, nil
 }
 
 // --- groups
@@ -239,14 +347,55 @@ func (r *reader) Groups(orgID string) ([]*store.Group, error) {
 
 // --- memberships
 
-// Memberships orders by g.id (equal to m.group_id) so that SQLite walks
-// groups_by_org in order instead of sorting every row.
+// Memberships reads a row per group, its members as one JSON array
+// (rowjson.go), ordered by g.id (equal to m.group_id) so that SQLite walks
+// groups_by_org in order instead of sorting. The members come in the
+// order SQLite scans the memberships key, which is user id order, but SQL
+// does not promise it: they are sorted here if not (an ORDER BY inside
+// the aggregate costs SQLite a sort per group). The memberships of a
+// group share its id and the array's memory.
 func (r *reader) Memberships(orgID string) ([]store.Membership, error) {
-	return queryAll(r, "memberships", func(sc scanner) (m store.Membership, err error) {
-		err = sc.Scan(&m.GroupID, &m.UserID)
-		return m, err
-	}, `SELECT m.group_id, m.user_id FROM groups g JOIN memberships m ON m.group_id = g.id
-		WHERE g.org_id = ? ORDER BY g.id, m.user_id`, orgID)
+	rows, err := r.query(`SELECT g.id, json_group_array(m.user_id)
+		FROM groups g JOIN memberships m ON m.group_id = g.id
+		WHERE g.org_id = ? GROUP BY g.id ORDER BY g.id`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: memberships: %w", err)
+	}
+	defer rows.Close()
+	var groups []string
+	var ends []int // groups[i]'s members are users[ends[i-1]:ends[i]]
+	var users []string
+	var groupID, row string
+	for rows.Next() {
+		if err := rows.Scan(&groupID, &row); err != nil {
+			return nil, fmt.Errorf("sqlite: memberships: %w", err)
+		}
+		start := len(users)
+		d := newRowJSON(row)
+		if users, err = d.strs(users); err != nil {
+			return nil, fmt.Errorf("sqlite: memberships of group %s: %w", groupID, err)
+		}
+		if members := users[start:]; !slices.IsSorted(members) {
+			slices.Sort(members)
+		}
+		groups = append(groups, groupID)
+		ends = append(ends, len(users))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: memberships: %w", err)
+	}
+	if len(users) == 0 {
+		return nil, nil
+	}
+	out := make([]store.Membership, len(users))
+	start := 0
+	for i, g := range groups {
+		for j := start; j < ends[i]; j++ {
+			out[j] = store.Membership{GroupID: g, UserID: users[j]}
+		}
+		start = ends[i]
+	}
+	return out, nil
 }
 
 func (r *reader) GroupMembers(groupID string) ([]string, error) {
@@ -547,6 +696,14 @@ func marshal(n int, v any) (any, error) {
 		return nil, err
 	}
 	return string(b), nil
+}
+
+// unmarshalString is unmarshal of a string.
+func unmarshalString(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
 }
 
 func unmarshal(b []byte, v any) error {
