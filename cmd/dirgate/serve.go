@@ -322,8 +322,10 @@ func (a *app) serve(f *serveFlags) (err error) {
 	// Loading reads every record once and builds the snapshot from them:
 	// hand what that left behind back to the system now rather than at
 	// the scavenger's pace, so the resident size is the snapshot's.
+	freeing := time.Now()
 	debug.FreeOSMemory()
-	log.Info("snapshot loaded", "seq", v.Seq(), "elapsed", time.Since(start).Round(time.Millisecond))
+	log.Info("snapshot loaded", "seq", v.Seq(), "elapsed", time.Since(start).Round(time.Millisecond),
+		"gc", time.Since(freeing).Round(time.Millisecond))
 	ditCtx, stopDIT := context.WithCancel(context.Background())
 	wg.Add(1)
 	go func() { defer wg.Done(); v.Run(ditCtx) }()

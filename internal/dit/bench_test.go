@@ -114,7 +114,7 @@ func BenchmarkSnapshotBuild100k(b *testing.B) {
 	od := f.orgData(f.orgs[0])
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := buildOrg(od, quiet()); err != nil {
+		if _, err := buildOrg(od, quiet(), false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -122,7 +122,7 @@ func BenchmarkSnapshotBuild100k(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	o, _ := buildOrg(od, quiet())
+	o, _ := buildOrg(od, quiet(), false)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(o.nUsers), "retained-B/user")

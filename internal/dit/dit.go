@@ -203,7 +203,7 @@ func (d *DIT) step(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("dit: loading org %s: %w", id, err)
 		}
-		o, err := buildOrg(od, d.log)
+		o, err := buildOrg(od, d.log, true)
 		if err != nil {
 			d.log.Error("dit: an org cannot be served over LDAP", "org", id, "err", err)
 			delete(orgs, id)
@@ -232,14 +232,20 @@ func (d *DIT) reload(ctx context.Context, why string) error {
 }
 
 func (d *DIT) loadAll(ctx context.Context) (*snapshot, error) {
+	start := time.Now()
 	data, err := d.src.Load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("dit: loading the directory: %w", err)
 	}
+	read := time.Now()
+	defer func() {
+		d.log.Info("dit: snapshot built", "read", read.Sub(start).Round(time.Millisecond),
+			"build", time.Since(read).Round(time.Millisecond))
+	}()
 	orgs := make(map[string]*orgView, len(data.Orgs))
 	broken := map[string]bool{}
 	for _, od := range data.Orgs {
-		o, err := buildOrg(od, d.log)
+		o, err := buildOrg(od, d.log, true)
 		if err != nil {
 			d.log.Error("dit: an org cannot be served over LDAP", "org", od.Org.ID, "err", err)
 			broken[od.Org.ID] = true

@@ -122,18 +122,26 @@ func (o *orgView) buildIndexes() {
 func (o *orgView) buildIndex(slot int) {
 	id := indexedAttrs[slot]
 	k := keyer{oc: map[string]string{}, own: true}
-	size := 0
+	// Sized for what the index will hold (keys; entry-key pairs), so that
+	// building 100,000 users' indexes does not grow them step by step.
+	size, pairs := 0, len(o.entries)
 	switch id {
-	case idUID, idMail, idUniqueMember:
+	case idUID, idMail:
 		size = o.nUsers
+	case idUniqueMember:
+		size, pairs = o.nUsers, len(o.members.flat)
+	case idMemberOf:
+		size, pairs = len(o.entries)-o.nUsers, len(o.memberOf.flat)
 	case idCN, idUniqueIdentifier, idEntryUUID:
 		size = len(o.entries)
+	case idObjectClass:
+		pairs = 4 * len(o.entries)
 	}
 	p := &o.idx[slot]
 	p.keys = make(map[string]int32, size)
 	type hit struct{ l, i int32 }
-	var hits []hit
-	var last []int32 // per list, the last entry added
+	hits := make([]hit, 0, pairs)
+	last := make([]int32, 0, size) // per list, the last entry added
 	var vals []string
 	for i := range o.entries {
 		e := &o.entries[i]

@@ -403,7 +403,7 @@ func TestPatchMatchesBuild(t *testing.T) {
 					rebuilt++
 				}
 				got := d.snap.Load().orgs[acmeID]
-				want, err := buildOrg(f.orgData(f.orgs[0]), quiet())
+				want, err := buildOrg(f.orgData(f.orgs[0]), quiet(), false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -464,7 +464,7 @@ func TestPatchReadsRacingWrites(t *testing.T) {
 	if err := d.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want, err := buildOrg(f.orgData(f.orgs[0]), quiet())
+	want, err := buildOrg(f.orgData(f.orgs[0]), quiet(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -617,7 +617,7 @@ func TestPatchWithDirectory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := buildOrg(od, quiet())
+		want, err := buildOrg(od, quiet(), false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -468,8 +468,11 @@ func sameValues(display, match []string) bool {
 	return true
 }
 
-// buildOrg builds the LDAP view of one org.
-func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
+// buildOrg builds the LDAP view of one org. With release, od is not used
+// again: its records are dropped as they are built, so the memory of what
+// was read is reused for the view (fresh memory is what costs most in a
+// start-up: the first touch of a page).
+func buildOrg(od *directory.OrgData, log *slog.Logger, release bool) (*orgView, error) {
 	org := od.Org
 	o := &orgView{org: org, signIn: od.SignIn}
 	if err := o.setBase(); err != nil {
@@ -478,7 +481,12 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 	o.defineCustom(log)
 	b := newBuilder(o, 0)
 
-	users := slices.Clone(od.Users)
+	users := od.Users
+	if release {
+		od.Users = nil
+	} else {
+		users = slices.Clone(users)
+	}
 	slices.SortFunc(users, func(x, y *directory.User) int { return compareKeys(x.LoginKey, x.ID, y.LoginKey, y.ID) })
 	groups := slices.Clone(od.Groups)
 	slices.SortFunc(groups, func(x, y *directory.Group) int { return compareKeys(x.NameKey, x.ID, y.NameKey, y.ID) })
@@ -508,14 +516,14 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 			layErr[1] = err
 			break
 		}
-		o.byGroupID[g.ID] = int32(gFirst + i)
+		o.byGroupID[o.entries[gFirst+i].id] = int32(gFirst + i)
 	}
 	wg.Wait()
 	if err := cmp.Or(layErr[0], layErr[1]); err != nil {
 		return nil, err
 	}
-	for i, u := range users {
-		o.byUserID[u.ID] = int32(2 + i)
+	for i := range users {
+		o.byUserID[o.entries[2+i].id] = int32(2 + i) // the entry's copy of the id
 	}
 	pairs := make([]membership, 0, len(od.Memberships))
 	for _, m := range od.Memberships {
@@ -526,6 +534,9 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 		}
 	}
 	o.memberOf, o.members = memberships(pairs, nU, nG)
+	if release {
+		od.Memberships = nil
+	}
 
 	group := func(g int32) *entry { return &o.entries[gFirst+int(g)] }
 	user := func(u int32) *entry { return &o.entries[2+u] }
@@ -545,6 +556,9 @@ func buildOrg(od *directory.OrgData, log *slog.Logger) (*orgView, error) {
 		ub := newBuilder(o, 0)
 		for i := lo; i < hi; i++ {
 			o.encodeUser(ub, &o.entries[2+i], users[i], o.memberOf.list(i), group)
+			if release {
+				users[i] = nil
+			}
 		}
 		mu.Lock()
 		allocated += ub.allocated()
