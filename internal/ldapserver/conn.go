@@ -493,7 +493,7 @@ func (c *conn) abandon(id int32) {
 	c.mu.Lock()
 	if o := c.ops[id]; o != nil {
 		o.abandoned.Store(true)
-		o.cancel()
+		o.ctx.end()
 	}
 	c.mu.Unlock()
 }

@@ -20,8 +20,7 @@ type op struct {
 	kind      Op
 	msg       ldap.Message
 	start     time.Time
-	ctx       context.Context
-	cancel    context.CancelFunc
+	ctx       *opContext
 	abandoned atomic.Bool
 	enc       ber.Encoder
 	w         EntryWriter
@@ -48,11 +47,11 @@ func (c *conn) register(m *ldap.Message, kind Op, start time.Time) (o *op, dup b
 	o.c, o.id, o.kind, o.msg, o.start = c, m.ID, kind, *m, start
 	o.abandoned.Store(false)
 	// One context per operation: a search's also carries its time limit.
+	var deadline time.Time
 	if req, ok := m.Request.(*ldap.SearchRequest); ok {
-		o.ctx, o.cancel = context.WithTimeout(c.ctx, c.srv.searchTimeLimit(req))
-	} else {
-		o.ctx, o.cancel = context.WithCancel(c.ctx)
+		deadline = time.Now().Add(c.srv.searchTimeLimit(req))
 	}
+	o.ctx = newOpContext(c.ctx, deadline)
 	o.enc.Reset()
 	c.ops[m.ID] = o
 	c.active++
@@ -73,7 +72,7 @@ func (o *op) complete() {
 
 // release ends the goroutine's use of o.
 func (o *op) release() {
-	o.cancel()
+	o.ctx.end()
 	c := o.c
 	c.mu.Lock()
 	if c.ops[o.id] == o {
@@ -85,7 +84,7 @@ func (o *op) release() {
 		c.drain = nil
 	}
 	c.mu.Unlock()
-	o.c, o.msg, o.ctx, o.cancel = nil, ldap.Message{}, nil, nil
+	o.c, o.msg, o.ctx = nil, ldap.Message{}, nil
 	o.w = EntryWriter{}
 	if cap(o.enc.Buf) > maxPooledBuf {
 		o.enc.Buf = nil
