@@ -47,10 +47,11 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	var u *User
 	defer func() { d.auditAuth(&req, u, err) }() // every outcome goes to the system log (audit.go)
 	// A failure is answered late once its address failed often (throttle.go).
-	account := req.OrgID + "/" + req.UserID + "/" + foldKey(req.Login)
+	var accountBuf [192]byte
+	account := appendAccount(accountBuf[:0], &req) // on the stack: a success needs no copy
 	defer func() {
 		if c := CodeOf(err); c == CodeInvalidCredentials || c == CodePolicyDenied {
-			d.sleep(ctx, d.throttle.failed(req.Client.IP, account, d.now()))
+			d.sleep(ctx, d.throttle.failed(req.Client.IP, string(account), d.now()))
 		}
 	}()
 	if d.throttle.refused(req.Client.IP, account, d.now()) {
@@ -165,6 +166,22 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		d.binds.put(u, pw, si, now)
 	}
 	return u, nil
+}
+
+// appendAccount appends the throttle's name for the account req names:
+// org, user id and folded login.
+func appendAccount(dst []byte, req *AuthRequest) []byte {
+	dst = append(append(append(append(dst, req.OrgID...), '/'), req.UserID...), '/')
+	for i := 0; i < len(req.Login); i++ {
+		if c := req.Login[i]; c >= 0x80 {
+			return append(dst, foldKey(req.Login[i:])...) // non-ASCII: as foldKey does
+		} else if 'A' <= c && c <= 'Z' {
+			dst = append(dst, c+('a'-'A'))
+		} else {
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // loadForAuth reads the user a sign-in names, and, unless the caller
@@ -343,7 +360,7 @@ func (d *Directory) noteLogin(id string) {
 func (d *Directory) FlushLogins(ctx context.Context) error {
 	d.loginMu.Lock()
 	pending := d.logins
-	d.logins = map[string]time.Time{}
+	d.logins = make(map[string]time.Time, len(pending)) // about as many next time
 	d.loginMu.Unlock()
 	if len(pending) == 0 {
 		return nil

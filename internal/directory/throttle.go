@@ -68,14 +68,17 @@ func newThrottle(c ThrottleConfig) *throttle {
 func pairKey(ip, account string) string { return ip + "\x00" + account }
 
 // refused reports whether account, tried from ip, is past the hard limit
-// in its window.
-func (t *throttle) refused(ip, account string, now time.Time) bool {
+// in its window. It is asked on every sign-in, so it builds the key on
+// the stack rather than allocate it.
+func (t *throttle) refused(ip string, account []byte, now time.Time) bool {
 	if ip == "" || t.cfg.Hard < 0 {
 		return false
 	}
+	var buf [256]byte
+	key := append(append(append(buf[:0], ip...), 0), account...)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	f := t.ips[pairKey(ip, account)]
+	f := t.ips[string(key)]
 	return f != nil && now.Sub(f.start) < t.cfg.Window && f.n >= t.cfg.Hard
 }
 

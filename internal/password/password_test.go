@@ -483,3 +483,34 @@ func TestConcurrentVerify(t *testing.T) {
 		t.Errorf("%d slots still held", len(h.slots))
 	}
 }
+
+// TestSlow: the schemes hashed slowly by design are told from the salted
+// SHA ones by the scheme alone, and Slow agrees with the parsed hash.
+func TestSlow(t *testing.T) {
+	h := NewHasher(cheap)
+	argon, err := h.Hash([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		hash string
+		slow bool
+	}{
+		{argon, true},
+		{"{crypt}$6$salt$abc", true},
+		{"{CRYPT}$2b$04$abcdefghijklmnopqrstuv", true},
+		{"{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", false},
+		{"{ssha512}abc", false},
+		{"{SHA}abc", false},
+		{"SSHA}abc", false},
+		{"plain", false},
+		{"", false},
+	} {
+		if got := Slow(tt.hash); got != tt.slow {
+			t.Errorf("Slow(%q) = %v, want %v", tt.hash, got, tt.slow)
+		}
+		if v, err := parse(tt.hash); err == nil && v.slow() != tt.slow {
+			t.Errorf("%q: parsed slow() = %v", tt.hash, v.slow())
+		}
+	}
+}
