@@ -6,6 +6,7 @@
 //	dgbench load -url URL -op OP -conns C -duration D -warmup W -pid PID -users N -seed S -base B [-json]
 //	dgbench null -listen ADDR -users N -seed S -base B
 //	dgbench visible -dirgate BIN -data DIR -org ORG -url URL -users N [-load-conns C -pid PID]
+//	dgbench touch -mib N
 package main
 
 import (
@@ -40,6 +41,7 @@ const usage = `usage: dgbench <command> [flags]
   null  serve the data set from the null server (the benchmark's floor)
   visible  time CLI changes until LDAP shows them, under search load
   passwords  print "uid password" of the first -users users (to set them again)
+  touch  time the first touch of fresh memory (what a start-up pays per MiB)
 
 "dgbench <command> -h" lists a command's flags.
 `
@@ -61,6 +63,8 @@ func main() {
 		err = visible(args)
 	case "passwords":
 		err = passwords(args)
+	case "touch":
+		err = touch(args)
 	case "-h", "-help", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -294,5 +298,31 @@ func passwords(args []string) error {
 	for i := range set.N() {
 		fmt.Println(set.UID(i), set.Password(i))
 	}
+	return nil
+}
+
+// touch maps -mib MiB of fresh anonymous memory and writes one byte per
+// 4 KiB page, timing it: the cost of memory the process has not used
+// before, which a start-up pays for everything it builds. The mapping is
+// the kernel's directly (not Go's heap), so nothing but the page faults is
+// timed.
+func touch(args []string) error {
+	fs := flag.NewFlagSet("touch", flag.ContinueOnError)
+	mib := fs.Int("mib", 400, "MiB to touch")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	n := *mib << 20
+	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return fmt.Errorf("mmap: %w", err)
+	}
+	defer syscall.Munmap(b)
+	start := time.Now()
+	for i := 0; i < n; i += 4096 {
+		b[i] = 1
+	}
+	d := time.Since(start)
+	fmt.Printf("first touch of %d MiB: %v (%.2f ms per MiB)\n", *mib, d.Round(time.Millisecond), float64(d.Microseconds())/1000/float64(*mib))
 	return nil
 }
