@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// Every server answered correctly; a 300 ms window may end before a
 	// single paged scan does (under the race detector it does), so
-	// operations are only required per server and kind.
+	// operations are only required per server and kind, and of paged,
+	// entries received inside the window in every measurement.
 	done := map[string]int64{}
 	for _, m := range sz.Measurements {
 		if m.Failed() {
@@ -52,12 +54,20 @@ func TestEndToEnd(t *testing.T) {
 			continue
 		}
 		done[m.Server+" "+m.Op] += m.Result.Ops
+		if m.Op == load.OpPaged && m.Result.EntriesReceived == 0 {
+			t.Errorf("%s paged conns=%d: no entry arrived inside the window", m.Server, m.Conns)
+		}
 	}
 	for _, s := range o.servers {
 		for _, op := range load.Ops {
 			if op != load.OpPaged && done[s+" "+op] == 0 {
 				t.Errorf("%s %s: no operation completed", s, op)
 			}
+		}
+	}
+	for _, s := range sz.Servers {
+		if f := s.Facts; !slices.ContainsFunc(f, func(f Fact) bool { return f.Name == "RSS after start-up" && strings.HasSuffix(f.Value, " MiB") }) {
+			t.Errorf("%s: no RSS after start-up in %v", s.Name, f)
 		}
 	}
 	if len(sz.Servers) != 3 {

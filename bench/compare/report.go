@@ -108,7 +108,10 @@ type metric func(r *load.Result) float64
 
 func opsPerSec(r *load.Result) float64 { return r.OpsPerSec }
 
-func entriesPerSec(r *load.Result) float64 { return float64(r.Entries) / r.Elapsed.Seconds() }
+// entriesPerSec and cpuPerEntry are over the entries that arrived inside
+// the interval: for paged, page by page, so a round in which no scan
+// completed still has them.
+func entriesPerSec(r *load.Result) float64 { return float64(r.EntriesReceived) / r.Elapsed.Seconds() }
 
 // cpuPerOp is in µs, from the totals rather than the truncated CPUPerOp.
 func cpuPerOp(r *load.Result) float64 {
@@ -119,13 +122,24 @@ func cpuPerOp(r *load.Result) float64 {
 }
 
 func cpuPerEntry(r *load.Result) float64 {
-	if r.Entries == 0 {
+	if r.EntriesReceived == 0 {
 		return math.NaN()
 	}
-	return float64(r.ServerCPU) / float64(time.Microsecond) / float64(r.Entries)
+	return float64(r.ServerCPU) / float64(time.Microsecond) / float64(r.EntriesReceived)
 }
 
 // stats summarizes metric f over the measurements of (server, op, conns).
+//
+// Which rounds count in a cell, the k of its [k/n]: a round that failed
+// (did not run, or had any error) counts in no cell and is listed under
+// the table with its errors. Every other round counts in every cell it
+// gives a figure for: ops/s and entries/s always, 0 included; CPU per
+// operation only when an operation completed inside the interval, CPU per
+// entry only when an entry arrived there. A round left out of a CPU cell
+// for that reason is listed under the table too (noOps), so no round is
+// dropped silently. For paged, whose per-entry figures count the pages
+// that arrived inside the interval, a round in which no scan completed
+// still counts in the per-entry table.
 func (sz *SizeReport) stats(server, op string, conns int, f metric) stat {
 	var vals []float64
 	total := 0
@@ -178,7 +192,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	fmt.Fprintf(&b, "- Each measurement: %v warm-up, then %v measured, closed loop (each connection sends its next request when the answer is in and verified); "+
 		"the servers run side by side and are measured in turn (%s, then again), %d round(s); seed %d\n",
 		r.Warmup, r.Duration, strings.Join(r.Servers, ", "), r.Rounds, r.Seed)
-	b.WriteString("- Cells: median over the rounds, (min–max) when there are several; [k/n] when only k of n rounds count. " +
+	b.WriteString("- Cells: median over the rounds, (min–max) when there are several; [k/n] when only k of n rounds count (the others are listed under the table). " +
 		"ops/s is throughput; CPU is the server process's user+system time (all threads, from /proc) per operation, in µs. ")
 	if len(r.Servers) > 1 {
 		fmt.Fprintf(&b, "A ratio is %s's median over the other's: above 1 for ops/s, below 1 for CPU, is %s doing better.", r.Servers[0], r.Servers[0])
@@ -245,7 +259,9 @@ func (r *Report) sizeMarkdown(b *strings.Builder, sz *SizeReport) {
 	// The paged scan per entry: one operation is a whole walk of the
 	// users, so per entry is the figure that carries to other sizes.
 	if slices.Contains(r.Ops, load.OpPaged) {
-		fmt.Fprintf(b, "\n`paged` per entry (one operation returns all %s users and the service account):\n\n", thousands(float64(sz.Users)))
+		fmt.Fprintf(b, "\n`paged` per entry (one operation returns all %s users and the service account; "+
+			"entries are counted page by page as they arrive inside the measured interval, whether or not their scan completed in it):\n\n",
+			thousands(float64(sz.Users)))
 		b.WriteString("| conns |")
 		for _, s := range r.Servers {
 			fmt.Fprintf(b, " %s entries/s | %s CPU µs/entry |", s, s)
@@ -269,6 +285,15 @@ func (r *Report) sizeMarkdown(b *strings.Builder, sz *SizeReport) {
 			for _, o := range others {
 				fmt.Fprintf(b, " %s |", ratio(sz.stats(base, load.OpPaged, c, cpuPerEntry), sz.stats(o, load.OpPaged, c, cpuPerEntry)))
 			}
+			b.WriteString("\n")
+		}
+	}
+
+	if l := sz.noOps(); len(l) > 0 {
+		b.WriteString("\nRounds without errors in which no operation completed inside the measured interval, so without CPU µs/op (their ops/s is 0; " +
+			"a `paged` round still counts in the per-entry table by the pages that arrived inside it):\n\n")
+		for _, s := range l {
+			b.WriteString(s)
 			b.WriteString("\n")
 		}
 	}
@@ -302,6 +327,43 @@ func (r *Report) sizeMarkdown(b *strings.Builder, sz *SizeReport) {
 			b.WriteString("\n")
 		}
 	}
+}
+
+// noOps lists, one line per server, operation and concurrency, the rounds
+// that had no error and completed no operation inside the interval.
+func (sz *SizeReport) noOps() []string {
+	type key struct {
+		server, op string
+		conns      int
+	}
+	var order []key
+	rounds := map[key][]string{}
+	entries := map[key]int64{}
+	for i := range sz.Measurements {
+		m := &sz.Measurements[i]
+		if m.Failed() || m.Result.Ops > 0 {
+			continue
+		}
+		k := key{m.Server, m.Op, m.Conns}
+		if _, ok := rounds[k]; !ok {
+			order = append(order, k)
+		}
+		rounds[k] = append(rounds[k], strconv.Itoa(m.Round))
+		entries[k] += m.Result.EntriesReceived
+	}
+	var out []string
+	for _, k := range order {
+		word := "round"
+		if len(rounds[k]) > 1 {
+			word = "rounds"
+		}
+		line := fmt.Sprintf("- %s `%s` conns=%d, %s %s", k.server, k.op, k.conns, word, strings.Join(rounds[k], ", "))
+		if k.op == load.OpPaged {
+			line += fmt.Sprintf(": %s entries arrived inside the interval", thousands(float64(entries[k])))
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // cell is "median (min–max)", with [k/n] when some rounds did not count

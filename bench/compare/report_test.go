@@ -1,7 +1,10 @@
 package compare
 
 import (
+	"context"
 	"math"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -64,8 +67,59 @@ func TestFormatting(t *testing.T) {
 func res(op string, conns int, opsPerSec float64, cpuPerOp time.Duration, entriesPerOp int64, errs int64) *load.Result {
 	d := time.Second
 	ops := int64(opsPerSec)
-	return &load.Result{Op: op, Conns: conns, Ops: ops, Entries: ops * entriesPerOp, Errors: errs,
+	return &load.Result{Op: op, Conns: conns, Ops: ops, Entries: ops * entriesPerOp, EntriesReceived: ops * entriesPerOp, Errors: errs,
 		Elapsed: d, OpsPerSec: opsPerSec, ServerCPU: cpuPerOp * time.Duration(ops)}
+}
+
+// TestMarkdownPagedWithoutCompletedScans: at 100,000 users and 64
+// connections no scan completes inside a short interval, but pages arrive.
+// Such a round shows 0 ops/s and no CPU/op, counts in the per-entry table
+// by the entries that arrived, and is listed under the table; a round
+// with an error still counts nowhere.
+func TestMarkdownPagedWithoutCompletedScans(t *testing.T) {
+	rep := &Report{Servers: []string{"dirgate", "slapd"}, Ops: []string{"paged"}, Conns: []int{64}, Rounds: 3,
+		Duration: 3 * time.Second, Warmup: time.Second}
+	sz := SizeReport{Users: 100000, Groups: 2000}
+	partial := func(received int64, cpu time.Duration, errs int64) *load.Result {
+		return &load.Result{Op: "paged", Conns: 64, EntriesReceived: received, Errors: errs,
+			Elapsed: 3 * time.Second, ServerCPU: cpu}
+	}
+	for round := 1; round <= 3; round++ {
+		// dirgate: 300,000 entries in 3 s for 0.3 s of CPU (1 µs each).
+		sz.Measurements = append(sz.Measurements, Measurement{Server: "dirgate", Op: "paged", Conns: 64, Round: round,
+			Result: partial(300000, 300*time.Millisecond, 0)})
+		// slapd: 30,000 entries for 3 s of CPU (100 µs each); round 2 had
+		// an error, which would have been the cheapest.
+		r := partial(30000, 3*time.Second, 0)
+		if round == 2 {
+			r = partial(3000000, 30*time.Millisecond, 1)
+			r.FirstError = "at 1.000s: wrong answer: paged scan: uid=x returned twice"
+		}
+		sz.Measurements = append(sz.Measurements, Measurement{Server: "slapd", Op: "paged", Conns: 64, Round: round, Result: r})
+	}
+	rep.Sizes = []SizeReport{sz}
+	var b strings.Builder
+	if err := rep.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, want := range []string{
+		// No scan completed: 0 ops/s, honestly, and no CPU per scan.
+		"| paged | 64 | 0 (0–0) | — [0/3] | 0 (0–0) [2/3] | — [0/3] | — | — |",
+		// Per entry, every round without errors counts.
+		"| 64 | 100,000 (100,000–100,000) | 1.00 (1.00–1.00) | 10,000 (10,000–10,000) [2/3] | 100 (100–100) [2/3] | 0.01 |",
+		"- dirgate `paged` conns=64, rounds 1, 2, 3: 900,000 entries arrived inside the interval\n",
+		"- slapd `paged` conns=64, rounds 1, 3: 60,000 entries arrived inside the interval\n",
+		"left out of the medians (1 of 6)",
+		"- slapd `paged` conns=64 round 2: 1 errors, 0 operations verified; first: at 1.000s: wrong answer: paged scan: uid=x returned twice\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("Markdown lacks %q\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "1,000,000") || strings.Contains(md, "0.010") {
+		t.Errorf("the errored round reached the per-entry table:\n%s", md)
+	}
 }
 
 func TestMarkdown(t *testing.T) {
@@ -223,5 +277,30 @@ func TestMarkdownNothingMeasured(t *testing.T) {
 	}
 	if md := b.String(); !strings.Contains(md, "Nothing was measured") || strings.Contains(md, "No measurement had errors") {
 		t.Errorf("a run that stopped before measuring:\n%s", md)
+	}
+}
+
+// TestRSSAfterStart: the resident set is read rssSettle after ready, not
+// at once (dirgate returns memory to the kernel right after it is ready),
+// and a cancelled run does not wait.
+func TestRSSAfterStart(t *testing.T) {
+	if rssSettle != time.Second {
+		t.Errorf("rssSettle = %v, the README says one second", rssSettle)
+	}
+	defer func(d time.Duration) { rssSettle = d }(rssSettle)
+	rssSettle = 50 * time.Millisecond
+	t0 := time.Now()
+	rss, err := rssAfterStart(context.Background(), os.Getpid())
+	if err != nil || time.Since(t0) < rssSettle {
+		t.Fatalf("rssAfterStart = %q, %v after %v; want a sample no sooner than %v", rss, err, time.Since(t0), rssSettle)
+	}
+	if runtime.GOOS == "linux" && !strings.HasSuffix(rss, " MiB") {
+		t.Errorf("VmRSS of this process = %q", rss)
+	}
+	rssSettle = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := rssAfterStart(ctx, os.Getpid()); err == nil {
+		t.Error("a cancelled run waited for the sample")
 	}
 }

@@ -49,7 +49,9 @@ const (
 	OpSearchBind = "searchbind"
 	// OpPaged: bound as the service account, every inetOrgPerson under
 	// ou=users with the paged results control; one operation is the whole
-	// scan.
+	// scan. Its entries are also counted page by page as they arrive
+	// (Result.EntriesReceived), so a scan longer than the interval still
+	// gives a per-entry figure.
 	OpPaged = "paged"
 )
 
@@ -82,7 +84,15 @@ type Result struct {
 	Conns   int    `json:"conns"`
 	Ops     int64  `json:"ops"`     // verified operations in the interval
 	Entries int64  `json:"entries"` // search entries those returned
-	Errors  int64  `json:"errors"`  // failed or wrong operations in the interval
+	// EntriesReceived is the search entries that arrived inside the
+	// interval in verified answers. For OpPaged it is counted page by
+	// page: a scan that began before the interval, or ends after it or
+	// never, contributes the pages that arrived inside it (each checked
+	// as it arrives: no entry twice in a scan, none outside the data
+	// set). For the other operations it equals Entries. It is the count
+	// per-entry figures are over.
+	EntriesReceived int64 `json:"entriesReceived"`
+	Errors          int64 `json:"errors"` // failed or wrong operations in the interval
 	// Elapsed is the measured interval; OpsPerSec is Ops over it.
 	Elapsed   time.Duration `json:"elapsed"`
 	OpsPerSec float64       `json:"opsPerSec"`
@@ -101,9 +111,12 @@ type Result struct {
 // String is the one-line human summary.
 func (r *Result) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-12s conns=%-3d ops=%d (%.0f/s) entries=%d errors=%d p50=%v p90=%v p99=%v max=%v",
-		r.Op, r.Conns, r.Ops, r.OpsPerSec, r.Entries, r.Errors,
-		round(r.P50), round(r.P90), round(r.P99), round(r.Max))
+	fmt.Fprintf(&b, "%-12s conns=%-3d ops=%d (%.0f/s) entries=%d", r.Op, r.Conns, r.Ops, r.OpsPerSec, r.Entries)
+	if r.EntriesReceived != r.Entries {
+		fmt.Fprintf(&b, " received=%d (%.0f/s)", r.EntriesReceived, float64(r.EntriesReceived)/r.Elapsed.Seconds())
+	}
+	fmt.Fprintf(&b, " errors=%d p50=%v p90=%v p99=%v max=%v",
+		r.Errors, round(r.P50), round(r.P90), round(r.P99), round(r.Max))
 	if r.ServerCPU > 0 {
 		fmt.Fprintf(&b, " server-cpu=%v cpu/op=%v", round(r.ServerCPU), round(r.CPUPerOp))
 	}
@@ -206,6 +219,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	for _, w := range workers {
 		r.Ops += w.ops
 		r.Entries += w.entries
+		r.EntriesReceived += w.received
 		r.Errors += w.errors
 		lat = append(lat, w.lat...)
 		if w.firstErr != "" && (firstAt.IsZero() || w.firstAt.Before(firstAt)) {
@@ -365,6 +379,7 @@ type worker struct {
 	gbuf  []int
 
 	ops, entries, errors int64
+	received             int64 // entries that arrived inside the interval
 	lat                  []time.Duration
 	firstErr             string
 	firstAt              time.Time
@@ -501,6 +516,9 @@ func (w *worker) loop(ctx context.Context) {
 			return
 		}
 		n, err := w.do(ctx)
+		if err == errPastInterval {
+			return // a paged scan cut at its first page after the interval
+		}
 		stop := time.Now()
 		if err != nil && w.conn != nil && (w.conn.IsClosing() || ldap.IsErrorWithCode(err, ldap.ErrorNetwork)) {
 			w.conn.Close()
@@ -520,8 +538,20 @@ type connectError struct{ err error }
 func (e *connectError) Error() string { return e.err.Error() }
 func (e *connectError) Unwrap() error { return e.err }
 
+// errPastInterval ends a paged scan at its first page after the interval:
+// nothing of it would count any more, and finishing it could take longer
+// than the interval did.
+var errPastInterval = errors.New("load: past the measured interval")
+
+// inside reports whether t is inside the measured interval.
+func (w *worker) inside(t time.Time) bool {
+	return !t.Before(w.win.start) && !t.After(w.win.end)
+}
+
 // record counts an operation that ended at stop, when that is inside the
-// interval. It reports false once the interval is over.
+// interval. It reports false once the interval is over. The entries of a
+// verified operation count in entries, and in received but for a paged
+// scan, which counts received page by page itself (see pagedScan).
 func (w *worker) record(stop time.Time, d time.Duration, entries int, err error) bool {
 	if stop.Before(w.win.start) {
 		return true
@@ -538,6 +568,9 @@ func (w *worker) record(stop time.Time, d time.Duration, entries int, err error)
 	}
 	w.ops++
 	w.entries += int64(entries)
+	if w.c.Op != OpPaged {
+		w.received += int64(entries)
+	}
 	w.lat = append(w.lat, d)
 	return true
 }
@@ -673,6 +706,12 @@ func (w *worker) searchBind(ctx context.Context, i int) (int, error) {
 	return 1, nil
 }
 
+// pagedScan walks ou=users page by page. Each page is checked as it
+// arrives (an entry seen twice in this scan, or one the data set does not
+// have, is an error at that page), and its entries count in received when
+// it arrives inside the interval, whether or not the scan completes there.
+// The count of the whole scan is checked when it completes. The scan stops
+// at its first page after the interval (errPastInterval).
 func (w *worker) pagedScan() (int, error) {
 	s := w.set
 	w.epoch++
@@ -681,39 +720,60 @@ func (w *worker) pagedScan() (int, error) {
 		w.epoch = 1
 	}
 	w.paged.SetCookie(nil)
-	users, service, pages := 0, 0, 0
+	var sc scanCount
 	for {
 		res, err := w.conn.Search(w.req)
+		at := time.Now()
 		if err != nil {
-			return 0, fmt.Errorf("paged scan, page %d: %w", pages+1, err)
+			return 0, fmt.Errorf("paged scan, page %d: %w", sc.pages+1, err)
 		}
-		pages++
-		for _, e := range res.Entries {
-			if i, ok := s.UserIndex(e.DN); ok {
-				if w.seen[i] == w.epoch {
-					return 0, wrongf("paged scan: %s returned twice", e.DN)
-				}
-				w.seen[i] = w.epoch
-				users++
-				continue
-			}
-			if s.IsServiceDN(e.DN) && service == 0 {
-				service++
-				continue
-			}
-			return 0, wrongf("paged scan: unexpected entry %q", e.DN)
+		if err := w.checkPage(&sc, res.Entries); err != nil {
+			return 0, err
 		}
 		ctl, _ := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
 		if ctl == nil {
-			return 0, wrongf("paged scan: page %d has no paged results control", pages)
+			return 0, wrongf("paged scan: page %d has no paged results control", sc.pages)
+		}
+		if at.After(w.win.end) {
+			return 0, errPastInterval
+		}
+		if w.inside(at) {
+			w.received += int64(len(res.Entries))
 		}
 		if len(ctl.Cookie) == 0 {
 			break
 		}
 		w.paged.SetCookie(ctl.Cookie)
 	}
-	if users != s.N() {
-		return 0, wrongf("paged scan: %d of %d users in %d pages", users, s.N(), pages)
+	if sc.users != s.N() {
+		return 0, wrongf("paged scan: %d of %d users in %d pages", sc.users, s.N(), sc.pages)
 	}
-	return users + service, nil
+	return sc.users + sc.service, nil
+}
+
+// scanCount is what one paged scan has returned so far.
+type scanCount struct{ users, service, pages int }
+
+// checkPage checks one page of the current scan (w.epoch) and counts it in
+// sc: every entry must be a user of the data set not yet returned in this
+// scan, or the service account, once.
+func (w *worker) checkPage(sc *scanCount, entries []*ldap.Entry) error {
+	s := w.set
+	sc.pages++
+	for _, e := range entries {
+		if i, ok := s.UserIndex(e.DN); ok {
+			if w.seen[i] == w.epoch {
+				return wrongf("paged scan: %s returned twice", e.DN)
+			}
+			w.seen[i] = w.epoch
+			sc.users++
+			continue
+		}
+		if s.IsServiceDN(e.DN) && sc.service == 0 {
+			sc.service++
+			continue
+		}
+		return wrongf("paged scan: unexpected entry %q", e.DN)
+	}
+	return nil
 }
