@@ -230,11 +230,15 @@ func (d *DIT) search(id *ldapserver.Identity, req *ldap.SearchRequest) (*cursor,
 	if err != nil {
 		return nil, err
 	}
-	norm, err := ldap.NormalizeDN(req.BaseObject)
-	if err != nil {
-		return nil, errInvalidBase
-	}
 	o := a.org
+	// A base that is an entry's normalised DN (as clients mostly send the
+	// naming context) is its own normal form: no need to parse it.
+	norm := req.BaseObject
+	if _, known := o.byNorm[norm]; !known {
+		if norm, err = ldap.NormalizeDN(req.BaseObject); err != nil {
+			return nil, errInvalidBase
+		}
+	}
 	var base int32
 	special := (*entry)(nil)
 	switch norm {
