@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/store"
@@ -127,8 +128,10 @@ const userCols = `id, org_id, login_key, status, type,
 	failed_logins, last_failed_login, password_history`
 
 // userRow selects a user as one JSON array of its userCols (rowjson.go
-// explains why).
-const userRow = `json_array(` + userCols + `)`
+// explains why), with the last login from user_logins when it has one
+// (migration 0005).
+var userRow = `json_array(` + strings.Replace(userCols, ", last_login,",
+	", COALESCE((SELECT at FROM user_logins WHERE user_id = users.id), last_login),", 1) + `)`
 
 func scanUser(sc scanner) (*store.User, error) {
 	var row string

@@ -1279,4 +1279,39 @@ func testRecordLogins(t *testing.T, s store.Store) {
 		wantIs(t, "unknown user after RecordLogins", err, store.ErrNotFound)
 		return nil
 	})
+	// A later write of the record keeps the last login; a newer login
+	// replaces it; a deleted user's login is forgotten, and recording one
+	// for it is not an error.
+	u1.Profile.Title = "after the login"
+	update(t, s, func(tx store.Tx) error { return tx.UpdateUser(u1) })
+	at3 := at2.Add(time.Hour)
+	if err := s.RecordLogins(ctx, map[string]time.Time{u2.ID: at3}); err != nil {
+		t.Fatal(err)
+	}
+	u2.LastLogin = at3
+	view(t, s, func(r store.Reader) error {
+		for _, want := range []*store.User{u1, u2} {
+			got, err := r.User(want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameUser(t, "User after an update and a second RecordLogins", got, want)
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error { return tx.DeleteUser(u2.ID) })
+	if err := s.RecordLogins(ctx, map[string]time.Time{u2.ID: at3}); err != nil {
+		t.Errorf("RecordLogins of a deleted user: %v", err)
+	}
+	update(t, s, func(tx store.Tx) error { u2.LastLogin = time.Time{}; return tx.CreateUser(u2) })
+	view(t, s, func(r store.Reader) error {
+		got, err := r.User(u2.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.LastLogin.IsZero() {
+			t.Errorf("a user created again with a deleted one's id has its last login %v", got.LastLogin)
+		}
+		return nil
+	})
 }
