@@ -51,7 +51,7 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	account := appendAccount(accountBuf[:0], &req) // on the stack: a success needs no copy
 	defer func() {
 		if c := CodeOf(err); c == CodeInvalidCredentials || c == CodePolicyDenied {
-			d.sleep(ctx, d.throttle.failed(req.Client.IP, string(account), d.now()))
+			d.sleep(ctx, d.throttle.failed(req.Client.IP, account, d.now()))
 		}
 	}()
 	if d.throttle.refused(req.Client.IP, account, d.now()) {

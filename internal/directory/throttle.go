@@ -64,8 +64,11 @@ func newThrottle(c ThrottleConfig) *throttle {
 	return &throttle{cfg: c.withDefaults(), ips: map[string]*ipFailures{}}
 }
 
-// pairKey names one account as tried from one address.
-func pairKey(ip, account string) string { return ip + "\x00" + account }
+// appendPairKey appends the name of one account as tried from one
+// address.
+func appendPairKey(dst []byte, ip string, account []byte) []byte {
+	return append(append(append(dst, ip...), 0), account...)
+}
 
 // refused reports whether account, tried from ip, is past the hard limit
 // in its window. It is asked on every sign-in, so it builds the key on
@@ -75,7 +78,7 @@ func (t *throttle) refused(ip string, account []byte, now time.Time) bool {
 		return false
 	}
 	var buf [256]byte
-	key := append(append(append(buf[:0], ip...), 0), account...)
+	key := appendPairKey(buf[:0], ip, account)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := t.ips[string(key)]
@@ -84,13 +87,13 @@ func (t *throttle) refused(ip string, account []byte, now time.Time) bool {
 
 // failed counts a failure for account from ip and returns how long to
 // wait before answering it.
-func (t *throttle) failed(ip, account string, now time.Time) time.Duration {
+func (t *throttle) failed(ip string, account []byte, now time.Time) time.Duration {
 	if ip == "" {
 		return 0
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.count(pairKey(ip, account), now)
+	t.count(string(appendPairKey(nil, ip, account)), now)
 	n := t.count(ip, now)
 	if n <= t.cfg.Soft {
 		return 0

@@ -496,7 +496,7 @@ func (p *patcher) patch() (*orgView, string) {
 	}
 	for _, q := range spliceU {
 		gs := memberOf.list(int(q) - 2)
-		disp, match := b.displayVals(len(gs)), b.vals(len(gs))
+		disp, match := b.tmpVals(len(gs)), b.tmpVals(len(gs))
 		for k, g := range gs {
 			e := group(g)
 			disp[k], match[k] = e.dn, e.norm
@@ -508,7 +508,7 @@ func (p *patcher) patch() (*orgView, string) {
 	}
 	for _, q := range spliceG {
 		us := members.list(int(q - p.gFirst))
-		disp, match := b.displayVals(len(us)), b.vals(len(us))
+		disp, match := b.tmpVals(len(us)), b.tmpVals(len(us))
 		for k, u := range us {
 			e := user(u)
 			disp[k], match[k] = e.dn, e.norm
@@ -920,15 +920,6 @@ func indexedValues(e *entry, buf []string) (v [numIndexes][]string, _ []string) 
 	return v, buf
 }
 
-// displayVals returns n strings of scratch space, for values that are
-// encoded and not kept.
-func (b *builder) displayVals(n int) []string {
-	if cap(b.display) < n {
-		b.display = make([]string, n)
-	}
-	return b.display[:n]
-}
-
 // splice sets e, a copy of an old entry, to carry the values display
 // (sent) and match (matched) of attribute id instead of those it has; no
 // values: without the attribute. An attribute e lacks goes right after
@@ -1070,5 +1061,6 @@ func (b *builder) splice(e *entry, id attrID, display, match []string, anchor at
 		}
 	}
 	e.enc, e.own, e.spans, e.norms = enc, own, spans, norms
+	b.dropTmp()
 	return true
 }

@@ -252,7 +252,6 @@ type builder struct {
 	exact                                    bool
 	blockBytes, blockStrs, blockAttrs, bytes int // block sizes; bytes allocated
 	scratch                                  []byte
-	display                                  []string
 }
 
 // newBuilder returns a builder for o: for a full build, or (n > 0) for a
@@ -276,8 +275,8 @@ func (b *builder) allocated() int {
 // vals returns n strings that live with the entries (their norms).
 func (b *builder) vals(n int) []string { return b.strs.make(n, b.blockStrs) }
 
-// tmpVals returns n strings for the entry being built, reused after
-// finish (its values are kept encoded, not as strings).
+// tmpVals returns n strings for the entry being built or spliced, reused
+// after finish or splice (the values are kept encoded, not as strings).
 func (b *builder) tmpVals(n int) []string {
 	if len(b.tmp)+n > cap(b.tmp) {
 		// Earlier values keep the old array; it is not written again.
@@ -448,6 +447,11 @@ func (b *builder) finish(e *entry) {
 		e.enc, e.own = out, true
 	}
 	b.user, b.oper = b.user[:0], b.oper[:0]
+	b.dropTmp()
+}
+
+// dropTmp ends the use of the values tmpVals handed out.
+func (b *builder) dropTmp() {
 	clear(b.tmp)
 	b.tmp = b.tmp[:0]
 }

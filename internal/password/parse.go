@@ -39,15 +39,11 @@ func parse(hash string) (verifier, error) {
 			return nil, malformed("control, space or non-ASCII octet at %d", i)
 		}
 	}
-	if !strings.HasPrefix(hash, "{") {
+	scheme, value, ok := splitScheme(hash)
+	if !ok {
 		return nil, malformed("no {SCHEME} prefix")
 	}
-	end := strings.IndexByte(hash, '}')
-	if end < 0 || end > 32 {
-		return nil, malformed("no {SCHEME} prefix")
-	}
-	scheme, value := asciiUpper(hash[1:end]), hash[end+1:]
-	switch scheme {
+	switch asciiUpper(scheme) {
 	case "ARGON2":
 		return parseArgon2(value)
 	case "SSHA":
@@ -70,6 +66,16 @@ func parse(hash string) (verifier, error) {
 		return parseCrypt(value)
 	}
 	return nil, malformed("scheme not supported")
+}
+
+// splitScheme splits "{SCHEME}value"; false without a {SCHEME} prefix of
+// at most 31 characters.
+func splitScheme(hash string) (scheme, value string, ok bool) {
+	end := strings.IndexByte(hash, '}')
+	if !strings.HasPrefix(hash, "{") || end < 0 || end > 32 {
+		return "", "", false
+	}
+	return hash[1:end], hash[end+1:], true
 }
 
 // asciiUpper upper-cases ASCII letters only (strings.ToUpper and EqualFold

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 )
 
@@ -210,18 +209,18 @@ func Check(hash string) error {
 // every sign-in): a malformed hash of a slow scheme is reported slow, and
 // never verifies anyway.
 func Slow(hash string) bool {
-	end := strings.IndexByte(hash, '}')
-	if !strings.HasPrefix(hash, "{") || end < 0 || end > 32 {
+	name, _, ok := splitScheme(hash)
+	if !ok {
 		return false
 	}
 	var buf [32]byte
-	scheme := buf[:0]
-	for i := 1; i < end; i++ {
-		c := hash[i]
+	scheme := buf[:len(name)]
+	for i := range len(name) { // asciiUpper, without allocating
+		c := name[i]
 		if 'a' <= c && c <= 'z' {
 			c -= 'a' - 'A'
 		}
-		scheme = append(scheme, c)
+		scheme[i] = c
 	}
 	switch string(scheme) {
 	case "ARGON2", "CRYPT": // every CRYPT method supported is bcrypt or sha-crypt
