@@ -316,6 +316,46 @@ func BenchmarkLoadUsers(b *testing.B) {
 	}
 }
 
+// BenchmarkRecordLogins measures a last-login flush at a sign-in peak:
+// logins of 50,000 of 100,000 users, one RecordLogins call per op.
+func BenchmarkRecordLogins(b *testing.B) {
+	const n, signedIn = 100_000, 50_000
+	s := openAt(b, tempPath(b))
+	defer s.Close()
+	o := org(1)
+	ids := make([]string, n)
+	err := s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateOrg(o); err != nil {
+			return err
+		}
+		for i := range n {
+			u := user(i, o.ID)
+			ids[i] = u.ID
+			if err := tx.CreateUser(u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := make(map[string]time.Time, signedIn)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		clear(at)
+		t := time.Unix(1764633600+int64(i), 0)
+		for j := range signedIn {
+			at[ids[(i*7919+j*2)%n]] = t
+		}
+		if err := s.RecordLogins(ctx, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/signedIn, "ns/login")
+}
+
 // The database holds password hashes: only its owner may read it.
 func TestDatabaseFileIsPrivate(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "dirgate.db")
