@@ -135,7 +135,7 @@ func (d *DIT) Refresh(ctx context.Context) error {
 // inView reports whether changes of kind k can change what the snapshot
 // holds: factors cannot (binds reach them through the directory), so they
 // cost a refresh nothing. Policies are compiled into the snapshot.
-func inView(k store.Kind) bool { return k != store.KindFactor }
+func inView(k store.Kind) bool { return k != store.KindFactor && k != store.KindToken }
 
 func (d *DIT) step(ctx context.Context) error {
 	cur := d.snap.Load()

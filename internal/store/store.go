@@ -132,6 +132,7 @@ const (
 	KindMembership Kind = "membership" // ID is the group's
 	KindFactor     Kind = "factor"     // ID is the factor's
 	KindPolicy     Kind = "policy"     // ID is the policy's
+	KindToken      Kind = "token"      // ID is the API token's
 )
 
 // Change is one entry of the change feed.
@@ -161,6 +162,9 @@ type Store interface {
 	// change (per-bind bookkeeping, flushed in batches, invisible to LDAP).
 	// Unknown ids are ignored.
 	RecordLogins(ctx context.Context, at map[string]time.Time) error
+	// RecordTokenUses sets LastUsed of the given tokens without recording
+	// a change, like RecordLogins. Unknown ids are ignored.
+	RecordTokenUses(ctx context.Context, at map[string]time.Time) error
 	// AppendEvents appends system log events in one transaction of their
 	// own (no change is recorded: the log is not directory content) and
 	// sets each event's Seq.
@@ -188,6 +192,10 @@ type Reader interface {
 
 	Group(id string) (*Group, error)
 	GroupByName(orgID, nameKey string) (*Group, error)
+	// UsersPage returns up to limit of the org's users with ID > afterID,
+	// ordered by ID (the REST API's cursor paging).
+	UsersPage(orgID, afterID string, limit int) ([]*User, error)
+
 	// Groups returns the org's groups ordered by NameKey.
 	Groups(orgID string) ([]*Group, error)
 
@@ -207,6 +215,11 @@ type Reader interface {
 	// Policies returns the org's policies ordered by Kind, Priority, then
 	// NameKey.
 	Policies(orgID string) ([]*Policy, error)
+
+	Token(id string) (*Token, error)
+	TokenByHash(hash string) (*Token, error)
+	// Tokens returns the org's API tokens ordered by Created, then ID.
+	Tokens(orgID string) ([]*Token, error)
 }
 
 // Tx writes within a transaction. Each write records one Change with the
@@ -244,6 +257,25 @@ type Tx interface {
 	CreatePolicy(p *Policy) error
 	UpdatePolicy(p *Policy) error
 	DeletePolicy(id string) error
+
+	// CreateToken fails with ErrNotFound when the user does not exist in
+	// the token's org, ErrConflict when the hash is taken. DeleteUser
+	// deletes the user's tokens.
+	CreateToken(t *Token) error
+	DeleteToken(id string) error
+}
+
+// Token is an API token (Okta's "SSWS" tokens). The secret is never
+// stored: Hash is the hex SHA-256 of it, enough for a random secret of
+// 240 bits (a slow hash protects guessable passwords, not these).
+type Token struct {
+	ID       string // "00T" + 17 base62
+	OrgID    string
+	UserID   string // the admin it acts as, with the roles it holds now
+	Name     string
+	Hash     string
+	Created  time.Time
+	LastUsed time.Time // zero: never; written in batches (RecordTokenUses)
 }
 
 // --- Sign-on security (issue 5): factors, policies, the system log, and

@@ -39,3 +39,12 @@ func SetPruneBatch(s *Store, n int) { s.pruneBatch = n }
 // SetPageBytes sets how many bytes of events (before coding) close an
 // event page of s.
 func SetPageBytes(s *Store, n int) { s.pageBytes = n }
+
+// LatestVersion is the schema version this dirgate migrates to.
+func LatestVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		panic(err)
+	}
+	return len(ms)
+}

@@ -80,6 +80,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsConflict", testEventsConflict},
 		{"EventsPrune", testEventsPrune},
 		{"EventsConcurrent", testEventsConcurrent},
+		{"Tokens", testTokens},
+		{"UsersPage", testUsersPage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// API tokens (migration 0006), read and written like factors (signon.go),
+// and the users page the REST API lists by.
+
+const tokenCols = `id, org_id, user_id, name, hash, created, last_used`
+
+func scanToken(sc scanner) (*store.Token, error) {
+	var t store.Token
+	var ts [2]sql.NullInt64
+	if err := sc.Scan(&t.ID, &t.OrgID, &t.UserID, &t.Name, &t.Hash, &ts[0], &ts[1]); err != nil {
+		return nil, err
+	}
+	t.Created, t.LastUsed = fromNanos(ts[0]), fromNanos(ts[1])
+	return &t, nil
+}
+
+func (r *reader) Token(id string) (*store.Token, error) {
+	t, err := scanToken(r.queryRow(`SELECT `+tokenCols+` FROM api_tokens WHERE id = ?`, id))
+	if err != nil {
+		return nil, notFound(err, "token", id)
+	}
+	return t, nil
+}
+
+func (r *reader) TokenByHash(hash string) (*store.Token, error) {
+	t, err := scanToken(r.queryRow(`SELECT `+tokenCols+` FROM api_tokens WHERE hash = ?`, hash))
+	if err != nil {
+		return nil, notFound(err, "token", "with that hash")
+	}
+	return t, nil
+}
+
+func (r *reader) Tokens(orgID string) ([]*store.Token, error) {
+	return queryAll(r, "tokens", scanToken,
+		`SELECT `+tokenCols+` FROM api_tokens WHERE org_id = ? ORDER BY created, id`, orgID)
+}
+
+// CreateToken fails with store.ErrNotFound when the user does not exist
+// or belongs to another org than t.OrgID.
+func (t *tx) CreateToken(tok *store.Token) error {
+	var ts [2]any
+	var err error
+	for i, v := range [2]time.Time{tok.Created, tok.LastUsed} {
+		if ts[i], err = nanos(v); err != nil {
+			return fmt.Errorf("sqlite: create token %q: %w", tok.ID, err)
+		}
+	}
+	var orgID string
+	if err := t.queryRow(`SELECT org_id FROM users WHERE id = ?`, tok.UserID).Scan(&orgID); err != nil {
+		return t.fail(notFound(err, "user", tok.UserID))
+	}
+	if orgID != tok.OrgID {
+		return fmt.Errorf("sqlite: create token %q: user %q in org %q: %w", tok.ID, tok.UserID, tok.OrgID, store.ErrNotFound)
+	}
+	if _, err := t.exec(`INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		tok.ID, tok.OrgID, tok.UserID, tok.Name, tok.Hash, ts[0], ts[1]); err != nil {
+		return t.fail(fmt.Errorf("sqlite: create token %q: %w", tok.ID, mapErr(err)))
+	}
+	return t.record(tok.OrgID, store.KindToken, tok.ID)
+}
+
+func (t *tx) DeleteToken(id string) error {
+	var orgID string
+	if err := t.queryRow(`DELETE FROM api_tokens WHERE id = ? RETURNING org_id`, id).Scan(&orgID); err != nil {
+		return t.fail(notFound(err, "token", id))
+	}
+	return t.record(orgID, store.KindToken, id)
+}
+
+// RecordTokenUses sets the tokens' last use in one write transaction,
+// without a change.
+func (s *Store) RecordTokenUses(ctx context.Context, at map[string]time.Time) error {
+	if len(at) == 0 {
+		return nil
+	}
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
+	}
+	defer sqlTx.Rollback()
+	stmt, err := sqlTx.PrepareContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`)
+	if err != nil {
+		return fmt.Errorf("sqlite: record token uses: %w", err)
+	}
+	for id, t := range at {
+		n, err := nanos(t)
+		if err != nil {
+			return fmt.Errorf("sqlite: record use of token %s: %w", id, err)
+		}
+		if _, err := stmt.ExecContext(ctx, n, id); err != nil {
+			return fmt.Errorf("sqlite: record use of token %s: %w", id, err)
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// UsersPage walks users_by_org_id (migration 0006).
+func (r *reader) UsersPage(orgID, afterID string, limit int) ([]*store.User, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return queryAll(r, "users page", scanUser,
+		`SELECT `+userRow+` FROM users WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, afterID, limit)
+}
