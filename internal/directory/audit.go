@@ -49,6 +49,11 @@ const (
 	EventPolicyCreate          = "policy.lifecycle.create"
 	EventPolicyUpdate          = "policy.lifecycle.update"
 	EventPolicyDelete          = "policy.lifecycle.delete"
+	EventTokenCreate           = "system.api_token.create"
+	EventTokenRevoke           = "system.api_token.revoke"
+	// EventAPICall records one management-API call: who, what and how it
+	// ended (the writes it made have events of their own).
+	EventAPICall = "system.api.call"
 	// EventPolicySignOn records which sign-on policy and rule decided a
 	// sign-in whose password was right (only when an org policy decided,
 	// not the built-in default).
@@ -373,6 +378,9 @@ var displayMessages = map[string]string{
 	EventPolicyCreate:          "Create policy",
 	EventPolicyUpdate:          "Update policy",
 	EventPolicyDelete:          "Delete policy",
+	EventTokenCreate:           "Create API token",
+	EventTokenRevoke:           "Revoke API token",
+	EventAPICall:               "Management API call",
 	EventPolicySignOn:          "Evaluation of sign-on policy",
 }
 
@@ -481,4 +489,22 @@ func (d *Directory) auditAuth(req *AuthRequest, u *User, err error) {
 		ev.DebugContext = &DebugContext{DebugData: map[string]any{"bindDN": req.Client.BindDN}}
 	}
 	d.emit(req.OrgID, ev)
+}
+
+// RecordAPICall records one management-API call by p (EventAPICall): the
+// method, the path (never the query or body) and the status it got.
+func (d *Directory) RecordAPICall(p *Principal, c ClientInfo, method, path string, status int) {
+	result := ResultSuccess
+	if status >= 400 {
+		result = ResultFailure
+	}
+	if status == 401 || status == 403 || status == 429 {
+		result = ResultDeny
+	}
+	d.emit(p.Org.ID, &LogEvent{EventType: EventAPICall, DisplayMessage: displayMessages[EventAPICall],
+		Actor:        p.Actor(),
+		Client:       &LogClient{IPAddress: c.IP, Protocol: c.Protocol, TLS: c.TLS},
+		Outcome:      LogOutcome{Result: result},
+		Target:       []LogTarget{tokenTarget(p.Token)},
+		DebugContext: &DebugContext{DebugData: map[string]any{"method": method, "path": path, "status": status}}})
 }

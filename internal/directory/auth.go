@@ -359,9 +359,16 @@ func (d *Directory) noteLogin(id string) {
 // FlushLogins writes the coalesced last-login times now.
 func (d *Directory) FlushLogins(ctx context.Context) error {
 	d.loginMu.Lock()
-	pending := d.logins
+	pending, uses := d.logins, d.tokenUses
 	d.logins = make(map[string]time.Time, len(pending)) // about as many next time
+	d.tokenUses = nil
 	d.loginMu.Unlock()
+	if len(uses) > 0 {
+		// Best effort: a lost last use costs nothing but its precision.
+		if err := d.st.RecordTokenUses(ctx, uses); err != nil {
+			d.log.Warn("could not record API token uses", "tokens", len(uses), "err", err)
+		}
+	}
 	if len(pending) == 0 {
 		return nil
 	}

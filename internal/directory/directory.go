@@ -108,6 +108,7 @@ type Directory struct {
 
 	loginMu    sync.Mutex
 	logins     map[string]time.Time // user id -> last successful login, not yet written
+	tokenUses  map[string]time.Time // token id -> last use, not yet written (tokens.go)
 	flushEvery time.Duration
 	stop       chan struct{}
 	stopped    chan struct{}

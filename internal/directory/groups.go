@@ -44,7 +44,7 @@ func (d *Directory) newGroup(o *Org, in GroupInput) *Group {
 func createGroup(tx store.Tx, g *Group) error {
 	err := tx.CreateGroup(g)
 	if errors.Is(err, store.ErrConflict) {
-		return errf(CodeConflict, "a group named %s already exists in this org", g.Name)
+		return groupNameTaken(g.Name)
 	}
 	return err
 }
@@ -111,7 +111,7 @@ func (d *Directory) UpdateGroup(ctx context.Context, org, ref string, in GroupIn
 		g.Name, g.NameKey, g.Description, g.LastUpdated = in.Name, foldKey(in.Name), in.Description, d.now().UTC()
 		err = tx.UpdateGroup(g)
 		if errors.Is(err, store.ErrConflict) {
-			return errf(CodeConflict, "a group named %s already exists in this org", g.Name)
+			return groupNameTaken(g.Name)
 		}
 		return err
 	})
@@ -211,4 +211,11 @@ func (d *Directory) GroupMembers(ctx context.Context, org, ref string) ([]*User,
 	})
 	sortUsers(out)
 	return out, storeErr(err)
+}
+
+// groupNameTaken is the conflict of a name another group of the org has.
+func groupNameTaken(name string) *Error {
+	e := errf(CodeConflict, "a group named %s already exists in this org", name)
+	e.Field = "profile.name"
+	return e
 }

@@ -21,8 +21,14 @@ const (
 func newID(prefix string) string {
 	b := make([]byte, len(prefix)+idRandLen)
 	copy(b, prefix)
+	fillBase62(b[len(prefix):])
+	return string(b)
+}
+
+// fillBase62 fills b with uniformly random base62 characters.
+func fillBase62(b []byte) {
 	var r [1]byte
-	for i := len(prefix); i < len(b); {
+	for i := 0; i < len(b); {
 		rand.Read(r[:])
 		if r[0] >= 248 { // 248 = 4*62: reject to stay uniform
 			continue
@@ -30,7 +36,6 @@ func newID(prefix string) string {
 		b[i] = base62[r[0]%62]
 		i++
 	}
-	return string(b)
 }
 
 // looksLikeID reports whether ref has the shape of an id with prefix, so

@@ -131,6 +131,44 @@ func (d *Directory) setPassword(ctx context.Context, org, ref string, oldPw, pw 
 	return u, err
 }
 
+// ExpireWithTempPassword gives a user a random temporary password that
+// has already expired (Okta's expire_password?tempPassword=true): the user
+// signs in with it once and must change it. The password is returned once
+// and never logged.
+func (d *Directory) ExpireWithTempPassword(ctx context.Context, org, ref string) (*User, string, error) {
+	temp := tempPassword()
+	read, s, h, err := d.newPassword(ctx, org, ref, nil, []byte(temp))
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := d.updateUser(ctx, org, ref, func(_ *Org, cur *User) error {
+		if cur.ID != read.ID || cur.PasswordHash != read.PasswordHash {
+			return errf(CodeConflict, "the password changed meanwhile; try again")
+		}
+		to, e := next(cur.Profile.Login, cur.Status, ActionExpirePassword)
+		if e != nil {
+			return e
+		}
+		d.setHash(cur, h, s.History())
+		cur.Status, cur.StatusChanged = to, d.now().UTC()
+		return nil
+	})
+	d.auditUser(ctx, err, EventUserExpirePassword, u)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, temp, nil
+}
+
+// tempPassword is 16 random characters with an upper- and a lower-case
+// letter, a digit and a symbol, so the usual strength rules accept it.
+func tempPassword() string {
+	b := make([]byte, 16)
+	fillBase62(b)
+	b[0], b[5], b[10], b[15] = "ABCDEFGHJKLMNPQRSTUVWXYZ"[b[0]%24], "abcdefghijkmnopqrstuvwxyz"[b[5]%25], "23456789"[b[10]%8], "!#%+-=?@"[b[15]%8]
+	return string(b)
+}
+
 // setHash sets a new password hash, keeping the previous ones the history
 // needs (history counts the current password, so history-1 of them); a
 // user whose password had expired becomes ACTIVE.

@@ -26,7 +26,15 @@ type UserInput struct {
 
 // CreateUser creates a user in org.
 func (d *Directory) CreateUser(ctx context.Context, org string, in UserInput) (*User, error) {
+	return d.CreateUserInGroups(ctx, org, in, nil)
+}
+
+// CreateUserInGroups creates a user in org as a member of the groups
+// named (ids or names), in one transaction: a missing group creates
+// nothing. The password policy is the one for a user of no group.
+func (d *Directory) CreateUserInGroups(ctx context.Context, org string, in UserInput, groupRefs []string) (*User, error) {
 	var u *User
+	var groups []*Group
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
 		if err != nil {
@@ -40,19 +48,39 @@ func (d *Directory) CreateUser(ctx context.Context, org string, in UserInput) (*
 		if err != nil {
 			return err
 		}
-		return createUser(tx, u)
+		if err := createUser(tx, u); err != nil {
+			return err
+		}
+		for _, ref := range groupRefs {
+			g, err := groupByRef(tx, o, ref)
+			if err != nil {
+				return err
+			}
+			if added, err := tx.AddMember(g.ID, u.ID); err != nil || !added {
+				continue // named twice
+			}
+			g.LastMembershipUpdated = u.Created
+			if err := tx.UpdateGroup(g); err != nil {
+				return err
+			}
+			groups = append(groups, g)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, storeErr(err)
 	}
 	d.auditUser(ctx, nil, EventUserCreate, u)
+	for _, g := range groups {
+		d.auditWrite(ctx, nil, g.OrgID, EventGroupMembershipAdd, userTarget(u), groupTarget(g))
+	}
 	return u, nil
 }
 
 func createUser(tx store.Tx, u *User) error {
 	err := tx.CreateUser(u)
 	if errors.Is(err, store.ErrConflict) {
-		return errf(CodeConflict, "a user with login %s already exists in this org", u.Profile.Login)
+		return loginTaken(u.Profile.Login)
 	}
 	return err
 }
@@ -225,7 +253,7 @@ func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *
 		u.LastUpdated = d.now().UTC()
 		err = tx.UpdateUser(u)
 		if errors.Is(err, store.ErrConflict) {
-			return errf(CodeConflict, "a user with login %s already exists in this org", u.Profile.Login)
+			return loginTaken(u.Profile.Login)
 		}
 		return err
 	})
@@ -315,6 +343,41 @@ func (d *Directory) DeleteUser(ctx context.Context, org, ref string) error {
 	return storeErr(err)
 }
 
+// DeactivateOrDelete is Okta's DELETE of a user: a user not yet
+// DEPROVISIONED is deactivated; a DEPROVISIONED one is deleted. It reports
+// whether the user was deleted.
+func (d *Directory) DeactivateOrDelete(ctx context.Context, org, ref string) (bool, error) {
+	var u *User
+	deleted := false
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		o, err := orgByName(tx, org)
+		if err != nil {
+			return err
+		}
+		if u, err = userByRef(tx, o, ref); err != nil {
+			return err
+		}
+		d.wrote(u.ID)
+		if u.Status == StatusDeprovisioned {
+			deleted = true
+			return tx.DeleteUser(u.ID)
+		}
+		to, e := next(u.Profile.Login, u.Status, ActionDeactivate)
+		if e != nil {
+			return e
+		}
+		now := d.now().UTC()
+		u.Status, u.StatusChanged, u.LastUpdated = to, now, now
+		return tx.UpdateUser(u)
+	})
+	if deleted {
+		d.auditUser(ctx, err, EventUserDelete, u)
+	} else {
+		d.auditUser(ctx, err, EventUserDeactivate, u)
+	}
+	return deleted, storeErr(err)
+}
+
 // AssignRole gives a user an admin role (no change if it has it).
 func (d *Directory) AssignRole(ctx context.Context, org, ref, role string) (*User, error) {
 	r, e := normalizeRole(role)
@@ -376,4 +439,11 @@ func (d *Directory) UserGroups(ctx context.Context, org, ref string) ([]*Group, 
 		return nil
 	})
 	return out, storeErr(err)
+}
+
+// loginTaken is the conflict of a login another user of the org has.
+func loginTaken(login string) *Error {
+	e := errf(CodeConflict, "a user with login %s already exists in this org", login)
+	e.Field = "profile.login"
+	return e
 }

@@ -1,0 +1,163 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/dirgate/dirgate/internal/directory"
+)
+
+// Groups: /api/v1/groups and their members.
+
+const (
+	groupsDefaultLimit  = 10000
+	groupsMaxLimit      = 10000
+	membersDefaultLimit = 1000
+	membersMaxLimit     = 10000
+)
+
+// groupJSON is Okta's Group (always an OKTA_GROUP).
+type groupJSON struct {
+	ID                    string         `json:"id"`
+	Created               jsonTime       `json:"created"`
+	LastUpdated           jsonTime       `json:"lastUpdated"`
+	LastMembershipUpdated jsonTime       `json:"lastMembershipUpdated"`
+	ObjectClass           []string       `json:"objectClass"`
+	Type                  string         `json:"type"`
+	Profile               groupProfile   `json:"profile"`
+	Links                 map[string]any `json:"_links"`
+}
+
+type groupProfile struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func groupOut(r *http.Request, g *directory.Group) *groupJSON {
+	self := baseURL(r) + "/api/v1/groups/" + g.ID
+	return &groupJSON{ID: g.ID, Created: jsonTime(g.Created), LastUpdated: jsonTime(g.LastUpdated),
+		LastMembershipUpdated: jsonTime(g.LastMembershipUpdated),
+		ObjectClass:           []string{"okta:user_group"}, Type: "OKTA_GROUP",
+		Profile: groupProfile{Name: g.Name, Description: g.Description},
+		Links:   map[string]any{"self": link(self), "users": link(self + "/users")}}
+}
+
+type groupIn struct {
+	Profile *struct {
+		Name        *string `json:"name"`
+		Description *string `json:"description"`
+	} `json:"profile"`
+}
+
+func (s *Server) decodeGroup(r *http.Request) (directory.GroupInput, error) {
+	var in groupIn
+	if err := s.decode(r, &in); err != nil {
+		return directory.GroupInput{}, err
+	}
+	if in.Profile == nil || in.Profile.Name == nil {
+		return directory.GroupInput{}, validation("profile.name", "a group needs profile.name")
+	}
+	gi := directory.GroupInput{Name: *in.Profile.Name}
+	if in.Profile.Description != nil {
+		gi.Description = *in.Profile.Description
+	}
+	return gi, nil
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	gi, err := s.decodeGroup(r)
+	if err != nil {
+		return err
+	}
+	g, err := s.dir.CreateGroup(c.ctx, c.org, gi)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, groupOut(r, g))
+	return nil
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	g, err := s.dir.Group(c.ctx, c.org, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, groupOut(r, g))
+	return nil
+}
+
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	gi, err := s.decodeGroup(r)
+	if err != nil {
+		return err
+	}
+	g, err := s.dir.UpdateGroup(c.ctx, c.org, r.PathValue("id"), gi)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, groupOut(r, g))
+	return nil
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.dir.DeleteGroup(c.ctx, c.org, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	limit, err := limitParam(r, groupsDefaultLimit, groupsMaxLimit)
+	if err != nil {
+		return err
+	}
+	match, err := s.groupMatcher(r)
+	if err != nil {
+		return err
+	}
+	gs, next, err := s.dir.ListGroups(c.ctx, c.org, r.URL.Query().Get("after"), limit, match)
+	if err != nil {
+		return err
+	}
+	out := make([]*groupJSON, len(gs))
+	for i, g := range gs {
+		out[i] = groupOut(r, g)
+	}
+	setLinks(w, r, next)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, c *call) error {
+	limit, err := limitParam(r, membersDefaultLimit, membersMaxLimit)
+	if err != nil {
+		return err
+	}
+	us, next, err := s.dir.ListGroupMembers(c.ctx, c.org, r.PathValue("id"), r.URL.Query().Get("after"), limit)
+	if err != nil {
+		return err
+	}
+	out := make([]*userJSON, len(us))
+	for i, u := range us {
+		out[i] = s.userOut(r, u)
+	}
+	setLinks(w, r, next)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.dir.AddMember(c.ctx, c.org, r.PathValue("id"), r.PathValue("uid")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.dir.RemoveMember(c.ctx, c.org, r.PathValue("id"), r.PathValue("uid")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

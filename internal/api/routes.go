@@ -1,0 +1,39 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/dirgate/dirgate/internal/directory"
+)
+
+// routes is every endpoint and the permission it needs (directory says
+// which roles hold which).
+func (s *Server) routes() {
+	const read, write, security = directory.PermRead, directory.PermWrite, directory.PermSecurity
+	s.handle("GET /api/v1/users", read, s.listUsers)
+	s.handle("POST /api/v1/users", write, s.createUser)
+	s.handle("GET /api/v1/users/{id}", read, s.getUser)
+	s.handle("POST /api/v1/users/{id}", write, s.updateUser(true))
+	s.handle("PUT /api/v1/users/{id}", write, s.updateUser(false))
+	s.handle("DELETE /api/v1/users/{id}", write, s.deleteUser)
+	s.handle("POST /api/v1/users/{id}/lifecycle/{action}", write, s.lifecycle)
+	s.handle("POST /api/v1/users/{id}/credentials/change_password", write, s.changePassword)
+	s.handle("GET /api/v1/users/{id}/groups", read, s.userGroups)
+	s.handle("GET /api/v1/users/{id}/roles", read, s.listRoles)
+	s.handle("POST /api/v1/users/{id}/roles", security, s.assignRole)
+	s.handle("DELETE /api/v1/users/{id}/roles/{role}", security, s.removeRole)
+
+	s.handle("GET /api/v1/groups", read, s.listGroups)
+	s.handle("POST /api/v1/groups", write, s.createGroup)
+	s.handle("GET /api/v1/groups/{id}", read, s.getGroup)
+	s.handle("PUT /api/v1/groups/{id}", write, s.updateGroup)
+	s.handle("DELETE /api/v1/groups/{id}", write, s.deleteGroup)
+	s.handle("GET /api/v1/groups/{id}/users", read, s.groupMembers)
+	s.handle("PUT /api/v1/groups/{id}/users/{uid}", write, s.addMember)
+	s.handle("DELETE /api/v1/groups/{id}/users/{uid}", write, s.removeMember)
+
+	// Anything else below /api/ gets an Okta-shaped 404 (or 405).
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, notFound(r.Method+" "+r.URL.Path))
+	})
+}
