@@ -151,7 +151,7 @@ func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set) (*targ
 	t0 := time.Now()
 	p, err := startProc(bin, []string{"serve", "--data", data, "--no-demo", "--allow-plaintext",
 		"--ldap", fmt.Sprintf("127.0.0.1:%d", ldapPort), "--ldaps", "",
-		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort)}, logPath, nil)
+		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort), "--http-plaintext"}, logPath, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ go build -o "$work/dgbench" ./bench/cmd/dgbench
 "$work/dirgate" import --data "$work/d" --org bench "$work/u.ldif" | tail -1
 run() { # $1: label, $2: bind cache TTL, $3: users the load binds as, $4: warm-up
 	"$work/dirgate" serve --data "$work/d" --no-demo --allow-plaintext --ldap 127.0.0.1:13899 --ldaps "" \
-		--http 127.0.0.1:18099 --bind-cache-ttl "$2" >"$work/serve.log" 2>&1 &
+		--http 127.0.0.1:18099 --http-plaintext --bind-cache-ttl "$2" >"$work/serve.log" 2>&1 &
 	until curl -sf http://127.0.0.1:18099/readyz >/dev/null; do sleep 0.05; done
 	pid=$(pgrep -f "dirgate serve --data $work/d")
 	printf '%-40s ' "$1"

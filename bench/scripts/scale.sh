@@ -39,7 +39,7 @@ start() {
 	local t0 t1
 	t0=$(date +%s.%N)
 	"$dg" serve --data "$dir/data" --no-demo --allow-plaintext --ldap "127.0.0.1:$ldap_port" --ldaps "" \
-		--http "127.0.0.1:$http_port" "${extra[@]}" >"$dir/serve.log" 2>&1 &
+		--http "127.0.0.1:$http_port" --http-plaintext "${extra[@]}" >"$dir/serve.log" 2>&1 &
 	pid=$!
 	until curl -fsS "http://127.0.0.1:$http_port/readyz" >/dev/null 2>&1; do
 		kill -0 $pid 2>/dev/null || { cat "$dir/serve.log"; exit 1; }

@@ -18,10 +18,12 @@ type banner struct {
 	ldapAddr  string // bound addresses; "" when disabled
 	ldapsAddr string
 	httpAddr  string
-	hostname  string // for URLs when the listener is a wildcard
-	caFile    string // "" when the operator's certificate is used
-	certFile  string
-	plaintext bool
+	// httpPlaintext: --http serves plain HTTP, not HTTPS.
+	httpPlaintext bool
+	hostname      string // for URLs when the listener is a wildcard
+	caFile        string // "" when the operator's certificate is used
+	certFile      string
+	plaintext     bool
 
 	orgs         []*directory.Org
 	demoBase     string // the demo org's base DN, "" without one
@@ -107,7 +109,12 @@ func (b *banner) write(w io.Writer) {
 		line("LDAP:", b.url("ldap", b.ldapAddr)+" "+how)
 	}
 	if b.httpAddr != "" {
-		h := b.url("http", b.httpAddr)
+		scheme := "https"
+		if b.httpPlaintext {
+			scheme = "http"
+		}
+		h := b.url(scheme, b.httpAddr)
+		line("REST API:", h+"/api/v1/ (Authorization: SSWS <token>; dirgate token create)")
 		line("HTTP:", h+"/healthz "+h+"/readyz "+h+"/metrics")
 	}
 	if b.caFile != "" {

@@ -165,8 +165,9 @@ Users are named by --login, groups by --name; where a command names both
 		a.factorCmd(),
 	)
 	root.AddCommand(a.policyCmd())
-	root.AddCommand(a.orgCmd())  // org.go
-	root.AddCommand(a.logsCmd()) // logs.go
+	root.AddCommand(a.orgCmd())   // org.go
+	root.AddCommand(a.logsCmd())  // logs.go
+	root.AddCommand(a.tokenCmd()) // token.go
 	return root
 }
 

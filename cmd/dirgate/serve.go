@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/dirgate/dirgate/internal/api"
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/dit"
 	"github.com/dirgate/dirgate/internal/ldapserver"
@@ -45,6 +46,8 @@ type serveFlags struct {
 	bindCacheTTL      time.Duration
 	pprof             string
 	upgradeHashes     bool
+	httpPlaintext     bool
+	apiRateLimit      int
 }
 
 // listening is what serve reports once it listens (tests use port 0).
@@ -87,7 +90,9 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	addDataFlag(c, &f.data)
 	fl.StringVar(&f.ldap, "ldap", "127.0.0.1:1389", "ldap:// (StartTLS) listen `ADDR`; empty: off")
 	fl.StringVar(&f.ldaps, "ldaps", "127.0.0.1:1636", "ldaps:// listen `ADDR`; empty: off")
-	fl.StringVar(&f.http, "http", "127.0.0.1:8080", "HTTP listen `ADDR` for /healthz, /readyz, /metrics; empty: off")
+	fl.StringVar(&f.http, "http", "127.0.0.1:8080", "HTTPS listen `ADDR` for the REST API (/api/v1/), /healthz, /readyz, /metrics; empty: off")
+	fl.BoolVar(&f.httpPlaintext, "http-plaintext", false, "serve --http without TLS (only on a loopback address, unless --allow-plaintext)")
+	fl.IntVar(&f.apiRateLimit, "api-rate-limit", api.DefaultRateLimit, "REST API calls one token may make per minute; negative: unlimited")
 	fl.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo org on an empty data directory")
 	fl.BoolVar(&f.plaintext, "allow-plaintext", false, "allow LDAP operations without TLS (loopback testing only)")
 	fl.StringSliceVar(&f.hostnames, "hostname", []string{"localhost", "127.0.0.1"}, "`NAMES` (DNS names, IP addresses) of the generated server certificate")
@@ -144,6 +149,9 @@ func (a *app) serve(f *serveFlags) (err error) {
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
+	if f.httpPlaintext && f.http != "" && !f.plaintext && !loopbackAddr(f.http) {
+		return usagef("--http-plaintext on %s would send API tokens in clear over the network: use it on a loopback address, or add --allow-plaintext", f.http)
+	}
 	if len(f.hostnames) == 0 && f.tlsCert == "" {
 		return usagef("--hostname needs at least one name for the generated certificate")
 	}
@@ -194,7 +202,8 @@ func (a *app) serve(f *serveFlags) (err error) {
 	}()
 
 	// TLS.
-	b := &banner{dataDir: data, hostname: f.hostnames[0], plaintext: f.plaintext, credFile: filepath.Join(data, credentialsFile)}
+	b := &banner{dataDir: data, hostname: f.hostnames[0], plaintext: f.plaintext, httpPlaintext: f.httpPlaintext,
+		credFile: filepath.Join(data, credentialsFile)}
 	certFile, keyFile := f.tlsCert, f.tlsKey
 	generated := certFile == ""
 	var boot tlsboot.Options
@@ -266,11 +275,19 @@ func (a *app) serve(f *serveFlags) (err error) {
 	errc := make(chan error, 3)
 	var hs *http.Server
 	if httpL != nil {
-		hs = &http.Server{Handler: httpHandler(&view, reg), ReadHeaderTimeout: 10 * time.Second}
+		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit})
+		hs = &http.Server{Handler: httpHandler(&view, reg, apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		serveHTTP := func() error { return hs.Serve(httpL) }
+		if !f.httpPlaintext {
+			hs.TLSConfig = certs.TLSConfig()
+			serveHTTP = func() error { return hs.ServeTLS(httpL, "", "") }
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := hs.Serve(httpL); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := serveHTTP(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("HTTP: %w", err)
 			}
 		}()
@@ -442,10 +459,12 @@ func certExpiry(c *tls.Certificate) string {
 	return c.Leaf.NotAfter.UTC().Format(time.DateOnly)
 }
 
-// httpHandler serves /healthz (200 while the process runs), /readyz (200
-// once the LDAP snapshot is loaded and current, else 503) and /metrics.
-func httpHandler(view *atomic.Pointer[dit.DIT], reg *prometheus.Registry) http.Handler {
+// httpHandler serves the REST API below /api/, /healthz (200 while the
+// process runs), /readyz (200 once the LDAP snapshot is loaded and current,
+// else 503) and /metrics.
+func httpHandler(view *atomic.Pointer[dit.DIT], reg *prometheus.Registry, apiHandler http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/api/", apiHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -462,4 +481,17 @@ func httpHandler(view *atomic.Pointer[dit.DIT], reg *prometheus.Registry) http.H
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return mux
+}
+
+// loopbackAddr reports whether addr (host:port) listens on loopback only.
+func loopbackAddr(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

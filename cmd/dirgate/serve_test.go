@@ -66,7 +66,8 @@ func startServe(t *testing.T, c *cli, data string, extra ...string) *server {
 
 func (s *server) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + s.HTTP + path)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: s.tlsConfig(t)}}
+	resp, err := client.Get("https://" + s.HTTP + path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,7 +133,7 @@ func startDirgate(t *testing.T, data string, args ...string) *dgServer {
 			home:     t.TempDir(),
 		},
 		data: data, ldapsPort: ldapsPort,
-		httpURL: fmt.Sprintf("http://127.0.0.1:%d", httpPort),
+		httpURL: fmt.Sprintf("https://127.0.0.1:%d", httpPort),
 		out:     &syncBuffer{}, done: make(chan struct{}),
 	}
 	all := append([]string{"serve", "--data", data,
@@ -148,7 +150,7 @@ func startDirgate(t *testing.T, data string, args ...string) *dgServer {
 	t.Cleanup(func() { s.stop(t) })
 	deadline := time.Now().Add(2 * time.Minute) // bounds a broken start; not a performance check
 	for {
-		resp, err := http.Get(s.httpURL + "/readyz")
+		resp, err := s.get("/readyz") // the CA appears once serve has started
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -165,6 +167,29 @@ func startDirgate(t *testing.T, data string, args ...string) *dgServer {
 			t.Fatalf("dirgate serve not ready:\n%s", s.out.String())
 		}
 	}
+}
+
+// httpClient trusts the server's CA (DIR/tls/ca.pem).
+func (s *dgServer) httpClient() (*http.Client, error) {
+	pem, err := os.ReadFile(s.caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no certificate", s.caFile)
+	}
+	return &http.Client{Timeout: time.Minute,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
+}
+
+// get fetches path from the server's HTTPS address.
+func (s *dgServer) get(path string) (*http.Response, error) {
+	c, err := s.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.Get(s.httpURL + path)
 }
 
 // stop sends SIGTERM and waits for a graceful exit.

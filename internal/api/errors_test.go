@@ -1,0 +1,141 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dirgate/dirgate/internal/api"
+)
+
+// TestErrors: every kind of refusal, with Okta's status and error code,
+// and a cause or summary that names the problem.
+func TestErrors(t *testing.T) {
+	f := newFixture(t, api.Config{MaxBody: 4096})
+	ann := `{"profile":{"login":"ann","email":"ann@example.com","firstName":"Ann","lastName":"Lee"}}`
+	if res := f.do(t, f.orgAdmin, "POST", "/api/v1/users?activate=false", ann); res.status != 200 {
+		t.Fatalf("creating ann: %d %s", res.status, res.body)
+	}
+	for _, tc := range []struct {
+		name               string
+		token              string
+		method, path, body string
+		status             int
+		code               string
+		mention            string // in the body
+	}{
+		{"no token", "", "GET", "/api/v1/users", "", 401, "E0000011", "Invalid token provided"},
+		{"another scheme", "Bearer", "GET", "/api/v1/users", "", 401, "E0000011", ""},
+		{"malformed token", "not-a-token", "GET", "/api/v1/users", "", 401, "E0000011", ""},
+		{"unknown token", "00" + strings.Repeat("A", 40), "GET", "/api/v1/users", "", 401, "E0000011", ""},
+		{"read-only token writing", f.readOnly, "POST", "/api/v1/users", ann, 403, "E0000006", "READ_ONLY_ADMIN"},
+		{"read-only token deleting", f.readOnly, "DELETE", "/api/v1/users/ann", "", 403, "E0000006", ""},
+		{"org admin assigning a role", f.orgAdmin, "POST", "/api/v1/users/ann/roles", `{"type":"SUPER_ADMIN"}`, 403, "E0000006", "SUPER_ADMIN"},
+		{"bad JSON", f.orgAdmin, "POST", "/api/v1/users", `{"profile":`, 400, "E0000003", "not well-formed"},
+		{"no body", f.orgAdmin, "POST", "/api/v1/users", "", 400, "E0000003", "empty"},
+		{"trailing data", f.orgAdmin, "POST", "/api/v1/groups", `{"profile":{"name":"x"}} {}`, 400, "E0000003", ""},
+		{"too large", f.orgAdmin, "POST", "/api/v1/groups", `{"profile":{"name":"` + strings.Repeat("x", 5000) + `"}}`, 413, "E0000003", "4096 bytes"},
+		{"unknown field", f.orgAdmin, "POST", "/api/v1/users", `{"profile":{"login":"bob"},"nickname":"b"}`, 400, "E0000001", "nickname"},
+		{"unknown credential field", f.orgAdmin, "POST", "/api/v1/users", `{"profile":{"login":"bob"},"credentials":{"recovery_question":{}}}`, 400, "E0000001", "recovery_question"},
+		{"undeclared profile attribute", f.orgAdmin, "POST", "/api/v1/users", `{"profile":{"login":"bob","city":"Oslo"}}`, 400, "E0000001", "city"},
+		{"profile value not a string", f.orgAdmin, "POST", "/api/v1/users", `{"profile":{"login":"bob","firstName":3}}`, 400, "E0000001", "firstName: expected a string"},
+		{"no login", f.orgAdmin, "POST", "/api/v1/users", `{"profile":{"email":"x@example.com"}}`, 400, "E0000001", "login"},
+		{"duplicate login", f.orgAdmin, "POST", "/api/v1/users", ann, 400, "E0000001", "already exists"},
+		{"duplicate login in another case", f.orgAdmin, "POST", "/api/v1/users", strings.Replace(ann, `"ann"`, `"ANN"`, 1), 400, "E0000001", "already exists"},
+		{"weak password", f.orgAdmin, "POST", "/api/v1/users", `{"profile":{"login":"bob"},"credentials":{"password":{"value":"x"}}}`, 400, "E0000001", "password"},
+		{"illegal lifecycle transition", f.orgAdmin, "POST", "/api/v1/users/ann/lifecycle/suspend", "", 400, "E0000001", "STAGED"},
+		{"unknown lifecycle operation", f.orgAdmin, "POST", "/api/v1/users/ann/lifecycle/explode", "", 404, "E0000007", "explode"},
+		{"unknown user", f.readOnly, "GET", "/api/v1/users/nobody", "", 404, "E0000007", "nobody"},
+		{"unknown group", f.readOnly, "GET", "/api/v1/groups/nogroup", "", 404, "E0000007", "nogroup"},
+		{"member of an unknown group", f.orgAdmin, "PUT", "/api/v1/groups/nogroup/users/ann", "", 404, "E0000007", ""},
+		{"bad limit", f.readOnly, "GET", "/api/v1/users?limit=abc", "", 400, "E0000001", "limit"},
+		{"bad activate", f.orgAdmin, "POST", "/api/v1/users?activate=maybe", ann, 400, "E0000001", "activate"},
+		{"group without a name", f.orgAdmin, "POST", "/api/v1/groups", `{"profile":{"description":"d"}}`, 400, "E0000001", "profile.name"},
+		{"wrong old password", f.orgAdmin, "POST", "/api/v1/users/super/credentials/change_password",
+			`{"oldPassword":{"value":"wrong"},"newPassword":{"value":"N3w-password!x"}}`, 403, "E0000014", ""},
+		{"unknown path", f.readOnly, "GET", "/api/v1/nothing", "", 404, "E0000007", ""},
+		{"removing a role not held", f.super, "DELETE", "/api/v1/users/ann/roles/ORG_ADMIN", "", 404, "E0000007", "ORG_ADMIN"},
+		{"unknown role", f.super, "POST", "/api/v1/users/ann/roles", `{"type":"GOD"}`, 400, "E0000001", "GOD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := f.do(t, tc.token, tc.method, tc.path, tc.body)
+			if res.status != tc.status || res.errorCode() != tc.code {
+				t.Fatalf("%s %s: %d %s, want %d %s", tc.method, tc.path, res.status, res.body, tc.status, tc.code)
+			}
+			if !strings.Contains(string(res.body), tc.mention) {
+				t.Errorf("%s %s: %s does not mention %q", tc.method, tc.path, res.body, tc.mention)
+			}
+			var e struct {
+				ErrorSummary, ErrorLink, ErrorID string
+				ErrorCauses                      []any
+			}
+			res.json(t, &e)
+			if e.ErrorSummary == "" || e.ErrorLink != tc.code || !strings.HasPrefix(e.ErrorID, "oae") || e.ErrorCauses == nil {
+				t.Errorf("error body %s lacks Okta's fields", res.body)
+			}
+		})
+	}
+}
+
+// TestRevokedToken: a revoked token is refused at its next call.
+func TestRevokedToken(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	if res := f.do(t, f.orgAdmin, "GET", "/api/v1/users", ""); res.status != 200 {
+		t.Fatalf("before revoking: %d %s", res.status, res.body)
+	}
+	if err := f.d.RevokeToken(ctx, "example", f.orgAdminTokenID); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(t, f.orgAdmin, "GET", "/api/v1/users", ""); res.status != 401 || res.errorCode() != "E0000011" {
+		t.Fatalf("after revoking: %d %s, want 401 E0000011", res.status, res.body)
+	}
+}
+
+// TestTokenFollowsAdminRoles: a token acts with its admin's roles of the
+// moment, and stops working when the admin is suspended.
+func TestTokenFollowsAdminRoles(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	group := `{"profile":{"name":"ops"}}`
+	if _, err := f.d.RemoveRole(ctx, "example", "orgadmin", "ORG_ADMIN"); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(t, f.orgAdmin, "POST", "/api/v1/groups", group); res.status != 403 || res.errorCode() != "E0000006" {
+		t.Fatalf("after the role was removed: %d %s, want 403 E0000006", res.status, res.body)
+	}
+	if _, err := f.d.AssignRole(ctx, "example", "orgadmin", "ORG_ADMIN"); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(t, f.orgAdmin, "POST", "/api/v1/groups", group); res.status != 200 {
+		t.Fatalf("after the role came back: %d %s", res.status, res.body)
+	}
+	if _, err := f.d.Lifecycle(ctx, "example", "orgadmin", "suspend"); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.do(t, f.orgAdmin, "GET", "/api/v1/groups", ""); res.status != 401 {
+		t.Fatalf("with the admin suspended: %d %s, want 401", res.status, res.body)
+	}
+}
+
+// TestRateLimit: past the limit a token gets 429 E0000047, and the
+// headers count down.
+func TestRateLimit(t *testing.T) {
+	f := newFixture(t, api.Config{RateLimit: 3})
+	for i := range 3 {
+		res := f.do(t, f.readOnly, "GET", "/api/v1/groups", "")
+		if res.status != 200 {
+			t.Fatalf("call %d: %d %s", i+1, res.status, res.body)
+		}
+		if got, want := res.header.Get("X-Rate-Limit-Remaining"), string(rune('2'-i)); got != want {
+			t.Errorf("call %d: X-Rate-Limit-Remaining = %q, want %q", i+1, got, want)
+		}
+		if res.header.Get("X-Rate-Limit-Limit") != "3" || res.header.Get("X-Rate-Limit-Reset") == "" {
+			t.Errorf("call %d: headers %v", i+1, res.header)
+		}
+	}
+	if res := f.do(t, f.readOnly, "GET", "/api/v1/groups", ""); res.status != 429 || res.errorCode() != "E0000047" {
+		t.Fatalf("4th call: %d %s, want 429 E0000047", res.status, res.body)
+	}
+	// Another token has its own count.
+	if res := f.do(t, f.orgAdmin, "GET", "/api/v1/groups", ""); res.status != 200 {
+		t.Fatalf("another token: %d %s", res.status, res.body)
+	}
+}
