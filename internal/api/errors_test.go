@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -47,6 +48,14 @@ func TestErrors(t *testing.T) {
 		{"unknown user", f.readOnly, "GET", "/api/v1/users/nobody", "", 404, "E0000007", "nobody"},
 		{"unknown group", f.readOnly, "GET", "/api/v1/groups/nogroup", "", 404, "E0000007", "nogroup"},
 		{"member of an unknown group", f.orgAdmin, "PUT", "/api/v1/groups/nogroup/users/ann", "", 404, "E0000007", ""},
+		{"invalid filter expression", f.readOnly, "GET", "/api/v1/users?filter=" + url.QueryEscape(`status equals "ACTIVE"`), "", 400, "E0000001", "invalid filter expression"},
+		{"filter on an unknown attribute", f.readOnly, "GET", "/api/v1/users?filter=" + url.QueryEscape(`profile.city eq "Oslo"`), "", 400, "E0000001", "profile.city"},
+		{"operator a filter does not allow", f.readOnly, "GET", "/api/v1/users?filter=" + url.QueryEscape(`status sw "ACT"`), "", 400, "E0000001", "sw"},
+		{"invalid search expression", f.readOnly, "GET", "/api/v1/users?search=" + url.QueryEscape(`(status eq "ACTIVE"`), "", 400, "E0000001", "invalid search expression"},
+		{"invalid group search", f.readOnly, "GET", "/api/v1/groups?search=" + url.QueryEscape(`profile.name zz "x"`), "", 400, "E0000001", "search"},
+		{"invalid log filter", f.readOnly, "GET", "/api/v1/logs?filter=" + url.QueryEscape(`eventType eq`), "", 400, "E0000001", "filter"},
+		{"log since not a time", f.readOnly, "GET", "/api/v1/logs?since=yesterday", "", 400, "E0000001", "since"},
+		{"log sortOrder", f.readOnly, "GET", "/api/v1/logs?sortOrder=SIDEWAYS", "", 400, "E0000001", "sortOrder"},
 		{"bad limit", f.readOnly, "GET", "/api/v1/users?limit=abc", "", 400, "E0000001", "limit"},
 		{"bad activate", f.orgAdmin, "POST", "/api/v1/users?activate=maybe", ann, 400, "E0000001", "activate"},
 		{"group without a name", f.orgAdmin, "POST", "/api/v1/groups", `{"profile":{"description":"d"}}`, 400, "E0000001", "profile.name"},

@@ -32,6 +32,8 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/groups/{id}/users/{uid}", write, s.addMember)
 	s.handle("DELETE /api/v1/groups/{id}/users/{uid}", write, s.removeMember)
 
+	s.handle("GET /api/v1/logs", read, s.listLogs)
+
 	// Anything else below /api/ gets an Okta-shaped 404 (or 405).
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound(r.Method+" "+r.URL.Path))

@@ -55,7 +55,9 @@ var oktaProvider = provider{Type: "OKTA", Name: "OKTA"}
 
 func link(href string) map[string]string { return map[string]string{"href": href} }
 
-func postLink(href string) map[string]string { return map[string]string{"href": href, "method": "POST"} }
+func postLink(href string) map[string]string {
+	return map[string]string{"href": href, "method": "POST"}
+}
 
 func (s *Server) userOut(r *http.Request, u *directory.User) *userJSON {
 	self := baseURL(r) + "/api/v1/users/" + u.ID
@@ -308,6 +310,16 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, c *call) erro
 		return validation("action", "reset_password sends a recovery link, which needs the console's recovery page; "+
 			"dirgate does not serve one yet: use expire_password?tempPassword=true to give the user a temporary password")
 	}
+	switch name {
+	case "expire_password_with_temp_password":
+		return s.expireWithTemp(w, r, c)
+	case "reset_factors":
+		if _, err := s.dir.ResetFactors(c.ctx, c.org, userRef(r, c)); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, struct{}{})
+		return nil
+	}
 	a, e := directory.ParseAction(name)
 	if e != nil || name != string(a) {
 		return notFound("lifecycle operation " + name + " (known: " + joinActions() + ")")
@@ -318,12 +330,7 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, c *call) erro
 			return err
 		}
 		if temp {
-			u, pw, err := s.dir.ExpireWithTempPassword(c.ctx, c.org, userRef(r, c))
-			if err != nil {
-				return err
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"tempPassword": pw, "user": s.userOut(r, u)})
-			return nil
+			return s.expireWithTemp(w, r, c)
 		}
 	}
 	u, err := s.dir.Lifecycle(c.ctx, c.org, userRef(r, c), a)
@@ -338,12 +345,23 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, c *call) erro
 	return nil
 }
 
+// expireWithTemp is expire_password_with_temp_password (and the older
+// expire_password?tempPassword=true): Okta's TempPassword answer.
+func (s *Server) expireWithTemp(w http.ResponseWriter, r *http.Request, c *call) error {
+	_, pw, err := s.dir.ExpireWithTempPassword(c.ctx, c.org, userRef(r, c))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"tempPassword": pw})
+	return nil
+}
+
 func joinActions() string {
 	names := make([]string, 0, len(directory.Actions)+1)
 	for _, a := range directory.Actions {
 		names = append(names, string(a))
 	}
-	names = append(names, "reset_password")
+	names = append(names, "reset_password", "reset_factors", "expire_password_with_temp_password")
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }

@@ -153,6 +153,10 @@ type EventFilter struct {
 	Limit     int       // at most this many (0: 1000; at most 1000)
 }
 
+// StoredEvent is a system log event as stored: its document is a LogEvent
+// in JSON.
+type StoredEvent = store.Event
+
 // MaxEventsPage is the most events one Events call returns.
 const MaxEventsPage = 1000
 

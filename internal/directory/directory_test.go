@@ -75,7 +75,7 @@ func TestCreateUserValidation(t *testing.T) {
 		{"undeclared attribute", directory.UserInput{Profile: directory.Profile{Login: "x", Custom: map[string]string{"shoe": "9"}}}, directory.CodeInvalid, "profile.shoe"},
 		{"bad status", directory.UserInput{Profile: directory.Profile{Login: "x"}, Status: "SUSPENDED"}, directory.CodeInvalid, "status"},
 		{"bad role", directory.UserInput{Profile: directory.Profile{Login: "x"}, Roles: []string{"GOD"}}, directory.CodeInvalid, "role"},
-		{"duplicate login, other case", directory.UserInput{Profile: directory.Profile{Login: "ALICE"}}, directory.CodeConflict, ""},
+		{"duplicate login, other case", directory.UserInput{Profile: directory.Profile{Login: "ALICE"}}, directory.CodeConflict, "profile.login"},
 		{"bad hash", directory.UserInput{Profile: directory.Profile{Login: "x"}, PasswordHash: "{MD5}abc"}, directory.CodeInvalid, "credentials.password.hash"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

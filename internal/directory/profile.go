@@ -167,9 +167,15 @@ func (d *Directory) ListUsers(ctx context.Context, org, after string, limit int,
 func UserMatchesQ(u *User, q string) bool {
 	p := &u.Profile
 	for _, v := range [...]string{p.FirstName, p.LastName, p.Email, p.Login} {
-		if len(v) >= len(q) && strings.EqualFold(v[:len(q)], q) {
+		if HasPrefixFold(v, q) {
 			return true
 		}
 	}
 	return false
+}
+
+// HasPrefixFold reports whether s begins with prefix, without case (Okta's
+// q is a prefix match).
+func HasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
