@@ -15,6 +15,7 @@ import (
 	"github.com/dirgate/dirgate/internal/api"
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/sealed"
 	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
@@ -40,7 +41,15 @@ func newFixture(t *testing.T, cfg api.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := directory.New(directory.Config{Store: st, Password: cheap, LoginFlushInterval: time.Hour})
+	key, err := sealed.KeyFromString(strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := sealed.NewKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := directory.New(directory.Config{Store: st, Password: cheap, LoginFlushInterval: time.Hour, Secrets: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/dirgate/dirgate/internal/directory"
@@ -10,17 +11,17 @@ import (
 
 // Okta's error codes, for the errors dirgate answers.
 const (
-	codeValidation    = "E0000001" // Api validation failed
-	codeBadJSON       = "E0000003" // The request body was not well-formed
-	codeForbidden     = "E0000006" // You do not have permission
-	codeNotFound      = "E0000007" // Not found
-	codeMethod        = "E0000022" // The endpoint does not support the provided HTTP method
-	codeInternal      = "E0000009" // Internal Server Error
-	codeInvalidToken  = "E0000011" // Invalid token provided
-	codeCredentials   = "E0000014" // Update of credentials failed
-	codeUnavailable   = "E0000010" // Service is temporarily unavailable
-	codeRateLimit     = "E0000047" // API call exceeded rate limit
-	codeUnsupportedCT = "E0000015" // ... the request content type is not supported
+	codeValidation   = "E0000001" // Api validation failed
+	codeBadJSON      = "E0000003" // The request body was not well-formed
+	codeForbidden    = "E0000006" // You do not have permission
+	codeNotFound     = "E0000007" // Not found
+	codeMethod       = "E0000022" // The endpoint does not support the provided HTTP method
+	codeInternal     = "E0000009" // Internal Server Error
+	codeInvalidToken = "E0000011" // Invalid token provided
+	codeCredentials  = "E0000014" // Update of credentials failed
+	codeUnavailable  = "E0000010" // Service is temporarily unavailable
+	codeRateLimit    = "E0000047" // API call exceeded rate limit
+	codeFactorCode   = "E0000068" // Invalid Passcode/Answer
 )
 
 // apiError is an error answer in Okta's shape.
@@ -107,6 +108,8 @@ func fromDomain(err error) *apiError {
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.summary }
+
+func quote(s string) string { return strconv.Quote(s) }
 
 // validation is an E0000001 answer about one field.
 func validation(field, msg string) *apiError {

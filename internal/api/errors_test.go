@@ -56,6 +56,9 @@ func TestErrors(t *testing.T) {
 		{"invalid log filter", f.readOnly, "GET", "/api/v1/logs?filter=" + url.QueryEscape(`eventType eq`), "", 400, "E0000001", "filter"},
 		{"log since not a time", f.readOnly, "GET", "/api/v1/logs?since=yesterday", "", 400, "E0000001", "since"},
 		{"log sortOrder", f.readOnly, "GET", "/api/v1/logs?sortOrder=SIDEWAYS", "", 400, "E0000001", "sortOrder"},
+		{"enrolling another factor type", f.orgAdmin, "POST", "/api/v1/users/ann/factors", `{"factorType":"sms"}`, 400, "E0000001", "token:software:totp"},
+		{"activating an unknown factor", f.orgAdmin, "POST", "/api/v1/users/ann/factors/00fnothing/lifecycle/activate", `{"passCode":"123456"}`, 404, "E0000007", ""},
+		{"read-only token enrolling", f.readOnly, "POST", "/api/v1/users/ann/factors", `{"factorType":"token:software:totp"}`, 403, "E0000006", ""},
 		{"bad limit", f.readOnly, "GET", "/api/v1/users?limit=abc", "", 400, "E0000001", "limit"},
 		{"bad activate", f.orgAdmin, "POST", "/api/v1/users?activate=maybe", ann, 400, "E0000001", "activate"},
 		{"group without a name", f.orgAdmin, "POST", "/api/v1/groups", `{"profile":{"description":"d"}}`, 400, "E0000001", "profile.name"},
@@ -146,5 +149,31 @@ func TestRateLimit(t *testing.T) {
 	// Another token has its own count.
 	if res := f.do(t, f.orgAdmin, "GET", "/api/v1/groups", ""); res.status != 200 {
 		t.Fatalf("another token: %d %s", res.status, res.body)
+	}
+}
+
+// TestFactorWrongPassCode: a wrong code leaves the factor pending, with
+// Okta's E0000068.
+func TestFactorWrongPassCode(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	res := f.do(t, f.orgAdmin, "POST", "/api/v1/users/plain/factors", `{"factorType":"token:software:totp","provider":"GOOGLE"}`)
+	var enrolled struct {
+		ID       string
+		Status   string
+		Embedded struct {
+			Activation struct{ SharedSecret string } `json:"activation"`
+		} `json:"_embedded"`
+	}
+	res.json(t, &enrolled)
+	if res.status != 200 || enrolled.Status != "PENDING_ACTIVATION" || enrolled.Embedded.Activation.SharedSecret == "" {
+		t.Fatalf("enrol: %d %s", res.status, res.body)
+	}
+	res = f.do(t, f.orgAdmin, "POST", "/api/v1/users/plain/factors/"+enrolled.ID+"/lifecycle/activate", `{"passCode":"000000x"}`)
+	if res.status != 403 || res.errorCode() != "E0000068" {
+		t.Fatalf("wrong code: %d %s, want 403 E0000068", res.status, res.body)
+	}
+	res = f.do(t, f.readOnly, "GET", "/api/v1/users/plain/factors/"+enrolled.ID, "")
+	if res.status != 200 || !strings.Contains(string(res.body), "PENDING_ACTIVATION") || strings.Contains(string(res.body), enrolled.Embedded.Activation.SharedSecret) {
+		t.Fatalf("after a wrong code: %d %s (pending, without its secret)", res.status, res.body)
 	}
 }

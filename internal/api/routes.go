@@ -23,6 +23,12 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/users/{id}/roles", security, s.assignRole)
 	s.handle("DELETE /api/v1/users/{id}/roles/{role}", security, s.removeRole)
 
+	s.handle("GET /api/v1/users/{id}/factors", read, s.listFactors)
+	s.handle("POST /api/v1/users/{id}/factors", write, s.enrollFactor)
+	s.handle("GET /api/v1/users/{id}/factors/{fid}", read, s.getFactor)
+	s.handle("POST /api/v1/users/{id}/factors/{fid}/lifecycle/activate", write, s.activateFactor)
+	s.handle("DELETE /api/v1/users/{id}/factors/{fid}", write, s.deleteFactor)
+
 	s.handle("GET /api/v1/groups", read, s.listGroups)
 	s.handle("POST /api/v1/groups", write, s.createGroup)
 	s.handle("GET /api/v1/groups/{id}", read, s.getGroup)

@@ -46,6 +46,7 @@ const (
 	EventGroupMembershipRemove = "group.user_membership.remove"
 	EventFactorActivate        = "user.mfa.factor.activate"
 	EventFactorResetAll        = "user.mfa.factor.reset_all"
+	EventFactorDeactivate      = "user.mfa.factor.deactivate"
 	EventPolicyCreate          = "policy.lifecycle.create"
 	EventPolicyUpdate          = "policy.lifecycle.update"
 	EventPolicyDelete          = "policy.lifecycle.delete"
@@ -379,6 +380,7 @@ var displayMessages = map[string]string{
 	EventGroupMembershipRemove: "Remove user from group membership",
 	EventFactorActivate:        "User set up an MFA factor",
 	EventFactorResetAll:        "Reset all MFA factors for user",
+	EventFactorDeactivate:      "Reset MFA factor for user",
 	EventPolicyCreate:          "Create policy",
 	EventPolicyUpdate:          "Update policy",
 	EventPolicyDelete:          "Delete policy",

@@ -271,3 +271,40 @@ func userFactors(r store.Reader, org, userRef string) (*Org, *User, []*store.Fac
 	fs, err := r.Factors(u.ID)
 	return o, u, fs, err
 }
+
+// Factor returns the user's factor with that id.
+func (d *Directory) Factor(ctx context.Context, org, userRef, id string) (*store.Factor, error) {
+	fs, err := d.Factors(ctx, org, userRef)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		if f.ID == id {
+			return f, nil
+		}
+	}
+	return nil, errf(CodeNotFound, "no factor %q of user %s", id, userRef)
+}
+
+// DeleteFactor deletes one of the user's factors (Okta's unenroll).
+func (d *Directory) DeleteFactor(ctx context.Context, org, userRef, id string) error {
+	var who *User
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		_, u, fs, err := userFactors(tx, org, userRef)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if f.ID == id {
+				who = u
+				return tx.DeleteFactor(f.ID)
+			}
+		}
+		return errf(CodeNotFound, "no factor %q of user %s", id, u.Profile.Login)
+	})
+	if err != nil {
+		return storeErr(err)
+	}
+	d.auditUser(ctx, nil, EventFactorDeactivate, who)
+	return nil
+}

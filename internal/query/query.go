@@ -8,8 +8,8 @@
 //
 // Keywords (operators, and/or/not, true/false/null) are case-insensitive;
 // attribute names are case-sensitive, as in Okta. String values compare
-// case-insensitively, by Unicode simple case folding, as both SCIM and Okta
-// specify. An absent attribute fails every comparison except ne, which it
+// case-insensitively, by Unicode simple case folding, as Okta does (and
+// SCIM for attributes that are not caseExact). An absent attribute fails every comparison except ne, which it
 // passes (SCIM's rule), so "not (a eq x)" and "a ne x" agree.
 //
 // Parse bounds the work an untrusted expression can cause (Options'

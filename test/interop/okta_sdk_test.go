@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/okta/okta-sdk-golang/v5/okta"
+
+	"github.com/dirgate/dirgate/internal/totp"
 )
 
 // TestOktaSDK drives dirgate's REST API with Okta's own Go SDK
@@ -247,6 +249,40 @@ func TestOktaSDK(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("TOTP factor: enrol, activate, list, delete", func(t *testing.T) {
+		uid := eng[2]
+		enrolled, _, err := client.UserFactorAPI.EnrollFactor(ctx, uid).Body(okta.ListFactors200ResponseInner{
+			UserFactorTOTP: &okta.UserFactorTOTP{FactorType: "token:software:totp", Provider: okta.PtrString("GOOGLE")}}).Execute()
+		if err != nil {
+			t.Fatalf("EnrollFactor: %v", sdkErr(err))
+		}
+		f := enrolled.UserFactorTOTP
+		if f == nil || f.GetStatus() != "PENDING_ACTIVATION" {
+			t.Fatalf("enrolled factor = %+v", enrolled)
+		}
+		activation, _ := f.Embedded["activation"]
+		secret, _ := activation["sharedSecret"].(string)
+		key, err := totp.DecodeSecret(secret)
+		if err != nil {
+			t.Fatalf("sharedSecret %q: %v", secret, err)
+		}
+		activated, _, err := client.UserFactorAPI.ActivateFactor(ctx, uid, f.GetId()).
+			Body(map[string]any{"passCode": totp.Code(key, time.Now())}).Execute()
+		if err != nil || activated.UserFactorTOTP == nil || activated.UserFactorTOTP.GetStatus() != "ACTIVE" {
+			t.Fatalf("ActivateFactor: %+v, %v", activated, sdkErr(err))
+		}
+		list, _, err := client.UserFactorAPI.ListFactors(ctx, uid).Execute()
+		if err != nil || len(list) != 1 || list[0].UserFactorTOTP == nil || list[0].UserFactorTOTP.GetId() != f.GetId() {
+			t.Fatalf("ListFactors: %+v, %v", list, sdkErr(err))
+		}
+		if _, err := client.UserFactorAPI.UnenrollFactor(ctx, uid, f.GetId()).Execute(); err != nil {
+			t.Fatalf("UnenrollFactor: %v", sdkErr(err))
+		}
+		if list, _, err = client.UserFactorAPI.ListFactors(ctx, uid).Execute(); err != nil || len(list) != 0 {
+			t.Errorf("ListFactors after unenrolling: %d, %v", len(list), sdkErr(err))
+		}
 	})
 
 	t.Run("system log", func(t *testing.T) {
