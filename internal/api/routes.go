@@ -40,6 +40,19 @@ func (s *Server) routes() {
 
 	s.handle("GET /api/v1/logs", read, s.listLogs)
 
+	s.handle("GET /api/v1/policies", read, s.listPolicies)
+	s.handle("POST /api/v1/policies", security, s.createPolicy)
+	s.handle("GET /api/v1/policies/{id}", read, s.getPolicy)
+	s.handle("PUT /api/v1/policies/{id}", security, s.replacePolicy)
+	s.handle("DELETE /api/v1/policies/{id}", security, s.deletePolicy)
+	s.handle("POST /api/v1/policies/{id}/lifecycle/{action}", security, s.policyLifecycle)
+	s.handle("GET /api/v1/policies/{id}/rules", read, s.listRules)
+	s.handle("POST /api/v1/policies/{id}/rules", security, s.createRule)
+	s.handle("GET /api/v1/policies/{id}/rules/{rid}", read, s.getRule)
+	s.handle("PUT /api/v1/policies/{id}/rules/{rid}", security, s.replaceRule)
+	s.handle("DELETE /api/v1/policies/{id}/rules/{rid}", security, s.deleteRule)
+	s.handle("POST /api/v1/policies/{id}/rules/{rid}/lifecycle/{action}", security, s.ruleLifecycle)
+
 	// Anything else below /api/ gets an Okta-shaped 404 (or 405).
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFound(r.Method+" "+r.URL.Path))

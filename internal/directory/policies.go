@@ -21,6 +21,9 @@ const (
 	PolicyUpsert     PolicyMode = iota // create it or replace the one of that kind and name
 	PolicyCreateOnly                   // refuse one that exists
 	PolicyUpdateOnly                   // refuse one that does not
+	// PolicyByID replaces the policy with the ID (the REST API's PUT): it
+	// must exist and keep its kind, and may be renamed.
+	PolicyByID
 )
 
 // PolicyResult reports what ApplyPolicies did.
@@ -29,8 +32,8 @@ type PolicyResult struct {
 }
 
 // ApplyPolicies writes the given sign-on and password policies into org,
-// matching existing ones by kind and name (case-insensitive); policies the
-// file does not name are kept. In one transaction, so a file applies whole
+// matching existing ones by kind and name (case-insensitive), or by ID in
+// mode PolicyByID; policies the file does not name are kept. In one transaction, so a file applies whole
 // or not at all. The org's resulting set must be valid (priorities unique
 // per kind), and every group and user the policies name must exist: a
 // policy that silently matched nobody would be a security hole.
@@ -60,9 +63,17 @@ func (d *Directory) ApplyPolicies(ctx context.Context, org string, ps []policy.P
 		for _, p := range ps {
 			label := string(p.Kind) + "/" + p.Name
 			i := slices.IndexFunc(merged, func(c policy.Policy) bool {
+				if mode == PolicyByID {
+					return c.ID == p.ID
+				}
 				return c.Kind == p.Kind && foldKey(c.Name) == foldKey(p.Name)
 			})
+			if i >= 0 && merged[i].Kind != p.Kind {
+				return invalid("type", "policy %s is a %s policy; its type cannot change", p.ID, merged[i].Kind)
+			}
 			switch {
+			case i < 0 && mode == PolicyByID:
+				return errf(CodeNotFound, "no policy %s in org %s", p.ID, o.Name)
 			case i < 0 && mode == PolicyUpdateOnly:
 				return errf(CodeNotFound, "no %s policy named %q in org %s", p.Kind, p.Name, o.Name)
 			case i >= 0 && mode == PolicyCreateOnly:

@@ -237,8 +237,6 @@ func TestParseErrors(t *testing.T) {
 			[]string{`document 1, line 4: people.users.exclude[0]: "bob" is both included and excluded (people.users.include[0]); exclusions win, so list it once`}},
 		{"empty name in a list", "kind: password\nname: p\npriority: 1\npeople: {users: {include: [bob, '']}}\n",
 			[]string{`document 1, line 4: people.users.include[1]: empty name; want a group or user name, login or id`}},
-		{"sign-on without rules", "kind: sign-on\nname: p\npriority: 1\npeople: {groups: {include: [Everyone]}}\n",
-			[]string{`document 1, line 1: rules: a sign-on policy needs at least one rule`}},
 		{"rules on a password policy", password("minLength: 9") + "rules: [{name: r, priority: 1, action: allow}]\n",
 			[]string{`document 1, line 6: rules: only sign-on policies have rules; a password policy has settings`}},
 		{"settings on a sign-on policy", good + "settings: {minLength: 9}\n",

@@ -59,7 +59,8 @@
 // Within that policy, the first ACTIVE rule (by priority) whose conditions
 // all match gives the action. If none of its rules match, evaluation
 // continues with the next policy (Okta's semantics), and finally with the
-// built-in default.
+// built-in default. A sign-on policy may have no rules yet (Okta creates a
+// policy first and its rules after): it then decides nothing.
 //
 // Password: the first ACTIVE password policy whose people match gives the
 // settings; the built-in default's otherwise.

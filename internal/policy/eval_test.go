@@ -406,3 +406,20 @@ func TestEvaluationAllocs(t *testing.T) {
 		t.Errorf("SignOn and Password allocate %v times per run; want 0", n)
 	}
 }
+
+// A sign-on policy without rules decides nothing: the next policy (here
+// the built-in default) does.
+func TestSignOnWithoutRules(t *testing.T) {
+	ps, err := Parse([]byte("kind: sign-on\nname: empty\npriority: 1\npeople: {groups: {include: [Everyone]}}\n" +
+		"---\nkind: sign-on\nname: deny\npriority: 2\npeople: {groups: {include: [Everyone]}}\nrules: [{name: r, priority: 1, action: deny}]\n"))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	set, err := Compile(ps, nil)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	if d := set.SignOn(Subject{UserID: "u1"}, Context{IP: ip("192.0.2.1"), AuthType: AuthLDAP}); d.PolicyName != "deny" || d.Action != ActionDeny {
+		t.Errorf("decision = %+v, want policy deny's", d)
+	}
+}

@@ -170,10 +170,8 @@ func checkSelection(path string, sel Selection, report reporter, check func(path
 }
 
 func checkRules(rules []Rule, report reporter) {
-	if len(rules) == 0 {
-		report("rules", "a sign-on policy needs at least one rule")
-		return
-	}
+	// No rules is valid: the policy then decides nothing and evaluation
+	// goes on to the next (Okta creates a policy first, its rules after).
 	if len(rules) > MaxRules {
 		report("rules", fmt.Sprintf("has %d rules; at most %d allowed", len(rules), MaxRules))
 		return
