@@ -74,5 +74,3 @@ func FuzzDecodeBodies(f *testing.F) {
 func req(body []byte) *http.Request {
 	return httptest.NewRequest("POST", "/api/v1/x", strings.NewReader(string(body)))
 }
-
-
