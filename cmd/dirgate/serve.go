@@ -275,7 +275,8 @@ func (a *app) serve(f *serveFlags) (err error) {
 	errc := make(chan error, 3)
 	var hs *http.Server
 	if httpL != nil {
-		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit})
+		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit,
+			LDAP: api.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
 		hs = &http.Server{Handler: httpHandler(&view, reg, apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
@@ -494,4 +495,15 @@ func loopbackAddr(addr string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// portOf is l's TCP port, 0 for none.
+func portOf(l net.Listener) int {
+	if l == nil {
+		return 0
+	}
+	if t, ok := l.Addr().(*net.TCPAddr); ok {
+		return t.Port
+	}
+	return 0
 }

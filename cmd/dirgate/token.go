@@ -23,20 +23,37 @@ func (a *app) tokenCmd() *cobra.Command {
 func (a *app) tokenCreateCmd() *cobra.Command {
 	var f userFlags
 	var name string
+	var installation bool
 	c := &cobra.Command{
-		Use:   "create --data DIR --org ORG --login ADMIN --name NAME",
+		Use:   "create --data DIR (--org ORG --login ADMIN | --installation) --name NAME",
 		Short: "Create an API token acting as an admin; prints the token once (it is stored hashed)",
 		Long: `Create an API token that acts as the admin LOGIN of ORG, with the admin
 roles that admin holds at the time of each call: READ_ONLY_ADMIN may read,
 ORG_ADMIN may also change users and groups, SUPER_ADMIN may also change roles
 and policies. The token is printed once, on standard output; dirgate keeps
 only its SHA-256 and cannot show it again. Use it as
-  Authorization: SSWS <token>`,
+  Authorization: SSWS <token>
+
+--installation instead creates a token for the orgs API
+(/api/dirgate/v1/orgs: create and list orgs, their LDAP settings), which can
+do nothing inside an org.`,
 		Example: `  TOKEN=$(dirgate token create --data ./dirgate-data --org example --login admin --name scripts)
   curl --cacert ./dirgate-data/tls/ca.pem -H "Authorization: SSWS $TOKEN" https://127.0.0.1:8080/api/v1/users`,
 		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
+			if installation == (f.org != "" || f.login != "") {
+				return usagef("give --org and --login (an org admin's token) or --installation, one of the two")
+			}
 			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+				if installation {
+					tok, secret, err := d.CreateInstallationToken(ctx, name)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(a.stdout, secret)
+					fmt.Fprintf(a.stderr, "created installation token %s (%q) for the orgs API; it is shown only this once\n", tok.ID, tok.Name)
+					return nil
+				}
 				tok, secret, err := d.CreateToken(ctx, f.org, f.login, name)
 				if err != nil {
 					return err
@@ -47,7 +64,10 @@ only its SHA-256 and cannot show it again. Use it as
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addDataFlag(c, &f.data)
+	c.Flags().StringVar(&f.org, "org", "", "the org `NAME`")
+	c.Flags().StringVar(&f.login, "login", "", "the admin's `LOGIN` (or its id) the token acts as")
+	c.Flags().BoolVar(&installation, "installation", false, "create an installation token for the orgs API instead")
 	c.Flags().StringVar(&name, "name", "", "what the token is for (`NAME`), shown in lists and the system log")
 	c.MarkFlagRequired("name")
 	return c

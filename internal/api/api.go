@@ -38,6 +38,9 @@ type Config struct {
 	MaxBody int64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LDAP is where the LDAP interface listens (for orgs' connection
+	// details); zero: the details leave the URLs out.
+	LDAP LDAPInfo
 }
 
 // Defaults.
@@ -53,12 +56,13 @@ type Server struct {
 	limiter *limiter
 	maxBody int64
 	now     func() time.Time
+	ldap    LDAPInfo
 	mux     *http.ServeMux
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
-	s := &Server{dir: cfg.Directory, log: cfg.Logger, maxBody: cfg.MaxBody, now: cfg.Now}
+	s := &Server{dir: cfg.Directory, log: cfg.Logger, maxBody: cfg.MaxBody, now: cfg.Now, ldap: cfg.LDAP}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,7 +119,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, perm directory.Pe
 	}
 	rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	ctx := directory.WithActor(r.Context(), p.Actor())
-	c := &call{p: p, org: p.Org.Name, ctx: ctx}
+	c := &call{p: p, ctx: ctx}
+	if p.Org != nil {
+		c.org = p.Org.Name
+	}
 	if err := p.Allow(perm); err != nil {
 		s.writeError(rec, r, err)
 	} else if err := h(rec, r.WithContext(ctx), c); err != nil {

@@ -9,7 +9,7 @@ import (
 // routes is every endpoint and the permission it needs (directory says
 // which roles hold which).
 func (s *Server) routes() {
-	const read, write, security = directory.PermRead, directory.PermWrite, directory.PermSecurity
+	const read, write, security, installation = directory.PermRead, directory.PermWrite, directory.PermSecurity, directory.PermInstallation
 	s.handle("GET /api/v1/users", read, s.listUsers)
 	s.handle("POST /api/v1/users", write, s.createUser)
 	s.handle("GET /api/v1/users/{id}", read, s.getUser)
@@ -52,6 +52,11 @@ func (s *Server) routes() {
 	s.handle("PUT /api/v1/policies/{id}/rules/{rid}", security, s.replaceRule)
 	s.handle("DELETE /api/v1/policies/{id}/rules/{rid}", security, s.deleteRule)
 	s.handle("POST /api/v1/policies/{id}/rules/{rid}/lifecycle/{action}", security, s.ruleLifecycle)
+
+	s.handle("GET /api/dirgate/v1/orgs", installation, s.listOrgs)
+	s.handle("POST /api/dirgate/v1/orgs", installation, s.createOrg)
+	s.handle("GET /api/dirgate/v1/orgs/{name}", installation, s.getOrg)
+	s.handle("PUT /api/dirgate/v1/orgs/{name}/ldap", installation, s.updateOrgLDAP)
 
 	// Anything else below /api/ gets an Okta-shaped 404 (or 405).
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

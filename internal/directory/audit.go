@@ -507,7 +507,7 @@ func (d *Directory) RecordAPICall(p *Principal, c ClientInfo, method, path strin
 	if status == 401 || status == 403 || status == 429 {
 		result = ResultDeny
 	}
-	d.emit(p.Org.ID, &LogEvent{EventType: EventAPICall, DisplayMessage: displayMessages[EventAPICall],
+	d.emit(p.OrgID(), &LogEvent{EventType: EventAPICall, DisplayMessage: displayMessages[EventAPICall],
 		Actor:        p.Actor(),
 		Client:       &LogClient{IPAddress: c.IP, Protocol: c.Protocol, TLS: c.TLS},
 		Outcome:      LogOutcome{Result: result},

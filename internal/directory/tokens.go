@@ -46,26 +46,46 @@ const (
 	// PermSecurity: admin roles, sign-on and password policies, and API
 	// tokens: what decides who else may do what.
 	PermSecurity
+	// PermInstallation: create and list orgs and change their settings;
+	// installation tokens only, which in turn hold no org permission.
+	PermInstallation
 )
 
 var permNames = [...]string{PermRead: "view the directory", PermWrite: "change users and groups",
-	PermSecurity: "change admin roles, policies and API tokens"}
+	PermSecurity: "change admin roles, policies and API tokens", PermInstallation: "manage orgs"}
 
 // rolePerms is the most each admin role may do.
 var rolePerms = map[string]Permission{
 	RoleSuperAdmin: PermSecurity, RoleOrgAdmin: PermWrite, RoleReadOnlyAdmin: PermRead,
 }
 
-// Principal is who makes a management-API call: an admin, through a token.
+// Principal is who makes a management-API call: an org's admin, through
+// a token, or (Org and User nil) an installation token, which manages orgs
+// and nothing in them.
 type Principal struct {
 	Org   *Org
 	User  *User
 	Token *Token
 }
 
+// Installation reports whether p is an installation token.
+func (p *Principal) Installation() bool { return p.User == nil }
+
 // Allow returns nil when p may do what perm names, else a CodeForbidden
 // error that says which role it would take.
 func (p *Principal) Allow(perm Permission) error {
+	if p.Installation() != (perm == PermInstallation) {
+		msg := "You do not have permission to perform the requested action: an installation token manages orgs " +
+			"(/api/dirgate/v1/orgs) and nothing in them; use a token of one of the org's admins"
+		if perm == PermInstallation {
+			msg = "You do not have permission to perform the requested action: managing orgs takes an installation token " +
+				"(dirgate token create --installation); an org admin's token acts inside its org only"
+		}
+		return &Error{Code: CodeForbidden, Message: msg}
+	}
+	if perm == PermInstallation {
+		return nil
+	}
 	best := Permission(-1)
 	for _, r := range p.User.Roles {
 		if q, ok := rolePerms[r]; ok && q > best {
@@ -93,7 +113,18 @@ func (p *Principal) Allow(perm Permission) error {
 
 // Actor is p as the system log's actor of the writes it makes.
 func (p *Principal) Actor() LogActor {
+	if p.Installation() {
+		return LogActor{ID: p.Token.ID, Type: "SystemPrincipal", AlternateID: "token:" + p.Token.Name, DisplayName: p.Token.Name}
+	}
 	return LogActor{ID: p.User.ID, Type: "User", AlternateID: p.User.Profile.Login, DisplayName: userDisplayName(p.User)}
+}
+
+// OrgID is the org p acts in ("" for an installation token).
+func (p *Principal) OrgID() string {
+	if p.Org == nil {
+		return ""
+	}
+	return p.Org.ID
 }
 
 // CreateToken creates an API token acting as the admin login of org and
@@ -131,6 +162,57 @@ func (d *Directory) CreateToken(ctx context.Context, org, login, name string) (*
 	}
 	d.auditWrite(ctx, nil, tok.OrgID, EventTokenCreate, tokenTarget(tok), userTarget(u))
 	return tok, secret, nil
+}
+
+// CreateInstallationToken creates a token that manages orgs (the
+// /api/dirgate/v1/orgs endpoints) and can do nothing inside one, and
+// returns it with its secret, shown once.
+func (d *Directory) CreateInstallationToken(ctx context.Context, name string) (*Token, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, "", invalid("name", "a token needs a name (what it is for, e.g. \"provisioning\")")
+	}
+	if e := checkText("name", name, maxTokenName); e != nil {
+		return nil, "", e
+	}
+	secret := newSecret()
+	tok := &Token{ID: newID(prefixToken), Name: name, Hash: tokenHash(secret), Created: d.now().UTC()}
+	if err := d.st.Update(ctx, func(tx store.Tx) error { return tx.CreateToken(tok) }); err != nil {
+		return nil, "", storeErr(err)
+	}
+	d.auditWrite(ctx, nil, "", EventTokenCreate, tokenTarget(tok))
+	return tok, secret, nil
+}
+
+// InstallationTokens lists the installation tokens, oldest first.
+func (d *Directory) InstallationTokens(ctx context.Context) ([]*Token, error) {
+	var out []*Token
+	err := d.st.View(ctx, func(r store.Reader) (err error) {
+		out, err = r.Tokens("")
+		return err
+	})
+	return out, storeErr(err)
+}
+
+// RevokeInstallationToken deletes an installation token.
+func (d *Directory) RevokeInstallationToken(ctx context.Context, id string) error {
+	var tok *Token
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		var err error
+		tok, err = tx.Token(id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && tok.OrgID != "") {
+			return errf(CodeNotFound, "no installation token %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.DeleteToken(id)
+	})
+	if err != nil {
+		return storeErr(err)
+	}
+	d.auditWrite(ctx, nil, "", EventTokenRevoke, tokenTarget(tok))
+	return nil
 }
 
 // Tokens lists the org's API tokens, oldest first.
@@ -191,6 +273,10 @@ func (d *Directory) AuthenticateToken(ctx context.Context, secret string) (*Prin
 		}
 		if subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
 			return tokenRefused("hash mismatch")
+		}
+		if tok.OrgID == "" { // an installation token
+			p.Token = tok
+			return nil
 		}
 		if p.Org, err = r.Org(tok.OrgID); err != nil {
 			return err

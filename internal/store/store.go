@@ -218,7 +218,8 @@ type Reader interface {
 
 	Token(id string) (*Token, error)
 	TokenByHash(hash string) (*Token, error)
-	// Tokens returns the org's API tokens ordered by Created, then ID.
+	// Tokens returns the org's API tokens ordered by Created, then ID;
+	// orgID "" lists the installation tokens.
 	Tokens(orgID string) ([]*Token, error)
 }
 
@@ -260,7 +261,8 @@ type Tx interface {
 
 	// CreateToken fails with ErrNotFound when the user does not exist in
 	// the token's org, ErrConflict when the hash is taken. DeleteUser
-	// deletes the user's tokens.
+	// deletes the user's tokens. An installation token has neither OrgID
+	// nor UserID.
 	CreateToken(t *Token) error
 	DeleteToken(id string) error
 }
@@ -270,8 +272,8 @@ type Tx interface {
 // 240 bits (a slow hash protects guessable passwords, not these).
 type Token struct {
 	ID       string // "00T" + 17 base62
-	OrgID    string
-	UserID   string // the admin it acts as, with the roles it holds now
+	OrgID    string // "" for an installation token (it manages orgs)
+	UserID   string // the admin it acts as, with the roles it holds now; "" with OrgID
 	Name     string
 	Hash     string
 	Created  time.Time

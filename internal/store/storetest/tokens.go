@@ -74,6 +74,28 @@ func testTokens(t *testing.T, s store.Store) {
 		return nil
 	})
 
+	// An installation token has neither org nor user; Tokens("") lists
+	// those.
+	inst := newToken(7, "", "")
+	update(t, s, func(tx store.Tx) error { return tx.CreateToken(inst) })
+	view(t, s, func(r store.Reader) error {
+		got, err := r.TokenByHash(inst.Hash)
+		if err != nil {
+			t.Fatalf("TokenByHash of an installation token: %v", err)
+		}
+		sameToken(t, "installation token", got, inst)
+		ts, err := r.Tokens("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameStrings(t, "Tokens(\"\")", tokenIDs(ts), []string{inst.ID})
+		return nil
+	})
+	halfway := newToken(8, acme, "")
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateToken(halfway) }); err == nil {
+		t.Errorf("CreateToken with an org and no user: no error")
+	}
+
 	// Conflicts and missing users refuse the whole token.
 	dupID, dupHash := newToken(1, acme, bob), newToken(4, acme, bob)
 	dupHash.Hash = t1.Hash

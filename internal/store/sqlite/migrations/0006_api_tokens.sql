@@ -1,10 +1,11 @@
 -- 0006: API tokens (REST API, issue 7), and users in id order per org for
 -- the API's cursor paging. A token is its secret's SHA-256 (hash); it acts
--- as its user, so it goes with the user.
+-- as its user, so it goes with the user. An installation token (the orgs
+-- API) has neither org nor user: both NULL.
 CREATE TABLE api_tokens (
 	id        TEXT PRIMARY KEY,
-	org_id    TEXT NOT NULL REFERENCES orgs (id),
-	user_id   TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	org_id    TEXT REFERENCES orgs (id),
+	user_id   TEXT REFERENCES users (id) ON DELETE CASCADE,
 	name      TEXT NOT NULL,
 	hash      TEXT NOT NULL UNIQUE,
 	created   INTEGER,

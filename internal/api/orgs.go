@@ -1,0 +1,136 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/dirgate/dirgate/internal/directory"
+)
+
+// Orgs: /api/dirgate/v1/orgs, dirgate's own (Okta has one org per
+// domain). Only installation tokens call these; an org admin's token acts
+// inside its org only.
+
+// LDAPInfo is where the LDAP interface listens, for the connection
+// details an org shows its users (serve fills it in).
+type LDAPInfo struct {
+	Host      string // the name clients use, e.g. ldap.example.com
+	LDAPPort  int    // StartTLS; 0: off
+	LDAPSPort int    // 0: off
+}
+
+type orgJSON struct {
+	ID               string         `json:"id"`
+	Name             string         `json:"name"`
+	Suffix           string         `json:"suffix"`
+	Created          jsonTime       `json:"created"`
+	CustomAttributes []string       `json:"customAttributes"`
+	LDAP             orgLDAPJSON    `json:"ldap"`
+	Links            map[string]any `json:"_links"`
+}
+
+// orgLDAPJSON is an org's LDAP interface: its settings and how to reach it.
+type orgLDAPJSON struct {
+	MFASeparator string `json:"mfaSeparator"`
+	BaseDN       string `json:"baseDN"`
+	UsersDN      string `json:"usersDN"`
+	GroupsDN     string `json:"groupsDN"`
+	BindDNForm   string `json:"bindDNForm"`
+	Host         string `json:"host,omitempty"`
+	LDAPURL      string `json:"ldapUrl,omitempty"`  // StartTLS required
+	LDAPSURL     string `json:"ldapsUrl,omitempty"` // TLS from the start
+}
+
+func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
+	base := directory.BaseDN(o)
+	sep := o.MFASeparator
+	if sep == "" {
+		sep = ","
+	}
+	attrs := o.CustomAttributes
+	if attrs == nil {
+		attrs = []string{}
+	}
+	out := &orgJSON{ID: o.ID, Name: o.Name, Suffix: o.Suffix, Created: jsonTime(o.Created), CustomAttributes: attrs,
+		LDAP: orgLDAPJSON{MFASeparator: sep, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
+			BindDNForm: "uid=<login>," + base},
+		Links: map[string]any{"self": link(baseURL(r) + "/api/dirgate/v1/orgs/" + o.Name)}}
+	if h := s.ldap.Host; h != "" {
+		out.LDAP.Host = h
+		if s.ldap.LDAPPort != 0 {
+			out.LDAP.LDAPURL = "ldap://" + h + ":" + strconv.Itoa(s.ldap.LDAPPort)
+		}
+		if s.ldap.LDAPSPort != 0 {
+			out.LDAP.LDAPSURL = "ldaps://" + h + ":" + strconv.Itoa(s.ldap.LDAPSPort)
+		}
+	}
+	return out
+}
+
+func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request, c *call) error {
+	orgs, err := s.dir.Orgs(c.ctx)
+	if err != nil {
+		return err
+	}
+	out := make([]*orgJSON, len(orgs))
+	for i, o := range orgs {
+		out[i] = s.orgOut(r, o)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getOrg(w http.ResponseWriter, r *http.Request, c *call) error {
+	o, err := s.dir.Org(c.ctx, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.orgOut(r, o))
+	return nil
+}
+
+func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in struct {
+		Name             string   `json:"name"`
+		Suffix           string   `json:"suffix"`
+		CustomAttributes []string `json:"customAttributes"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return err
+	}
+	o, err := s.dir.CreateOrg(c.ctx, directory.OrgInput{Name: in.Name, Suffix: in.Suffix, CustomAttributes: in.CustomAttributes})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.orgOut(r, o))
+	return nil
+}
+
+// updateOrgLDAP changes an org's LDAP interface settings: the MFA
+// separator, and the custom attributes it declares.
+func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) error {
+	var in struct {
+		MFASeparator     *string   `json:"mfaSeparator"`
+		CustomAttributes *[]string `json:"customAttributes"`
+	}
+	if err := s.decode(r, &in); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	o, err := s.dir.Org(c.ctx, name)
+	if err != nil {
+		return err
+	}
+	if in.CustomAttributes != nil {
+		if o, err = s.dir.SetCustomAttributes(c.ctx, name, *in.CustomAttributes); err != nil {
+			return err
+		}
+	}
+	if in.MFASeparator != nil {
+		if o, err = s.dir.SetMFASeparator(c.ctx, name, *in.MFASeparator); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, s.orgOut(r, o))
+	return nil
+}

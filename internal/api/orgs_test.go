@@ -1,0 +1,52 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dirgate/dirgate/internal/api"
+)
+
+// TestOrgs: an installation token manages orgs and nothing in them; an
+// org admin's token cannot manage orgs.
+func TestOrgs(t *testing.T) {
+	f := newFixture(t, api.Config{LDAP: api.LDAPInfo{Host: "ldap.example.com", LDAPPort: 389, LDAPSPort: 636}})
+	_, inst, err := f.d.CreateInstallationToken(ctx, "provisioning")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.do(t, inst, "POST", "/api/dirgate/v1/orgs", `{"name":"acme","customAttributes":["employeeNumber"]}`)
+	if res.status != 201 || !strings.Contains(string(res.body), `"baseDN":"dc=acme,dc=okta,dc=com"`) ||
+		!strings.Contains(string(res.body), `"ldapsUrl":"ldaps://ldap.example.com:636"`) {
+		t.Fatalf("create org: %d %s", res.status, res.body)
+	}
+	res = f.do(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"mfaSeparator":"|"}`)
+	if res.status != 200 || !strings.Contains(string(res.body), `"mfaSeparator":"|"`) || !strings.Contains(string(res.body), "employeeNumber") {
+		t.Fatalf("update org LDAP settings: %d %s", res.status, res.body)
+	}
+	var orgs []struct{ Name string }
+	res = f.do(t, inst, "GET", "/api/dirgate/v1/orgs", "")
+	res.json(t, &orgs)
+	if len(orgs) != 2 {
+		t.Fatalf("list orgs: %s", res.body)
+	}
+	for _, tc := range []struct {
+		name, token, method, path, body string
+		status                          int
+		code, mention                   string
+	}{
+		{"installation token in an org", inst, "GET", "/api/v1/users", "", 403, "E0000006", "installation token"},
+		{"super admin's token on orgs", f.super, "GET", "/api/dirgate/v1/orgs", "", 403, "E0000006", "installation token"},
+		{"a taken org name", inst, "POST", "/api/dirgate/v1/orgs", `{"name":"acme"}`, 400, "E0000001", "acme"},
+		{"a bad org name", inst, "POST", "/api/dirgate/v1/orgs", `{"name":"no spaces"}`, 400, "E0000001", ""},
+		{"an unknown org", inst, "GET", "/api/dirgate/v1/orgs/nothing", "", 404, "E0000007", "nothing"},
+		{"a bad separator", inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"mfaSeparator":"a"}`, 400, "E0000001", "mfaSeparator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := f.do(t, tc.token, tc.method, tc.path, tc.body)
+			if res.status != tc.status || res.errorCode() != tc.code || !strings.Contains(string(res.body), tc.mention) {
+				t.Errorf("%s %s: %d %s, want %d %s mentioning %q", tc.method, tc.path, res.status, res.body, tc.status, tc.code, tc.mention)
+			}
+		})
+	}
+}
