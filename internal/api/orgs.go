@@ -134,3 +134,17 @@ func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) 
 	writeJSON(w, http.StatusOK, s.orgOut(r, o))
 	return nil
 }
+
+// deleteOrg deletes an empty org, or with ?force=true one and everything
+// in it.
+func (s *Server) deleteOrg(w http.ResponseWriter, r *http.Request, c *call) error {
+	force, err := boolParam(r, "force", false)
+	if err != nil {
+		return err
+	}
+	if err := s.dir.DeleteOrg(c.ctx, r.PathValue("name"), force); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -24,12 +24,28 @@ func TestOrgs(t *testing.T) {
 	if res.status != 200 || !strings.Contains(string(res.body), `"mfaSeparator":"|"`) || !strings.Contains(string(res.body), "employeeNumber") {
 		t.Fatalf("update org LDAP settings: %d %s", res.status, res.body)
 	}
+	if res := f.do(t, inst, "POST", "/api/dirgate/v1/orgs", `{"name":"empty"}`); res.status != 201 {
+		t.Fatalf("create org: %d %s", res.status, res.body)
+	}
+	if res := f.do(t, inst, "DELETE", "/api/dirgate/v1/orgs/empty", ""); res.status != 204 {
+		t.Fatalf("delete an empty org: %d %s", res.status, res.body)
+	}
 	var orgs []struct{ Name string }
 	res = f.do(t, inst, "GET", "/api/dirgate/v1/orgs", "")
 	res.json(t, &orgs)
 	if len(orgs) != 2 {
 		t.Fatalf("list orgs: %s", res.body)
 	}
+	defer func() {
+		// Forced, an org goes with everything in it, and its admins' tokens
+		// stop working.
+		if res := f.do(t, inst, "DELETE", "/api/dirgate/v1/orgs/example?force=true", ""); res.status != 204 {
+			t.Fatalf("forced delete: %d %s", res.status, res.body)
+		}
+		if res := f.do(t, f.super, "GET", "/api/v1/users", ""); res.status != 401 {
+			t.Fatalf("a token of the deleted org: %d %s", res.status, res.body)
+		}
+	}()
 	for _, tc := range []struct {
 		name, token, method, path, body string
 		status                          int
@@ -40,6 +56,7 @@ func TestOrgs(t *testing.T) {
 		{"a taken org name", inst, "POST", "/api/dirgate/v1/orgs", `{"name":"acme"}`, 400, "E0000001", "acme"},
 		{"a bad org name", inst, "POST", "/api/dirgate/v1/orgs", `{"name":"no spaces"}`, 400, "E0000001", ""},
 		{"an unknown org", inst, "GET", "/api/dirgate/v1/orgs/nothing", "", 404, "E0000007", "nothing"},
+		{"deleting an org with users", inst, "DELETE", "/api/dirgate/v1/orgs/example", "", 400, "E0000001", "force"},
 		{"a bad separator", inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"mfaSeparator":"a"}`, 400, "E0000001", "mfaSeparator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

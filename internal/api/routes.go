@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/dirgate/v1/orgs", installation, s.listOrgs)
 	s.handle("POST /api/dirgate/v1/orgs", installation, s.createOrg)
 	s.handle("GET /api/dirgate/v1/orgs/{name}", installation, s.getOrg)
+	s.handle("DELETE /api/dirgate/v1/orgs/{name}", installation, s.deleteOrg)
 	s.handle("PUT /api/dirgate/v1/orgs/{name}/ldap", installation, s.updateOrgLDAP)
 
 	// Anything else below /api/ gets an Okta-shaped 404 (or 405).

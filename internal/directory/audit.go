@@ -50,6 +50,7 @@ const (
 	EventPolicyCreate          = "policy.lifecycle.create"
 	EventPolicyUpdate          = "policy.lifecycle.update"
 	EventPolicyDelete          = "policy.lifecycle.delete"
+	EventOrgDelete             = "system.org.delete"
 	EventTokenCreate           = "system.api_token.create"
 	EventTokenRevoke           = "system.api_token.revoke"
 	// EventAPICall records one management-API call: who, what and how it
@@ -384,6 +385,7 @@ var displayMessages = map[string]string{
 	EventPolicyCreate:          "Create policy",
 	EventPolicyUpdate:          "Update policy",
 	EventPolicyDelete:          "Delete policy",
+	EventOrgDelete:             "Delete org",
 	EventTokenCreate:           "Create API token",
 	EventTokenRevoke:           "Revoke API token",
 	EventAPICall:               "Management API call",

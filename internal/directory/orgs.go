@@ -92,6 +92,39 @@ func (d *Directory) CreateOrg(ctx context.Context, in OrgInput) (*Org, error) {
 	return o, nil
 }
 
+// DeleteOrg deletes an org. An org with users or groups is refused unless
+// force is set, which deletes them too (and their factors, policies and
+// API tokens) in the same transaction; the system log keeps their events.
+func (d *Directory) DeleteOrg(ctx context.Context, name string, force bool) error {
+	var gone *Org
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		o, err := orgByName(tx, name)
+		if err != nil {
+			return err
+		}
+		if !force {
+			users, err := tx.UsersPage(o.ID, "", 1)
+			if err != nil {
+				return err
+			}
+			groups, err := tx.Groups(o.ID)
+			if err != nil {
+				return err
+			}
+			if len(users) > 0 || len(groups) > 0 {
+				return errf(CodeIllegalTransition, "org %s still has users or groups; delete them first, or force the deletion (which deletes them too)", o.Name)
+			}
+		}
+		gone = o
+		return tx.DeleteOrg(o.ID)
+	})
+	if err != nil {
+		return storeErr(err)
+	}
+	d.auditWrite(ctx, nil, gone.ID, EventOrgDelete, LogTarget{ID: gone.ID, Type: "Org", AlternateID: gone.Name, DisplayName: gone.Name})
+	return nil
+}
+
 // Org returns the org named name.
 func (d *Directory) Org(ctx context.Context, name string) (*Org, error) {
 	var o *Org

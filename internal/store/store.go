@@ -230,6 +230,10 @@ type Tx interface {
 	Reader
 	CreateOrg(o *Org) error
 	UpdateOrg(o *Org) error
+	// DeleteOrg deletes the org and everything in it: users, groups,
+	// memberships, factors, policies and API tokens (one change, of the
+	// org). The system log keeps the org's events.
+	DeleteOrg(id string) error
 
 	CreateUser(u *User) error
 	// UpdateUser replaces the stored user with u (same ID).

@@ -511,6 +511,33 @@ func (t *tx) UpdateOrg(o *store.Org) error {
 	return t.record(o.ID, store.KindOrg, o.ID)
 }
 
+func (t *tx) DeleteOrg(id string) error {
+	// Children first; memberships, factors, logins and user tokens go
+	// with their users and groups (ON DELETE CASCADE).
+	for _, q := range []string{
+		`DELETE FROM memberships WHERE group_id IN (SELECT id FROM groups WHERE org_id = ?)`,
+		`DELETE FROM factors WHERE org_id = ?`,
+		`DELETE FROM api_tokens WHERE org_id = ?`,
+		`DELETE FROM policies WHERE org_id = ?`,
+		`DELETE FROM users WHERE org_id = ?`,
+		`DELETE FROM groups WHERE org_id = ?`,
+	} {
+		if _, err := t.exec(q, id); err != nil {
+			return t.fail(fmt.Errorf("sqlite: delete org %q: %w", id, err))
+		}
+	}
+	res, err := t.exec(`DELETE FROM orgs WHERE id = ?`, id)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete org %q: %w", id, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.fail(err)
+	} else if n == 0 {
+		return fmt.Errorf("sqlite: delete org %q: %w", id, store.ErrNotFound)
+	}
+	return t.record(id, store.KindOrg, id)
+}
+
 func (t *tx) CreateUser(u *store.User) error {
 	args, err := userArgs(u)
 	if err != nil {

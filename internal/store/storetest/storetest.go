@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsConcurrent", testEventsConcurrent},
 		{"Tokens", testTokens},
 		{"UsersPage", testUsersPage},
+		{"DeleteOrg", testDeleteOrg},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

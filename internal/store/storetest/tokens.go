@@ -205,3 +205,49 @@ func testUsersPage(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+func testDeleteOrg(t *testing.T, s store.Store) {
+	signOnFixture(t, s)
+	acme, beta, ann, bob := orgID(1), orgID(2), userID(1), userID(2)
+	update(t, s, func(tx store.Tx) error {
+		for _, err := range []error{
+			tx.CreateGroup(newGroup(1, acme, "eng")), tx.CreateGroup(newGroup(2, beta, "ops")),
+			tx.CreateFactor(newFactor(1, acme, ann)), tx.CreatePolicy(newPolicy(1, acme, store.PolicySignOn, "p", 1)),
+			tx.CreateToken(newToken(1, acme, bob)), tx.CreateToken(newToken(2, beta, userID(3))),
+		} {
+			if err != nil {
+				return err
+			}
+		}
+		_, err := tx.AddMember(groupID(1), ann)
+		return err
+	})
+	before := seq(t, s)
+	update(t, s, func(tx store.Tx) error { return tx.DeleteOrg(acme) })
+	wantChange(t, s, "DeleteOrg", before, acme, store.KindOrg, acme)
+	view(t, s, func(r store.Reader) error {
+		_, err := r.Org(acme)
+		wantIs(t, "Org after DeleteOrg", err, store.ErrNotFound)
+		for what, err := range map[string]error{
+			"User":   func() error { _, err := r.User(ann); return err }(),
+			"Group":  func() error { _, err := r.Group(groupID(1)); return err }(),
+			"Factor": func() error { _, err := r.Factor(factorID(1)); return err }(),
+			"Policy": func() error { _, err := r.Policy(policyID(1)); return err }(),
+			"Token":  func() error { _, err := r.Token(tokenID(1)); return err }(),
+		} {
+			wantIs(t, what+" of a deleted org", err, store.ErrNotFound)
+		}
+		// The other org is untouched.
+		if _, err := r.Group(groupID(2)); err != nil {
+			t.Errorf("the other org's group: %v", err)
+		}
+		if _, err := r.Token(tokenID(2)); err != nil {
+			t.Errorf("the other org's token: %v", err)
+		}
+		return nil
+	})
+	err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteOrg(acme) })
+	wantIs(t, "DeleteOrg twice", err, store.ErrNotFound)
+	// The name is free again.
+	update(t, s, func(tx store.Tx) error { return tx.CreateOrg(newOrg(1, "acme")) })
+}
