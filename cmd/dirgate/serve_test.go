@@ -331,6 +331,32 @@ func TestServeListenErrors(t *testing.T) {
 	c.fails(1, "cannot listen on "+s.HTTP+" for HTTP", "", "serve", "--data", t.TempDir(), "--no-demo",
 		"--ldap", "127.0.0.1:0", "--ldaps", "127.0.0.1:0", "--http", s.HTTP)
 	c.fails(2, "both --ldap and --ldaps are off", "", "serve", "--data", t.TempDir(), "--no-demo", "--ldap", "", "--ldaps", "", "--http", "")
+	c.fails(2, "would send API tokens in clear", "", "serve", "--data", t.TempDir(), "--no-demo", "--http", "0.0.0.0:0", "--http-plaintext")
+}
+
+// TestServeHTTP: HTTPS by default (with the generated CA), plain HTTP when
+// asked for on loopback; the REST API answers below /api/ either way.
+func TestServeHTTP(t *testing.T) {
+	c := newCLI(t)
+	s := startServe(t, c, t.TempDir(), "--no-demo")
+	if code, body := s.get(t, "/api/v1/users"); code != 401 || !strings.Contains(body, "E0000011") {
+		t.Errorf("GET /api/v1/users without a token over HTTPS: %d %s", code, body)
+	}
+	if resp, err := http.Get("http://" + s.HTTP + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Errorf("plain HTTP answered 200 on the HTTPS address")
+		}
+	}
+	p := startServe(t, c, t.TempDir(), "--no-demo", "--http-plaintext")
+	resp, err := http.Get("http://" + p.HTTP + "/api/v1/users")
+	if err != nil {
+		t.Fatalf("plain HTTP with --http-plaintext: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("plain HTTP /api/v1/users: %d, want 401", resp.StatusCode)
+	}
 }
 
 // TestServeConfigFile sets the listen addresses from a config file and

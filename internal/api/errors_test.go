@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/dirgate/dirgate/internal/api"
+	"github.com/dirgate/dirgate/internal/directory"
 )
 
 // TestErrors: every kind of refusal, with Okta's status and error code,
@@ -175,5 +178,46 @@ func TestFactorWrongPassCode(t *testing.T) {
 	res = f.do(t, f.readOnly, "GET", "/api/v1/users/plain/factors/"+enrolled.ID, "")
 	if res.status != 200 || !strings.Contains(string(res.body), "PENDING_ACTIVATION") || strings.Contains(string(res.body), enrolled.Embedded.Activation.SharedSecret) {
 		t.Fatalf("after a wrong code: %d %s (pending, without its secret)", res.status, res.body)
+	}
+}
+
+// TestCallsAudited: every call is in the system log with the token's
+// admin as actor, refused ones included, and the token's last use is
+// recorded.
+func TestCallsAudited(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	f.do(t, f.readOnly, "GET", "/api/v1/users/plain", "")
+	f.do(t, f.readOnly, "DELETE", "/api/v1/users/plain", "") // refused: 403
+	if err := f.d.Close(); err != nil {                       // flushes the log and the token's last use
+		t.Fatal(err)
+	}
+	evs, err := f.d.Events(ctx, "example", directory.EventFilter{EventType: directory.EventAPICall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		var le directory.LogEvent
+		if err := json.Unmarshal(e.Doc, &le); err != nil {
+			t.Fatal(err)
+		}
+		if le.Actor.AlternateID != "readonly" || le.Target[0].Type != "ApiToken" {
+			t.Errorf("event %s: actor %+v, target %+v", e.Doc, le.Actor, le.Target)
+		}
+		got = append(got, fmt.Sprintf("%v %v %v %s", le.DebugContext.DebugData["method"], le.DebugContext.DebugData["path"],
+			le.DebugContext.DebugData["status"], le.Outcome.Result))
+	}
+	want := []string{"GET /api/v1/users/plain 200 SUCCESS", "DELETE /api/v1/users/plain 403 DENY"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("API call events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	toks, err := f.d.Tokens(ctx, "example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range toks {
+		if used := !tok.LastUsed.IsZero(); used != (tok.Name == "readonly token") {
+			t.Errorf("token %q: last used %v", tok.Name, tok.LastUsed)
+		}
 	}
 }
