@@ -1,15 +1,22 @@
 // Package visibility measures how long a change made through the dirgate
-// CLI takes to show over LDAP: the issue's "a single user change is
-// visible over LDAP within 1 s while the server is under full search
-// load". Each round suspends or unsuspends a data-set user with `dirgate
-// user suspend|unsuspend` (the write is acknowledged when the command
-// exits) and then searches for the user, every PollEvery, until its
-// organizationalStatus says so.
+// CLI, or through its REST API, takes to show over LDAP: "a single user
+// change is visible over LDAP within 1 s while the server is under full
+// search load". Each round suspends or unsuspends a data-set user with
+// `dirgate user suspend|unsuspend` (the write is acknowledged when the
+// command exits) or with POST /api/v1/users/{login}/lifecycle/… (when the
+// answer arrives), and then searches for the user, every PollEvery, until
+// its organizationalStatus says so.
 package visibility
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
 	"os/exec"
 	"slices"
 	"time"
@@ -24,6 +31,10 @@ type Config struct {
 	Dirgate, Data, Org string // the dirgate binary, its data directory and org
 	URL                string // ldap:// of the running dirgate serve
 	Set                *dataset.Set
+	// API, when set, is the https:// (or http://) address of the REST API:
+	// changes go through it with Token (an org admin's) instead of the CLI;
+	// CAFile is the CA to trust for it.
+	API, Token, CAFile string
 	Changes            int           // rounds (default 10)
 	PollEvery          time.Duration // default 5 ms
 	Timeout            time.Duration // per round (default 10 s)
@@ -56,13 +67,24 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := conn.Bind(c.Set.ServiceDN(), c.Set.ServicePassword()); err != nil {
 		return nil, fmt.Errorf("bind as the service account: %w", err)
 	}
+	change := func(action, login string) error {
+		cmd := exec.CommandContext(ctx, c.Dirgate, "user", action, "--data", c.Data, "--org", c.Org, "--login", login)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("dirgate user %s %s: %v: %s", action, login, err, out)
+		}
+		return nil
+	}
+	if c.API != "" {
+		if change, err = apiChange(c); err != nil {
+			return nil, err
+		}
+	}
 	res := &Result{}
 	for k := range c.Changes {
 		i := (k*7919 + 13) % c.Set.N()
 		for _, step := range []struct{ action, status string }{{"suspend", "SUSPENDED"}, {"unsuspend", "ACTIVE"}} {
-			cmd := exec.CommandContext(ctx, c.Dirgate, "user", step.action, "--data", c.Data, "--org", c.Org, "--login", c.Set.UID(i))
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("dirgate user %s %s: %v: %s", step.action, c.Set.UID(i), err, out)
+			if err := change(step.action, c.Set.UID(i)); err != nil {
+				return nil, err
 			}
 			acked := time.Now()
 			lat, err := waitFor(ctx, conn, c, i, step.status, acked)
@@ -108,4 +130,38 @@ func waitFor(ctx context.Context, conn *ldap.Conn, c Config, i int, status strin
 		case <-time.After(c.PollEvery):
 		}
 	}
+}
+
+// apiChange returns a change that goes through the REST API.
+func apiChange(c Config) (func(action, login string) error, error) {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s holds no certificate", c.CAFile)
+		}
+		tr.TLSClientConfig.RootCAs = pool
+	}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return func(action, login string) error {
+		req, err := http.NewRequest("POST", c.API+"/api/v1/users/"+url.PathEscape(login)+"/lifecycle/"+action, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "SSWS "+c.Token)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("POST lifecycle/%s of %s: %s: %s", action, login, resp.Status, body)
+		}
+		return nil
+	}, nil
 }

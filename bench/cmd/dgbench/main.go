@@ -230,12 +230,22 @@ func visible(args []string) error {
 	fs.StringVar(&c.Org, "org", "bench", "the `ORG`")
 	fs.StringVar(&c.URL, "url", "ldap://127.0.0.1:1389", "dirgate serve's ldap:// `URL`")
 	fs.IntVar(&c.Changes, "changes", 10, "user changes to time")
+	fs.StringVar(&c.API, "api", "", "make the changes through the REST API at this https:// `URL` instead of the CLI")
+	tokenFile := fs.String("token-file", "", "`FILE` holding an org admin's API token, for -api")
+	fs.StringVar(&c.CAFile, "ca", "", "CA certificate `FILE` to trust for -api (e.g. DIR/tls/ca.pem)")
 	conns := fs.Int("load-conns", 16, "search-uid connections running meanwhile (0: none)")
 	pid := fs.Int("pid", 0, "server `PID`, for the load's CPU figure")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	c.Set = sf.set()
+	if c.API != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("-api needs -token-file: %w", err)
+		}
+		c.Token = strings.TrimSpace(string(b))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	loadCtx, stopLoad := context.WithCancel(ctx)
