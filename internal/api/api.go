@@ -284,6 +284,19 @@ func setLinks(w http.ResponseWriter, r *http.Request, next string) {
 	}
 }
 
+// writeList answers a list: each item through out, as a JSON array (an
+// empty list is [], not null), with the page's Link headers when paged.
+func writeList[T, J any](w http.ResponseWriter, r *http.Request, items []T, out func(T) J, paged bool, next string) {
+	js := make([]J, len(items))
+	for i, it := range items {
+		js[i] = out(it)
+	}
+	if paged {
+		setLinks(w, r, next)
+	}
+	writeJSON(w, http.StatusOK, js)
+}
+
 const idChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // randomID returns n random base62 characters (error ids).

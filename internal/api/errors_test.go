@@ -188,7 +188,7 @@ func TestCallsAudited(t *testing.T) {
 	f := newFixture(t, api.Config{})
 	f.do(t, f.readOnly, "GET", "/api/v1/users/plain", "")
 	f.do(t, f.readOnly, "DELETE", "/api/v1/users/plain", "") // refused: 403
-	if err := f.d.Close(); err != nil {                       // flushes the log and the token's last use
+	if err := f.d.Close(); err != nil {                      // flushes the log and the token's last use
 		t.Fatal(err)
 	}
 	evs, err := f.d.Events(ctx, "example", directory.EventFilter{EventType: directory.EventAPICall})

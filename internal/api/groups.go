@@ -119,12 +119,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	out := make([]*groupJSON, len(gs))
-	for i, g := range gs {
-		out[i] = groupOut(r, g)
-	}
-	setLinks(w, r, next)
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, r, gs, func(g *directory.Group) *groupJSON { return groupOut(r, g) }, true, next)
 	return nil
 }
 
@@ -137,12 +132,7 @@ func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	out := make([]*userJSON, len(us))
-	for i, u := range us {
-		out[i] = s.userOut(r, u)
-	}
-	setLinks(w, r, next)
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, r, us, func(u *directory.User) *userJSON { return s.userOut(r, u) }, true, next)
 	return nil
 }
 

@@ -251,12 +251,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	out := make([]*userJSON, len(users))
-	for i, u := range users {
-		out[i] = s.userOut(r, u)
-	}
-	setLinks(w, r, next)
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, r, users, func(u *directory.User) *userJSON { return s.userOut(r, u) }, true, next)
 	return nil
 }
 
@@ -399,11 +394,7 @@ func (s *Server) userGroups(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	out := make([]*groupJSON, len(gs))
-	for i, g := range gs {
-		out[i] = groupOut(r, g)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeList(w, r, gs, func(g *directory.Group) *groupJSON { return groupOut(r, g) }, false, "")
 	return nil
 }
 

@@ -87,11 +87,7 @@ func (d *Directory) PatchProfile(ctx context.Context, org, ref string, set map[s
 		for name, v := range set {
 			SetProfileValue(&p, canonicalAttr(o, name), v)
 		}
-		if e := validateProfile(&p, o); e != nil {
-			return e
-		}
-		u.Profile, u.LoginKey = p, foldKey(p.Login)
-		return nil
+		return setProfile(o, u, p)
 	})
 	d.auditUser(ctx, err, EventUserUpdateProfile, u)
 	return u, err

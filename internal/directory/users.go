@@ -266,16 +266,19 @@ func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *
 // UpdateProfile replaces the user's profile (a login change renames the
 // entry).
 func (d *Directory) UpdateProfile(ctx context.Context, org, ref string, p Profile) (*User, error) {
-	u, err := d.updateUser(ctx, org, ref, func(o *Org, u *User) error {
-		p.Custom = maps.Clone(p.Custom)
-		if e := validateProfile(&p, o); e != nil {
-			return e
-		}
-		u.Profile, u.LoginKey = p, foldKey(p.Login)
-		return nil
-	})
+	p.Custom = maps.Clone(p.Custom)
+	u, err := d.updateUser(ctx, org, ref, func(o *Org, u *User) error { return setProfile(o, u, p) })
 	d.auditUser(ctx, err, EventUserUpdateProfile, u)
 	return u, err
+}
+
+// setProfile validates p and makes it u's profile.
+func setProfile(o *Org, u *User, p Profile) error {
+	if e := validateProfile(&p, o); e != nil {
+		return e
+	}
+	u.Profile, u.LoginKey = p, foldKey(p.Login)
+	return nil
 }
 
 // SetPassword sets a user's password as an administrator would; the

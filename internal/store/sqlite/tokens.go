@@ -99,31 +99,7 @@ func (t *tx) DeleteToken(id string) error {
 // RecordTokenUses sets the tokens' last use in one write transaction,
 // without a change.
 func (s *Store) RecordTokenUses(ctx context.Context, at map[string]time.Time) error {
-	if len(at) == 0 {
-		return nil
-	}
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
-	}
-	defer sqlTx.Rollback()
-	stmt, err := sqlTx.PrepareContext(ctx, `UPDATE api_tokens SET last_used = ? WHERE id = ?`)
-	if err != nil {
-		return fmt.Errorf("sqlite: record token uses: %w", err)
-	}
-	for id, t := range at {
-		n, err := nanos(t)
-		if err != nil {
-			return fmt.Errorf("sqlite: record use of token %s: %w", id, err)
-		}
-		if _, err := stmt.ExecContext(ctx, n, id); err != nil {
-			return fmt.Errorf("sqlite: record use of token %s: %w", id, err)
-		}
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
-	}
-	return nil
+	return s.recordTimes(ctx, "token use", `UPDATE api_tokens SET last_used = ? WHERE id = ?`, at)
 }
 
 // UsersPage walks users_by_org_id (migration 0006).
