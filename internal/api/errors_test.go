@@ -68,6 +68,7 @@ func TestErrors(t *testing.T) {
 		{"wrong old password", f.orgAdmin, "POST", "/api/v1/users/super/credentials/change_password",
 			`{"oldPassword":{"value":"wrong"},"newPassword":{"value":"N3w-password!x"}}`, 403, "E0000014", ""},
 		{"unknown path", f.readOnly, "GET", "/api/v1/nothing", "", 404, "E0000007", ""},
+		{"a method the path does not take", f.readOnly, "PATCH", "/api/v1/users/ann", "", 405, "E0000022", "GET, POST, PUT, DELETE"},
 		{"removing a role not held", f.super, "DELETE", "/api/v1/users/ann/roles/ORG_ADMIN", "", 404, "E0000007", "ORG_ADMIN"},
 		{"unknown role", f.super, "POST", "/api/v1/users/ann/roles", `{"type":"GOD"}`, 400, "E0000001", "GOD"},
 	} {

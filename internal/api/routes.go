@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/dirgate/dirgate/internal/directory"
 )
@@ -59,8 +60,31 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/dirgate/v1/orgs/{name}", installation, s.deleteOrg)
 	s.handle("PUT /api/dirgate/v1/orgs/{name}/ldap", installation, s.updateOrgLDAP)
 
-	// Anything else below /api/ gets an Okta-shaped 404 (or 405).
+	// The description of all this, without a token.
+	s.mux.HandleFunc("GET /api/v1/openapi.yaml", s.openAPI)
+
+	// Anything else below /api/ gets an Okta-shaped 405 when the path is
+	// known with another method, else 404.
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowedMethods(r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeError(w, r, &apiError{status: http.StatusMethodNotAllowed, code: codeMethod,
+				summary: "The endpoint does not support the provided HTTP method: " + r.Method + " (it takes " + strings.Join(allow, ", ") + ")"})
+			return
+		}
 		s.writeError(w, r, notFound(r.Method+" "+r.URL.Path))
 	})
+}
+
+// allowedMethods lists the methods that have a route for r's path.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/api/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }

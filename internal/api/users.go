@@ -364,6 +364,9 @@ func joinActions() string {
 type changePasswordIn struct {
 	OldPassword *passwordIn `json:"oldPassword"`
 	NewPassword *passwordIn `json:"newPassword"`
+	// RevokeSessions is Okta's; dirgate keeps no sessions to revoke (LDAP
+	// binds are one-off), so it changes nothing.
+	RevokeSessions *bool `json:"revokeSessions"`
 }
 
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, c *call) error {
