@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dirgate/dirgate/internal/config"
-	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/sealed"
 	"github.com/dirgate/dirgate/internal/store"
 )
@@ -67,19 +66,30 @@ func (a *app) secretKeys(data string) (keys *sealed.Keys, created string, err er
 }
 
 func (a *app) factorCmd() *cobra.Command {
-	return a.parent("factor", "Enrol, activate, list and reset users' TOTP second factors (named by --login)",
+	c := a.parent("factor", "Enrol, activate, list and reset users' TOTP second factors (named by --login)",
 		a.factorEnrollCmd(),
 		a.factorActivateCmd(),
 		a.factorListCmd(),
 		a.factorResetCmd(),
 	)
+	c.Long = `Enrol, activate, list and reset users' TOTP second factors; users are named by
+--login.
+
+Each command works on the data directory (--data, --org: the secret key that
+seals TOTP secrets is DIR/secret.key or --secret-key-file) or, with --server
+URL, on a running dirgate server through its REST API (the server holds the
+key), with the same output:
+
+  DIRGATE_TOKEN_FILE=admin.token dirgate factor list --server https://127.0.0.1:8080 \
+      --ca-file dirgate-data/tls/ca.pem --login alice`
+	return c
 }
 
 func (a *app) factorEnrollCmd() *cobra.Command {
 	var f userFlags
 	var qr string
 	c := &cobra.Command{
-		Use:   "enroll --data DIR --org ORG --login LOGIN [--qr FILE]",
+		Use:   "enroll (--data DIR --org ORG | --server URL) --login LOGIN [--qr FILE]",
 		Short: "Enrol a TOTP factor for a user and print its otpauth:// URI and secret",
 		Long: `Enrol a TOTP (RFC 6238: SHA-1, 6 digits, 30 s) second factor for a user. dirgate
 generates the secret and prints the otpauth:// URI and the base32 secret: give
@@ -89,10 +99,11 @@ Until then the factor is PENDING_ACTIVATION; enrolling again replaces it. A user
 with an ACTIVE factor must have it reset first ('dirgate factor reset').
 
 --qr FILE writes the URI as a QR code PNG (mode 0600) for the app to scan.`,
-		Example: `  dirgate factor enroll --org acme --login alice --qr alice-totp.png`,
-		Args:    cobra.NoArgs,
+		Example: `  dirgate factor enroll --org acme --login alice --qr alice-totp.png
+  DIRGATE_TOKEN_FILE=admin.token dirgate factor enroll --server https://127.0.0.1:8080 --login alice`,
+		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				en, err := d.EnrollTOTP(ctx, f.org, f.login)
 				if err != nil {
 					return err
@@ -113,13 +124,13 @@ with an ACTIVE factor must have it reset first ('dirgate factor reset').
 				if qr != "" {
 					fmt.Fprintf(w, "qr:     %s\n", qr)
 				}
-				fmt.Fprintf(w, "Add it to an authenticator app, then activate it with a first code:\n  dirgate factor activate --data %s --org %s --login %s --code CODE\n",
-					f.data, f.org, f.login)
+				fmt.Fprintf(w, "Add it to an authenticator app, then activate it with a first code:\n  dirgate factor activate %s --login %s --code CODE\n",
+					f.where(), f.login)
 				return nil
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	c.Flags().StringVar(&qr, "qr", "", "also write the otpauth:// URI as a QR code PNG to `FILE` (mode 0600)")
 	return c
 }
@@ -146,11 +157,11 @@ func (a *app) factorActivateCmd() *cobra.Command {
 	var f userFlags
 	var code string
 	c := &cobra.Command{
-		Use:   "activate --data DIR --org ORG --login LOGIN --code CODE",
+		Use:   "activate (--data DIR --org ORG | --server URL) --login LOGIN --code CODE",
 		Short: "Activate a user's enrolled TOTP factor with a first code from the authenticator",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				fa, err := d.ActivateTOTP(ctx, f.org, f.login, strings.TrimSpace(code))
 				if err != nil {
 					return err
@@ -160,7 +171,7 @@ func (a *app) factorActivateCmd() *cobra.Command {
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	c.Flags().StringVar(&code, "code", "", "the current 6-digit `CODE` shown by the authenticator")
 	c.MarkFlagRequired("code")
 	return c
@@ -169,11 +180,11 @@ func (a *app) factorActivateCmd() *cobra.Command {
 func (a *app) factorResetCmd() *cobra.Command {
 	var f userFlags
 	c := &cobra.Command{
-		Use:   "reset --data DIR --org ORG --login LOGIN",
+		Use:   "reset (--data DIR --org ORG | --server URL) --login LOGIN",
 		Short: "Delete all of a user's factors (the user can then enrol again)",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				n, err := d.ResetFactors(ctx, f.org, f.login)
 				if err != nil {
 					return err
@@ -183,7 +194,7 @@ func (a *app) factorResetCmd() *cobra.Command {
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	return c
 }
 
@@ -197,21 +208,31 @@ type factorView struct {
 }
 
 func viewFactor(f *store.Factor) factorView {
-	return factorView{ID: f.ID, Type: f.Type, Status: f.Status, Created: f.Created, Activated: timePtr(f.Activated)}
+	return factorView{ID: f.ID, Type: f.Type, Status: f.Status, Created: msTime(f.Created), Activated: msTimePtr(f.Activated)}
+}
+
+// activatedText is the ACTIVATED column. An ACTIVE factor without the
+// time comes from --server: the REST API does not say when a factor was
+// activated.
+func activatedText(f *store.Factor, v factorView) string {
+	if f.Status == store.FactorActive && v.Activated == nil {
+		return "unknown"
+	}
+	return timeText(v.Activated)
 }
 
 func (a *app) factorListCmd() *cobra.Command {
 	var f userFlags
 	var out outputFormat
 	c := &cobra.Command{
-		Use:   "list --data DIR --org ORG --login LOGIN [--output table|json]",
+		Use:   "list (--data DIR --org ORG | --server URL) --login LOGIN [--output table|json]",
 		Short: "List a user's factors",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
 				return err
 			}
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				fs, err := d.Factors(ctx, f.org, f.login)
 				if err != nil {
 					return err
@@ -220,7 +241,7 @@ func (a *app) factorListCmd() *cobra.Command {
 				rows := make([][]string, len(fs))
 				for i, fa := range fs {
 					vs[i] = viewFactor(fa)
-					rows[i] = []string{fa.Type, fa.Status, fa.Created.UTC().Format(time.RFC3339), timeText(vs[i].Activated), fa.ID}
+					rows[i] = []string{fa.Type, fa.Status, fa.Created.UTC().Format(time.RFC3339), activatedText(fa, vs[i]), fa.ID}
 				}
 				if out.json() {
 					return writeJSON(a.stdout, vs)
@@ -229,7 +250,7 @@ func (a *app) factorListCmd() *cobra.Command {
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	addOutputFlag(c, &out)
 	return c
 }

@@ -14,15 +14,21 @@ func (a *app) groupCmd() *cobra.Command {
 	c := a.parent("group", "Create, list and change groups (named by --name; --group where a user is named too)",
 		a.groupCreateCmd(),
 		a.groupDeleteCmd(),
-		a.groupMemberCmd("add-member", "Add a user to a group", (*directory.Directory).AddMember),
-		a.groupMemberCmd("remove-member", "Remove a user from a group", (*directory.Directory).RemoveMember),
+		a.groupMemberCmd("add-member", "Add a user to a group", backend.AddMember),
+		a.groupMemberCmd("remove-member", "Remove a user from a group", backend.RemoveMember),
 		a.groupListCmd(),
 		a.groupMembersCmd(),
 	)
 	c.Long = `Groups are named by --name. The commands that name a user as well
 (add-member, remove-member) name the group with --group and the user with
 --login, as the user commands do. A group's LDAP entry is
-cn=NAME,ou=groups,dc=ORG,<suffix> (groupOfUniqueNames).`
+cn=NAME,ou=groups,dc=ORG,<suffix> (groupOfUniqueNames).
+
+Each command works on the data directory (--data, --org) or, with --server
+URL, on a running dirgate server through its REST API, with the same output:
+
+  DIRGATE_TOKEN_FILE=admin.token dirgate group list --server https://127.0.0.1:8080 \
+      --ca-file dirgate-data/tls/ca.pem`
 	return c
 }
 
@@ -31,8 +37,9 @@ type groupFlags struct {
 	name string
 }
 
+// addGroupFlags adds addServerTargetFlags' and --name.
 func addGroupFlags(c *cobra.Command, f *groupFlags) {
-	addTargetFlags(c, &f.target)
+	addServerTargetFlags(c, &f.target)
 	c.Flags().StringVar(&f.name, "name", "", "the group's `NAME` (or its id)")
 	c.MarkFlagRequired("name")
 }
@@ -41,12 +48,13 @@ func (a *app) groupCreateCmd() *cobra.Command {
 	var f groupFlags
 	var desc string
 	c := &cobra.Command{
-		Use:     "create --data DIR --org ORG --name NAME [--description TEXT]",
-		Short:   "Create a group",
-		Example: `  dirgate group create --org acme --name engineering --description "All engineers"`,
-		Args:    cobra.NoArgs,
+		Use:   "create (--data DIR --org ORG | --server URL) --name NAME [--description TEXT]",
+		Short: "Create a group",
+		Example: `  dirgate group create --org acme --name engineering --description "All engineers"
+  DIRGATE_TOKEN_FILE=admin.token dirgate group create --server https://127.0.0.1:8080 --name ops`,
+		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				g, err := d.CreateGroup(ctx, f.org, directory.GroupInput{Name: f.name, Description: desc})
 				if err != nil {
 					return err
@@ -64,11 +72,11 @@ func (a *app) groupCreateCmd() *cobra.Command {
 func (a *app) groupDeleteCmd() *cobra.Command {
 	var f groupFlags
 	c := &cobra.Command{
-		Use:   "delete --data DIR --org ORG --name NAME",
+		Use:   "delete (--data DIR --org ORG | --server URL) --name NAME",
 		Short: "Delete a group (its members stay)",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				if err := d.DeleteGroup(ctx, f.org, f.name); err != nil {
 					return err
 				}
@@ -81,17 +89,17 @@ func (a *app) groupDeleteCmd() *cobra.Command {
 	return c
 }
 
-func (a *app) groupMemberCmd(use, short string, op func(*directory.Directory, context.Context, string, string, string) (bool, error)) *cobra.Command {
+func (a *app) groupMemberCmd(use, short string, op func(backend, context.Context, string, string, string) (bool, error)) *cobra.Command {
 	var t target
 	var group, login string
 	add := use == "add-member"
 	c := &cobra.Command{
-		Use:     use + " --data DIR --org ORG --group NAME --login LOGIN",
+		Use:     use + " (--data DIR --org ORG | --server URL) --group NAME --login LOGIN",
 		Short:   short,
 		Example: "  dirgate group " + use + " --org acme --group engineering --login alice",
 		Args:    cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&t, func(ctx context.Context, d backend) error {
 				changed, err := op(d, ctx, t.org, group, login)
 				if err != nil {
 					return err
@@ -110,7 +118,7 @@ func (a *app) groupMemberCmd(use, short string, op func(*directory.Directory, co
 			})
 		}),
 	}
-	addTargetFlags(c, &t)
+	addServerTargetFlags(c, &t)
 	c.Flags().StringVar(&group, "group", "", "the group's `NAME` (or its id)")
 	c.Flags().StringVar(&login, "login", "", "the user's `LOGIN` (or its id)")
 	c.MarkFlagRequired("group")
@@ -122,25 +130,17 @@ func (a *app) groupListCmd() *cobra.Command {
 	var t target
 	var out outputFormat
 	c := &cobra.Command{
-		Use:   "list --data DIR --org ORG [--output table|json]",
+		Use:   "list (--data DIR --org ORG | --server URL) [--output table|json]",
 		Short: "List the groups of an org with their member counts",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
 				return err
 			}
-			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
-				o, err := d.Org(ctx, t.org)
+			return a.withBackend(&t, func(ctx context.Context, d backend) error {
+				groups, count, err := d.GroupsWithCounts(ctx, t.org)
 				if err != nil {
 					return err
-				}
-				od, _, err := d.LoadOrg(ctx, o.ID)
-				if err != nil {
-					return err
-				}
-				count := map[string]int{}
-				for _, m := range od.Memberships {
-					count[m.GroupID]++
 				}
 				type groupView struct {
 					ID          string `json:"id"`
@@ -148,9 +148,9 @@ func (a *app) groupListCmd() *cobra.Command {
 					Description string `json:"description,omitempty"`
 					Members     int    `json:"members"`
 				}
-				vs := make([]groupView, len(od.Groups))
-				rows := make([][]string, len(od.Groups))
-				for i, g := range od.Groups {
+				vs := make([]groupView, len(groups))
+				rows := make([][]string, len(groups))
+				for i, g := range groups {
 					vs[i] = groupView{g.ID, g.Name, g.Description, count[g.ID]}
 					rows[i] = []string{g.Name, strconv.Itoa(count[g.ID]), g.ID, orDash(g.Description)}
 				}
@@ -161,7 +161,7 @@ func (a *app) groupListCmd() *cobra.Command {
 			})
 		}),
 	}
-	addTargetFlags(c, &t)
+	addServerTargetFlags(c, &t)
 	addOutputFlag(c, &out)
 	return c
 }
@@ -170,14 +170,14 @@ func (a *app) groupMembersCmd() *cobra.Command {
 	var f groupFlags
 	var out outputFormat
 	c := &cobra.Command{
-		Use:   "members --data DIR --org ORG --name NAME [--output table|json]",
+		Use:   "members (--data DIR --org ORG | --server URL) --name NAME [--output table|json]",
 		Short: "List a group's members",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
 				return err
 			}
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				us, err := d.GroupMembers(ctx, f.org, f.name)
 				if err != nil {
 					return err

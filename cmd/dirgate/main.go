@@ -133,7 +133,12 @@ A flag on the command line wins over the environment, which wins over the
 file, which wins over the default. DIRGATE_CONFIG names the file too.
 
 Users are named by --login, groups by --name; where a command names both
-(group add-member, group remove-member) the group is --group.`,
+(group add-member, group remove-member) the group is --group.
+
+The user, group and factor commands work on the data directory (--data) or,
+with --server URL, on a running server through its REST API, printing the
+same; the API token comes from DIRGATE_TOKEN or --token-file, never from the
+command line (see 'dirgate user --help').`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Without a subcommand: show help, exit 2.
@@ -143,7 +148,11 @@ Users are named by --login, groups by --name; where a command names both
 			return usagef("no command given")
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.applyConfig(cmd, configFile)
+			dataOnCommandLine := cmd.Flags().Changed("data")
+			if err := a.applyConfig(cmd, configFile); err != nil {
+				return err
+			}
+			return requireTarget(cmd, dataOnCommandLine) // remote.go
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
@@ -153,7 +162,12 @@ Users are named by --login, groups by --name; where a command names both
 	pf.Uint32Var(&a.argon2.Time, "argon2-time", password.DefaultParams.Time, "argon2id passes over the memory for new password hashes")
 	pf.Uint8Var(&a.argon2.Threads, "argon2-threads", password.DefaultParams.Threads, "argon2id lanes of new password hashes")
 	a.addSecretKeyFlag(pf) // factor.go
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if refused := refusedFlag(c, err); refused != nil { // remote.go
+			return refused
+		}
+		return &usageError{err.Error()}
+	})
 	root.AddCommand(
 		a.versionCmd(),
 		a.serveCmd(),

@@ -50,7 +50,7 @@ func rowsOut(w io.Writer, rows [][]string) error {
 }
 
 // userView is a user as the CLI shows it: no credential, only whether one
-// is set.
+// is set. Times are to the millisecond (msTime).
 type userView struct {
 	ID              string            `json:"id"`
 	Status          string            `json:"status"`
@@ -74,6 +74,13 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
+// msTime is t in UTC to the millisecond: what the REST API gives (Okta's
+// timestamps), so that --output json is the same with --data and with
+// --server.
+func msTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+func msTimePtr(t time.Time) *time.Time { return timePtr(msTime(t)) }
+
 func viewUser(u *directory.User) userView {
 	roles := u.Roles
 	if roles == nil {
@@ -81,9 +88,9 @@ func viewUser(u *directory.User) userView {
 	}
 	return userView{
 		ID: u.ID, Status: u.Status, Type: u.Type, Roles: roles, PasswordSet: u.PasswordHash != "",
-		Created: u.Created, Activated: timePtr(u.Activated), StatusChanged: timePtr(u.StatusChanged),
-		LastLogin: timePtr(u.LastLogin), LastUpdated: timePtr(u.LastUpdated),
-		PasswordChanged: timePtr(u.PasswordChanged), Profile: u.Profile,
+		Created: msTime(u.Created), Activated: msTimePtr(u.Activated), StatusChanged: msTimePtr(u.StatusChanged),
+		LastLogin: msTimePtr(u.LastLogin), LastUpdated: msTimePtr(u.LastUpdated),
+		PasswordChanged: msTimePtr(u.PasswordChanged), Profile: u.Profile,
 	}
 }
 

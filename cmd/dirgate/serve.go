@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,6 +49,7 @@ type serveFlags struct {
 	upgradeHashes     bool
 	httpPlaintext     bool
 	apiRateLimit      int
+	publicURL         string
 }
 
 // listening is what serve reports once it listens (tests use port 0).
@@ -93,6 +95,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.StringVar(&f.http, "http", "127.0.0.1:8080", "HTTPS listen `ADDR` for the REST API (/api/v1/), /healthz, /readyz, /metrics; empty: off")
 	fl.BoolVar(&f.httpPlaintext, "http-plaintext", false, "serve --http without TLS (only on a loopback address, unless --allow-plaintext)")
 	fl.IntVar(&f.apiRateLimit, "api-rate-limit", api.DefaultRateLimit, "REST API calls one token may make per minute; negative: unlimited")
+	fl.StringVar(&f.publicURL, "public-url", "", "the REST API's address as clients reach it (`URL`, e.g. https://dirgate.example.com behind a proxy), for the links in its answers; default: from each request")
 	fl.BoolVar(&f.noDemo, "no-demo", false, "do not create the demo org on an empty data directory")
 	fl.BoolVar(&f.plaintext, "allow-plaintext", false, "allow LDAP operations without TLS (loopback testing only)")
 	fl.StringSliceVar(&f.hostnames, "hostname", []string{"localhost", "127.0.0.1"}, "`NAMES` (DNS names, IP addresses) of the generated server certificate")
@@ -148,6 +151,9 @@ func (a *app) serve(f *serveFlags) (err error) {
 	}
 	if (f.tlsCert == "") != (f.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
+	}
+	if u, err := url.Parse(f.publicURL); f.publicURL != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "") {
+		return usagef("--public-url must be an absolute http(s) URL such as https://dirgate.example.com, not %q", f.publicURL)
 	}
 	if f.httpPlaintext && f.http != "" && !f.plaintext && !loopbackAddr(f.http) {
 		return usagef("--http-plaintext on %s would send API tokens in clear over the network: use it on a loopback address, or add --allow-plaintext", f.http)
@@ -275,7 +281,7 @@ func (a *app) serve(f *serveFlags) (err error) {
 	errc := make(chan error, 3)
 	var hs *http.Server
 	if httpL != nil {
-		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit,
+		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit, PublicURL: f.publicURL,
 			LDAP: api.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
 		hs = &http.Server{Handler: httpHandler(&view, reg, apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,

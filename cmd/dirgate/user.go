@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,7 +13,7 @@ import (
 )
 
 func (a *app) userCmd() *cobra.Command {
-	c := a.parent("user", "Create, list and change users (named by --login)",
+	c := a.parent("user", "Create, list and change users (named by --login), in --data or on a --server",
 		a.userCreateCmd(),
 		a.userListCmd(),
 		a.userShowCmd(),
@@ -32,9 +34,16 @@ func (a *app) userCmd() *cobra.Command {
 	}
 	c.AddCommand(
 		a.userDeleteCmd(),
-		a.userRoleCmd("add-role", "Give a user an admin role", (*directory.Directory).AssignRole),
-		a.userRoleCmd("remove-role", "Take an admin role from a user", (*directory.Directory).RemoveRole),
+		a.userRoleCmd("add-role", "Give a user an admin role", backend.AssignRole),
+		a.userRoleCmd("remove-role", "Take an admin role from a user", backend.RemoveRole),
 	)
+	c.Long = `Users are named by --login (a login, or a user's id).
+
+Each command works on the data directory (--data, --org) or, with --server
+URL, on a running dirgate server through its REST API, with the same output:
+
+  export DIRGATE_TOKEN=$(cat admin.token)   # from 'dirgate token create'
+  dirgate user list --server https://127.0.0.1:8080 --ca-file dirgate-data/tls/ca.pem`
 	return c
 }
 
@@ -44,8 +53,9 @@ type userFlags struct {
 	login string
 }
 
-func addUserFlags(c *cobra.Command, f *userFlags) {
-	addTargetFlags(c, &f.target)
+// addServerUserFlags adds addServerTargetFlags' and --login.
+func addServerUserFlags(c *cobra.Command, f *userFlags) {
+	addServerTargetFlags(c, &f.target)
 	c.Flags().StringVar(&f.login, "login", "", "the user's `LOGIN` (or its id)")
 	c.MarkFlagRequired("login")
 }
@@ -58,7 +68,7 @@ func (a *app) userCreateCmd() *cobra.Command {
 	var status string
 	var out outputFormat
 	c := &cobra.Command{
-		Use:   "create --data DIR --org ORG --login LOGIN [flags]",
+		Use:   "create (--data DIR --org ORG | --server URL) --login LOGIN [flags]",
 		Short: "Create a user",
 		Long: `Create a user. Its LDAP entry is uid=LOGIN,ou=users,dc=ORG,<suffix>.
 
@@ -71,7 +81,8 @@ user see the whole org over LDAP. --service-account marks an account for
 applications (such as the LDAP bind user of pg_hba.conf).`,
 		Example: `  echo 'S3cret-pw' | dirgate user create --org acme --login alice --email alice@acme.example \
       --first Alice --last Anders --department Engineering --password-stdin
-  dirgate user create --org acme --login ldap-bind --service-account --role read_only_admin --password-stdin < pw.txt`,
+  dirgate user create --org acme --login ldap-bind --service-account --role read_only_admin --password-stdin < pw.txt
+  DIRGATE_TOKEN_FILE=admin.token dirgate user create --server https://dirgate.example:8080 --login bob`,
 		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
@@ -88,6 +99,9 @@ applications (such as the LDAP bind user of pg_hba.conf).`,
 				if !ok || k == "" {
 					return usagef("--attr wants NAME=VALUE, not %q", kv)
 				}
+				if v == "" {
+					continue // an empty attribute is an unset one (as over the API and LDAP)
+				}
 				if in.Profile.Custom == nil {
 					in.Profile.Custom = map[string]string{}
 				}
@@ -101,7 +115,7 @@ applications (such as the LDAP bind user of pg_hba.conf).`,
 				defer clear(pw)
 				in.Password = pw
 			}
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				u, err := d.CreateUser(ctx, f.org, in)
 				if err != nil {
 					return err
@@ -114,7 +128,7 @@ applications (such as the LDAP bind user of pg_hba.conf).`,
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	fl := c.Flags()
 	fl.StringVar(&p.Email, "email", "", "e-mail `ADDRESS` (mail)")
 	fl.StringVar(&p.FirstName, "first", "", "first `NAME` (givenName)")
@@ -146,14 +160,14 @@ func (a *app) userListCmd() *cobra.Command {
 	var t target
 	var out outputFormat
 	c := &cobra.Command{
-		Use:   "list --data DIR --org ORG [--output table|json]",
+		Use:   "list (--data DIR --org ORG | --server URL) [--output table|json]",
 		Short: "List the users of an org",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
 				return err
 			}
-			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&t, func(ctx context.Context, d backend) error {
 				us, err := d.Users(ctx, t.org)
 				if err != nil {
 					return err
@@ -173,7 +187,7 @@ func (a *app) userListCmd() *cobra.Command {
 			})
 		}),
 	}
-	addTargetFlags(c, &t)
+	addServerTargetFlags(c, &t)
 	addOutputFlag(c, &out)
 	return c
 }
@@ -182,14 +196,14 @@ func (a *app) userShowCmd() *cobra.Command {
 	var f userFlags
 	var out outputFormat
 	c := &cobra.Command{
-		Use:   "show --data DIR --org ORG --login LOGIN [--output table|json]",
+		Use:   "show (--data DIR --org ORG | --server URL) --login LOGIN [--output table|json]",
 		Short: "Show one user, its profile and groups",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			if err := out.check(); err != nil {
 				return err
 			}
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				u, err := d.User(ctx, f.org, f.login)
 				if err != nil {
 					return err
@@ -202,6 +216,7 @@ func (a *app) userShowCmd() *cobra.Command {
 				for _, g := range gs {
 					v.Groups = append(v.Groups, g.Name)
 				}
+				slices.SortFunc(v.Groups, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 				if out.json() {
 					return writeJSON(a.stdout, v)
 				}
@@ -214,8 +229,8 @@ func (a *app) userShowCmd() *cobra.Command {
 					{"department:", orDash(p.Department)}, {"organization:", orDash(p.Organization)},
 					{"phone:", orDash(p.PrimaryPhone)}, {"mobile:", orDash(p.MobilePhone)},
 				}
-				for k, val := range p.Custom {
-					rows = append(rows, []string{k + ":", val})
+				for _, k := range slices.Sorted(maps.Keys(p.Custom)) {
+					rows = append(rows, []string{k + ":", p.Custom[k]})
 				}
 				rows = append(rows,
 					[]string{"groups:", orDash(strings.Join(v.Groups, ","))},
@@ -227,7 +242,7 @@ func (a *app) userShowCmd() *cobra.Command {
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	addOutputFlag(c, &out)
 	return c
 }
@@ -236,7 +251,7 @@ func (a *app) userSetPasswordCmd() *cobra.Command {
 	var f userFlags
 	var pwStdin bool
 	c := &cobra.Command{
-		Use:   "set-password --data DIR --org ORG --login LOGIN [--password-stdin]",
+		Use:   "set-password (--data DIR --org ORG | --server URL) --login LOGIN [--password-stdin]",
 		Short: "Set a user's password (from stdin, or a prompt on a terminal)",
 		Long: `Set a user's password as an administrator. With --password-stdin the password
 is the first line of stdin (only the trailing newline is stripped); otherwise
@@ -249,7 +264,7 @@ becomes ACTIVE.`,
 				return err
 			}
 			defer clear(pw)
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				u, err := d.SetPassword(ctx, f.org, f.login, pw)
 				if err != nil {
 					return err
@@ -259,7 +274,7 @@ becomes ACTIVE.`,
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	c.Flags().BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin (one line)")
 	return c
 }
@@ -268,7 +283,7 @@ func (a *app) userLifecycleCmd(action directory.Action, short string) *cobra.Com
 	var f userFlags
 	name := strings.ReplaceAll(string(action), "_", "-")
 	c := &cobra.Command{
-		Use:   name + " --data DIR --org ORG --login LOGIN",
+		Use:   name + " (--data DIR --org ORG | --server URL) --login LOGIN",
 		Short: short,
 		Long: short + `.
 
@@ -278,7 +293,7 @@ unlock (LOCKED_OUT -> ACTIVE), expire-password (ACTIVE -> PASSWORD_EXPIRED).
 An action not allowed from the user's status fails and names those that are.`,
 		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				u, err := d.Lifecycle(ctx, f.org, f.login, action)
 				if err != nil {
 					return err
@@ -288,18 +303,21 @@ An action not allowed from the user's status fails and names those that are.`,
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	return c
 }
 
 func (a *app) userDeleteCmd() *cobra.Command {
 	var f userFlags
 	c := &cobra.Command{
-		Use:   "delete --data DIR --org ORG --login LOGIN",
+		Use:   "delete (--data DIR --org ORG | --server URL) --login LOGIN",
 		Short: "Delete a DEPROVISIONED user (deactivate it first)",
-		Args:  cobra.NoArgs,
+		Long: `Delete a DEPROVISIONED user (deactivate it first). A user of another status is
+refused, also with --server (where the REST API's DELETE of such a user would
+deactivate it, as Okta's does: 'dirgate user delete' never does).`,
+		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				if err := d.DeleteUser(ctx, f.org, f.login); err != nil {
 					return err
 				}
@@ -308,19 +326,19 @@ func (a *app) userDeleteCmd() *cobra.Command {
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	return c
 }
 
-func (a *app) userRoleCmd(use, short string, op func(*directory.Directory, context.Context, string, string, string) (*directory.User, error)) *cobra.Command {
+func (a *app) userRoleCmd(use, short string, op func(backend, context.Context, string, string, string) (*directory.User, error)) *cobra.Command {
 	var f userFlags
 	var role string
 	c := &cobra.Command{
-		Use:   use + " --data DIR --org ORG --login LOGIN --role ROLE",
+		Use:   use + " (--data DIR --org ORG | --server URL) --login LOGIN --role ROLE",
 		Short: short + " (SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN; any case)",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withDirectory(&f.target, func(ctx context.Context, d *directory.Directory) error {
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
 				u, err := op(d, ctx, f.org, f.login, role)
 				if err != nil {
 					return err
@@ -330,7 +348,7 @@ func (a *app) userRoleCmd(use, short string, op func(*directory.Directory, conte
 			})
 		}),
 	}
-	addUserFlags(c, &f)
+	addServerUserFlags(c, &f)
 	c.Flags().StringVar(&role, "role", "", "admin `ROLE`: SUPER_ADMIN, ORG_ADMIN or READ_ONLY_ADMIN")
 	c.MarkFlagRequired("role")
 	return c

@@ -41,6 +41,11 @@ type Config struct {
 	// LDAP is where the LDAP interface listens (for orgs' connection
 	// details); zero: the details leave the URLs out.
 	LDAP LDAPInfo
+	// PublicURL is the API's address as clients reach it
+	// (https://dirgate.example.com), for the links in answers; "" builds
+	// them from the request, which behind a proxy that terminates TLS
+	// gives http:// links. X-Forwarded-* headers are never trusted.
+	PublicURL string
 }
 
 // Defaults.
@@ -57,12 +62,14 @@ type Server struct {
 	maxBody int64
 	now     func() time.Time
 	ldap    LDAPInfo
+	public  string // Config.PublicURL without a trailing /
 	mux     *http.ServeMux
 }
 
 // New returns a Server for cfg.
 func New(cfg Config) *Server {
-	s := &Server{dir: cfg.Directory, log: cfg.Logger, maxBody: cfg.MaxBody, now: cfg.Now, ldap: cfg.LDAP}
+	s := &Server{dir: cfg.Directory, log: cfg.Logger, maxBody: cfg.MaxBody, now: cfg.Now, ldap: cfg.LDAP,
+		public: strings.TrimRight(cfg.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -260,8 +267,12 @@ func boolParam(r *http.Request, name string, def bool) (bool, error) {
 	return b, nil
 }
 
-// baseURL is how the caller reached us, for links.
-func baseURL(r *http.Request) string {
+// base is the API's address for links: Config.PublicURL, else how the
+// caller reached us.
+func (s *Server) base(r *http.Request) string {
+	if s.public != "" {
+		return s.public
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -271,8 +282,8 @@ func baseURL(r *http.Request) string {
 
 // setLinks writes the Link header of a page: self, and next when there
 // is one (Okta's cursor paging: the same query with after=<cursor>).
-func setLinks(w http.ResponseWriter, r *http.Request, next string) {
-	self := baseURL(r) + r.URL.Path
+func (s *Server) setLinks(w http.ResponseWriter, r *http.Request, next string) {
+	self := s.base(r) + r.URL.Path
 	if r.URL.RawQuery != "" {
 		self += "?" + r.URL.RawQuery
 	}
@@ -280,19 +291,19 @@ func setLinks(w http.ResponseWriter, r *http.Request, next string) {
 	if next != "" {
 		q := r.URL.Query()
 		q.Set("after", next)
-		w.Header().Add("Link", "<"+baseURL(r)+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
+		w.Header().Add("Link", "<"+s.base(r)+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 	}
 }
 
 // writeList answers a list: each item through out, as a JSON array (an
 // empty list is [], not null), with the page's Link headers when paged.
-func writeList[T, J any](w http.ResponseWriter, r *http.Request, items []T, out func(T) J, paged bool, next string) {
+func writeList[T, J any](s *Server, w http.ResponseWriter, r *http.Request, items []T, out func(T) J, paged bool, next string) {
 	js := make([]J, len(items))
 	for i, it := range items {
 		js[i] = out(it)
 	}
 	if paged {
-		setLinks(w, r, next)
+		s.setLinks(w, r, next)
 	}
 	writeJSON(w, http.StatusOK, js)
 }

@@ -222,3 +222,15 @@ func TestCallsAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicURL: with Config.PublicURL the links name it, not the
+// request's host (behind a proxy that terminates TLS).
+func TestPublicURL(t *testing.T) {
+	f := newFixture(t, api.Config{PublicURL: "https://dirgate.example.com/"})
+	res := f.do(t, f.readOnly, "GET", "/api/v1/users?limit=1", "")
+	links := strings.Join(res.header.Values("Link"), "\n")
+	if res.status != 200 || !strings.Contains(links, `<https://dirgate.example.com/api/v1/users?after=`) ||
+		!strings.Contains(string(res.body), `"href":"https://dirgate.example.com/api/v1/users/`) {
+		t.Fatalf("links: %s\n%s", links, res.body)
+	}
+}

@@ -36,9 +36,9 @@ type totpActivation struct {
 	Links        map[string]any `json:"_links"`
 }
 
-func factorOut(r *http.Request, userID, login string, f *store.Factor) *factorJSON {
-	self := baseURL(r) + "/api/v1/users/" + userID + "/factors/" + f.ID
-	links := map[string]any{"self": link(self), "user": link(baseURL(r) + "/api/v1/users/" + userID)}
+func (s *Server) factorOut(r *http.Request, userID, login string, f *store.Factor) *factorJSON {
+	self := s.base(r) + "/api/v1/users/" + userID + "/factors/" + f.ID
+	links := map[string]any{"self": link(self), "user": link(s.base(r) + "/api/v1/users/" + userID)}
 	if f.Status == store.FactorPendingActivation {
 		links["activate"] = postLink(self + "/lifecycle/activate")
 	}
@@ -72,7 +72,7 @@ func (s *Server) enrollFactor(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	out := factorOut(r, u.ID, u.Profile.Login, e.Factor)
+	out := s.factorOut(r, u.ID, u.Profile.Login, e.Factor)
 	out.Embedded = &factorEmbed{Activation: totpActivation{TimeStep: 30, SharedSecret: e.Secret, Encoding: "base32", KeyLength: 6,
 		Links: map[string]any{"qrcode": map[string]string{"href": e.URI, "type": "text/uri-list"}}}}
 	writeJSON(w, http.StatusOK, out)
@@ -90,7 +90,7 @@ func (s *Server) listFactors(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	out := make([]*factorJSON, len(fs))
 	for i, f := range fs {
-		out[i] = factorOut(r, u.ID, u.Profile.Login, f)
+		out[i] = s.factorOut(r, u.ID, u.Profile.Login, f)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -105,7 +105,7 @@ func (s *Server) getFactor(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, factorOut(r, u.ID, u.Profile.Login, f))
+	writeJSON(w, http.StatusOK, s.factorOut(r, u.ID, u.Profile.Login, f))
 	return nil
 }
 
@@ -138,7 +138,7 @@ func (s *Server) activateFactor(w http.ResponseWriter, r *http.Request, c *call)
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, factorOut(r, u.ID, u.Profile.Login, f))
+	writeJSON(w, http.StatusOK, s.factorOut(r, u.ID, u.Profile.Login, f))
 	return nil
 }
 

@@ -32,8 +32,8 @@ type groupProfile struct {
 	Description string `json:"description"`
 }
 
-func groupOut(r *http.Request, g *directory.Group) *groupJSON {
-	self := baseURL(r) + "/api/v1/groups/" + g.ID
+func (s *Server) groupOut(r *http.Request, g *directory.Group) *groupJSON {
+	self := s.base(r) + "/api/v1/groups/" + g.ID
 	return &groupJSON{ID: g.ID, Created: jsonTime(g.Created), LastUpdated: jsonTime(g.LastUpdated),
 		LastMembershipUpdated: jsonTime(g.LastMembershipUpdated),
 		ObjectClass:           []string{"okta:user_group"}, Type: "OKTA_GROUP",
@@ -72,7 +72,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, groupOut(r, g))
+	writeJSON(w, http.StatusOK, s.groupOut(r, g))
 	return nil
 }
 
@@ -81,7 +81,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, c *call) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, groupOut(r, g))
+	writeJSON(w, http.StatusOK, s.groupOut(r, g))
 	return nil
 }
 
@@ -94,7 +94,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, groupOut(r, g))
+	writeJSON(w, http.StatusOK, s.groupOut(r, g))
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	writeList(w, r, gs, func(g *directory.Group) *groupJSON { return groupOut(r, g) }, true, next)
+	writeList(s, w, r, gs, func(g *directory.Group) *groupJSON { return s.groupOut(r, g) }, true, next)
 	return nil
 }
 
@@ -132,7 +132,7 @@ func (s *Server) groupMembers(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	writeList(w, r, us, func(u *directory.User) *userJSON { return s.userOut(r, u) }, true, next)
+	writeList(s, w, r, us, func(u *directory.User) *userJSON { return s.userOut(r, u) }, true, next)
 	return nil
 }
 

@@ -82,7 +82,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request, c *call) error
 		body.Write(e.Doc)
 	}
 	body.WriteString("]\n")
-	setLinks(w, r, next)
+	s.setLinks(w, r, next)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(body.Bytes())

@@ -547,7 +547,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(t, f.super, "DELETE", "/api/v1/policies/"+pwID, "", 204, in)
 	c.call(t, f.super, "DELETE", "/api/v1/policies/"+pwID, "", 404, in)
 
-	// --- orgs, with an installation token
+	// --- the token's own org, then orgs with an installation token
+	c.call(t, f.readOnly, "GET", "/api/v1/org", "", 200, in)
 	_, inst, err := f.d.CreateInstallationToken(ctx, "provisioning")
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
 	out := &orgJSON{ID: o.ID, Name: o.Name, Suffix: o.Suffix, Created: jsonTime(o.Created), CustomAttributes: attrs,
 		LDAP: orgLDAPJSON{MFASeparator: sep, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
 			BindDNForm: "uid=<login>," + base},
-		Links: map[string]any{"self": link(baseURL(r) + "/api/dirgate/v1/orgs/" + o.Name)}}
+		Links: map[string]any{"self": link(s.base(r) + "/api/dirgate/v1/orgs/" + o.Name)}}
 	if h := s.ldap.Host; h != "" {
 		out.LDAP.Host = h
 		if s.ldap.LDAPPort != 0 {
@@ -146,5 +146,23 @@ func (s *Server) deleteOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// oktaOrgJSON is Okta's OrgSetting, the caller's own org (GET /api/v1/org):
+// a token's holder learns which org it acts in.
+type oktaOrgJSON struct {
+	ID          string         `json:"id"`
+	Subdomain   string         `json:"subdomain"`
+	CompanyName string         `json:"companyName"`
+	Status      string         `json:"status"`
+	Created     jsonTime       `json:"created"`
+	Links       map[string]any `json:"_links"`
+}
+
+func (s *Server) getOwnOrg(w http.ResponseWriter, r *http.Request, c *call) error {
+	o := c.p.Org
+	writeJSON(w, http.StatusOK, &oktaOrgJSON{ID: o.ID, Subdomain: o.Name, CompanyName: o.Name, Status: "ACTIVE",
+		Created: jsonTime(o.Created), Links: map[string]any{"self": link(s.base(r) + "/api/v1/org")}})
 	return nil
 }

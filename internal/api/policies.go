@@ -114,8 +114,8 @@ func selectionIn(s *selectionJSON) policy.Selection {
 
 func ptr[T any](v T) *T { return &v }
 
-func policyOut(r *http.Request, p *policy.Policy) *policyJSON {
-	self := baseURL(r) + "/api/v1/policies/" + p.ID
+func (s *Server) policyOut(r *http.Request, p *policy.Policy) *policyJSON {
+	self := s.base(r) + "/api/v1/policies/" + p.ID
 	out := &policyJSON{ID: p.ID, Type: kindTypes[p.Kind], Name: p.Name, Description: p.Description, Priority: p.Priority,
 		Status: string(p.Status), Links: map[string]any{"self": link(self)}}
 	if g, u := selectionOut(p.People.Groups), selectionOut(p.People.Users); g != nil || u != nil {
@@ -228,7 +228,7 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request, c *call) e
 	out := []*policyJSON{}
 	for i := range ps {
 		if ps[i].Kind == kind {
-			out = append(out, policyOut(r, &ps[i]))
+			out = append(out, s.policyOut(r, &ps[i]))
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -240,7 +240,7 @@ func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, policyOut(r, p))
+	writeJSON(w, http.StatusOK, s.policyOut(r, p))
 	return nil
 }
 
@@ -284,7 +284,7 @@ func (s *Server) writePolicy(w http.ResponseWriter, r *http.Request, c *call, p 
 	}
 	for i := range ps {
 		if ps[i].Kind == p.Kind && (ps[i].ID == p.ID || strings.EqualFold(ps[i].Name, p.Name)) {
-			writeJSON(w, http.StatusOK, policyOut(r, &ps[i]))
+			writeJSON(w, http.StatusOK, s.policyOut(r, &ps[i]))
 			return nil
 		}
 	}
@@ -386,12 +386,12 @@ func ruleID(policyID, name string) string {
 	return "0pr" + hex.EncodeToString(h[:])[:17]
 }
 
-func ruleOut(r *http.Request, policyID string, rl *policy.Rule) *ruleJSON {
+func (s *Server) ruleOut(r *http.Request, policyID string, rl *policy.Rule) *ruleJSON {
 	id := ruleID(policyID, rl.Name)
 	out := &ruleJSON{ID: id, Type: "SIGN_ON", Name: rl.Name, Priority: rl.Priority, Status: string(rl.Status),
 		Conditions: &ruleConditions{Network: &networkJSON{Connection: "ANYWHERE"}},
 		Actions:    &ruleActions{Signon: &signonAction{Access: "ALLOW"}},
-		Links:      map[string]any{"self": link(baseURL(r) + "/api/v1/policies/" + policyID + "/rules/" + id)}}
+		Links:      map[string]any{"self": link(s.base(r) + "/api/v1/policies/" + policyID + "/rules/" + id)}}
 	if n := rl.Conditions.Network; len(n.Include) > 0 || len(n.Exclude) > 0 {
 		out.Conditions.Network = &networkJSON{Connection: "ZONE", Include: n.Include, Exclude: n.Exclude}
 	}
@@ -485,7 +485,7 @@ func (s *Server) listRules(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	out := make([]*ruleJSON, len(p.Rules))
 	for i := range p.Rules {
-		out[i] = ruleOut(r, p.ID, &p.Rules[i])
+		out[i] = s.ruleOut(r, p.ID, &p.Rules[i])
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -500,7 +500,7 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request, c *call) error 
 	if i < 0 {
 		return notFound("rule " + r.PathValue("rid"))
 	}
-	writeJSON(w, http.StatusOK, ruleOut(r, p.ID, &p.Rules[i]))
+	writeJSON(w, http.StatusOK, s.ruleOut(r, p.ID, &p.Rules[i]))
 	return nil
 }
 
@@ -528,7 +528,7 @@ func (s *Server) editRules(w http.ResponseWriter, r *http.Request, c *call, stat
 	}
 	for i := range p.Rules {
 		if strings.EqualFold(p.Rules[i].Name, name) {
-			writeJSON(w, status, ruleOut(r, p.ID, &p.Rules[i]))
+			writeJSON(w, status, s.ruleOut(r, p.ID, &p.Rules[i]))
 			return nil
 		}
 	}

@@ -60,7 +60,7 @@ func postLink(href string) map[string]string {
 }
 
 func (s *Server) userOut(r *http.Request, u *directory.User) *userJSON {
-	self := baseURL(r) + "/api/v1/users/" + u.ID
+	self := s.base(r) + "/api/v1/users/" + u.ID
 	links := map[string]any{"self": link(self)}
 	for _, a := range directory.AllowedActions(u.Status) {
 		if a == "delete" {
@@ -251,7 +251,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	writeList(w, r, users, func(u *directory.User) *userJSON { return s.userOut(r, u) }, true, next)
+	writeList(s, w, r, users, func(u *directory.User) *userJSON { return s.userOut(r, u) }, true, next)
 	return nil
 }
 
@@ -397,7 +397,7 @@ func (s *Server) userGroups(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	writeList(w, r, gs, func(g *directory.Group) *groupJSON { return groupOut(r, g) }, false, "")
+	writeList(s, w, r, gs, func(g *directory.Group) *groupJSON { return s.groupOut(r, g) }, false, "")
 	return nil
 }
 
@@ -421,10 +421,10 @@ var roleLabels = map[string]string{
 	directory.RoleReadOnlyAdmin: "Read Only Administrator",
 }
 
-func roleOut(r *http.Request, u *directory.User, role string) roleJSON {
+func (s *Server) roleOut(r *http.Request, u *directory.User, role string) roleJSON {
 	return roleJSON{ID: role, Label: roleLabels[role], Type: role, Status: "ACTIVE", AssignmentType: "USER",
 		Created: jsonTime(u.LastUpdated), LastUpdated: jsonTime(u.LastUpdated),
-		Links: map[string]any{"assignee": link(baseURL(r) + "/api/v1/users/" + u.ID)}}
+		Links: map[string]any{"assignee": link(s.base(r) + "/api/v1/users/" + u.ID)}}
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -434,7 +434,7 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	out := make([]roleJSON, 0, len(u.Roles))
 	for _, role := range u.Roles {
-		out = append(out, roleOut(r, u, role))
+		out = append(out, s.roleOut(r, u, role))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -456,7 +456,7 @@ func (s *Server) assignRole(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	for _, role := range u.Roles {
 		if strings.EqualFold(role, in.Type) {
-			writeJSON(w, http.StatusCreated, roleOut(r, u, role))
+			writeJSON(w, http.StatusCreated, s.roleOut(r, u, role))
 			return nil
 		}
 	}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/store"
+)
+
+// backend is what the user, group and factor commands act on, so that each
+// command body is written once: a data directory opened in this process
+// (localBackend: *directory.Directory itself) or, with --server, a running
+// server's REST API (remoteBackend, remote.go). The methods are
+// *directory.Directory's, with its semantics and its errors (a remote
+// backend's errors unwrap to the *directory.Error the server reported), so
+// that the output is the same either way.
+//
+// org is the --org of the command; a remote backend works in its token's
+// org (checked against --org when one is given, before any call).
+type backend interface {
+	CreateUser(ctx context.Context, org string, in directory.UserInput) (*directory.User, error)
+	User(ctx context.Context, org, ref string) (*directory.User, error)
+	Users(ctx context.Context, org string) ([]*directory.User, error) // ordered by login
+	UserGroups(ctx context.Context, org, ref string) ([]*directory.Group, error)
+	SetPassword(ctx context.Context, org, ref string, pw []byte) (*directory.User, error)
+	Lifecycle(ctx context.Context, org, ref string, a directory.Action) (*directory.User, error)
+	// DeleteUser deletes a DEPROVISIONED user and refuses any other.
+	DeleteUser(ctx context.Context, org, ref string) error
+	AssignRole(ctx context.Context, org, ref, role string) (*directory.User, error)
+	RemoveRole(ctx context.Context, org, ref, role string) (*directory.User, error)
+
+	CreateGroup(ctx context.Context, org string, in directory.GroupInput) (*directory.Group, error)
+	DeleteGroup(ctx context.Context, org, ref string) error
+	// AddMember and RemoveMember report whether the membership changed.
+	AddMember(ctx context.Context, org, groupRef, userRef string) (bool, error)
+	RemoveMember(ctx context.Context, org, groupRef, userRef string) (bool, error)
+	GroupMembers(ctx context.Context, org, ref string) ([]*directory.User, error) // ordered by login
+	// GroupsWithCounts lists the org's groups ordered by name, with each
+	// one's number of members by group id.
+	GroupsWithCounts(ctx context.Context, org string) ([]*directory.Group, map[string]int, error)
+
+	EnrollTOTP(ctx context.Context, org, ref string) (*directory.Enrollment, error)
+	ActivateTOTP(ctx context.Context, org, ref, code string) (*store.Factor, error)
+	ResetFactors(ctx context.Context, org, ref string) (int, error)
+	Factors(ctx context.Context, org, ref string) ([]*store.Factor, error) // oldest first
+}
+
+var (
+	_ backend = localBackend{}
+	_ backend = (*remoteBackend)(nil)
+)
+
+// localBackend is a directory opened in this process: *directory.Directory
+// as it is, and the one method it lacks.
+type localBackend struct{ *directory.Directory }
+
+// GroupsWithCounts reads the org in one transaction.
+func (l localBackend) GroupsWithCounts(ctx context.Context, org string) ([]*directory.Group, map[string]int, error) {
+	o, err := l.Org(ctx, org)
+	if err != nil {
+		return nil, nil, err
+	}
+	od, _, err := l.LoadOrg(ctx, o.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	count := map[string]int{}
+	for _, m := range od.Memberships {
+		count[m.GroupID]++
+	}
+	return od.Groups, count, nil
+}
