@@ -4,10 +4,11 @@ import (
 	"context"
 
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/policy"
 	"github.com/dirgate/dirgate/internal/store"
 )
 
-// backend is what the user, group and factor commands act on, so that each
+// backend is what the user, group, factor and policy commands act on, so that each
 // command body is written once: a data directory opened in this process
 // (localBackend: *directory.Directory itself) or, with --server, a running
 // server's REST API (remoteBackend, remote.go). The methods are
@@ -43,6 +44,11 @@ type backend interface {
 	ActivateTOTP(ctx context.Context, org, ref, code string) (*store.Factor, error)
 	ResetFactors(ctx context.Context, org, ref string) (int, error)
 	Factors(ctx context.Context, org, ref string) ([]*store.Factor, error) // oldest first
+
+	Policies(ctx context.Context, org string) ([]policy.Policy, error)
+	// ApplyPolicies applies a file's policies whole or not at all.
+	ApplyPolicies(ctx context.Context, org string, ps []policy.Policy, mode directory.PolicyMode) (*directory.PolicyResult, error)
+	DeletePolicy(ctx context.Context, org string, kind policy.Kind, name string) error
 }
 
 var (

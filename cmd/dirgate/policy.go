@@ -37,7 +37,7 @@ func (a *app) policyListCmd() *cobra.Command {
 	var t target
 	var format string
 	c := &cobra.Command{
-		Use:   "list --data DIR --org ORG [--output table|yaml|json]",
+		Use:   "list (--data DIR --org ORG | --server URL) [--output table|yaml|json]",
 		Short: "List the org's policies",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
@@ -46,8 +46,8 @@ func (a *app) policyListCmd() *cobra.Command {
 			default:
 				return usagef("--output must be table, yaml or json, not %q", format)
 			}
-			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
-				ps, err := d.Policies(ctx, t.org)
+			return a.withBackend(&t, func(ctx context.Context, b backend) error {
+				ps, err := b.Policies(ctx, t.org)
 				if err != nil {
 					return err
 				}
@@ -55,7 +55,7 @@ func (a *app) policyListCmd() *cobra.Command {
 			})
 		}),
 	}
-	addTargetFlags(c, &t)
+	addServerTargetFlags(c, &t)
 	c.Flags().StringVar(&format, "output", "table", "`FORMAT`: table, yaml (what apply reads) or json")
 	return c
 }
@@ -92,7 +92,7 @@ func (a *app) policyFileCmd(use, short string, mode directory.PolicyMode) *cobra
 	var t target
 	var file string
 	c := &cobra.Command{
-		Use:     use + " --data DIR --org ORG -f FILE",
+		Use:     use + " (--data DIR --org ORG | --server URL) -f FILE",
 		Short:   short,
 		Example: "  dirgate policy " + use + " --org example -f policies.yaml",
 		Args:    cobra.NoArgs,
@@ -105,8 +105,8 @@ func (a *app) policyFileCmd(use, short string, mode directory.PolicyMode) *cobra
 			if err != nil {
 				return fmt.Errorf("%s: %w", file, err)
 			}
-			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
-				res, err := d.ApplyPolicies(ctx, t.org, ps, mode)
+			return a.withBackend(&t, func(ctx context.Context, b backend) error {
+				res, err := b.ApplyPolicies(ctx, t.org, ps, mode)
 				if err != nil {
 					return err
 				}
@@ -122,7 +122,7 @@ func (a *app) policyFileCmd(use, short string, mode directory.PolicyMode) *cobra
 			})
 		}),
 	}
-	addTargetFlags(c, &t)
+	addServerTargetFlags(c, &t)
 	c.Flags().StringVarP(&file, "file", "f", "", "policy `FILE` (YAML or JSON; - for stdin)")
 	c.MarkFlagRequired("file")
 	return c
@@ -140,7 +140,7 @@ func (a *app) policyDeleteCmd() *cobra.Command {
 	var t target
 	var kind, name string
 	c := &cobra.Command{
-		Use:   "delete --data DIR --org ORG --kind sign-on|password --name NAME",
+		Use:   "delete (--data DIR --org ORG | --server URL) --kind sign-on|password --name NAME",
 		Short: "Delete a policy",
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
@@ -148,8 +148,8 @@ func (a *app) policyDeleteCmd() *cobra.Command {
 			if k != policy.KindSignOn && k != policy.KindPassword {
 				return usagef("--kind must be sign-on or password, not %q", kind)
 			}
-			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
-				if err := d.DeletePolicy(ctx, t.org, k, name); err != nil {
+			return a.withBackend(&t, func(ctx context.Context, b backend) error {
+				if err := b.DeletePolicy(ctx, t.org, k, name); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "deleted %s policy %s\n", k, name)
@@ -157,7 +157,7 @@ func (a *app) policyDeleteCmd() *cobra.Command {
 			})
 		}),
 	}
-	addTargetFlags(c, &t)
+	addServerTargetFlags(c, &t)
 	c.Flags().StringVar(&kind, "kind", "", "the policy's `KIND`: sign-on or password")
 	c.Flags().StringVar(&name, "name", "", "the policy's `NAME`")
 	c.MarkFlagRequired("kind")

@@ -25,6 +25,7 @@ import (
 	"github.com/dirgate/dirgate/internal/apiclient"
 	"github.com/dirgate/dirgate/internal/config"
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/policy"
 	"github.com/dirgate/dirgate/internal/store"
 	"github.com/dirgate/dirgate/internal/totp"
 	"github.com/dirgate/dirgate/internal/version"
@@ -598,4 +599,31 @@ func (b *remoteBackend) ResetFactors(ctx context.Context, _, ref string) (int, e
 		return 0, err
 	}
 	return len(fs), nil
+}
+
+// --- policies, in their document format (the API's /api/dirgate/v1/policies)
+
+func (b *remoteBackend) Policies(ctx context.Context, _ string) ([]policy.Policy, error) {
+	return b.c.Policies(ctx)
+}
+
+// policyModeNames are the API's names of the apply modes.
+var policyModeNames = map[directory.PolicyMode]string{
+	directory.PolicyUpsert: "upsert", directory.PolicyCreateOnly: "create", directory.PolicyUpdateOnly: "update",
+}
+
+func (b *remoteBackend) ApplyPolicies(ctx context.Context, _ string, ps []policy.Policy, mode directory.PolicyMode) (*directory.PolicyResult, error) {
+	name, ok := policyModeNames[mode]
+	if !ok {
+		return nil, fmt.Errorf("policy mode %d has no name in the API", mode)
+	}
+	res, err := b.c.ApplyPolicies(ctx, ps, name)
+	if err != nil {
+		return nil, err
+	}
+	return &directory.PolicyResult{Created: res.Created, Updated: res.Updated, Unchanged: res.Unchanged}, nil
+}
+
+func (b *remoteBackend) DeletePolicy(ctx context.Context, _ string, kind policy.Kind, name string) error {
+	return b.c.DeletePolicy(ctx, kind, name)
 }

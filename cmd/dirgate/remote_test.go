@@ -285,6 +285,20 @@ func TestRemoteSameWrites(t *testing.T) {
 			{"", []string{"group", "members", "--name", "ops"}, 1},
 			{"", []string{"group", "list", "-o", "json"}, 0},
 		}},
+		{"policies", []step{
+			{remotePolicies, []string{"policy", "apply", "-f", "-"}, 0},
+			{remotePolicies, []string{"policy", "apply", "-f", "-"}, 0},
+			{remotePolicies, []string{"policy", "create", "-f", "-"}, 1},
+			{strings.Replace(remotePolicies, "minLength: 12", "minLength: 14", 1), []string{"policy", "update", "-f", "-"}, 0},
+			{"kind: password\nname: nobody's\npriority: 1\npeople: {groups: {include: [Everyone]}}\n", []string{"policy", "update", "-f", "-"}, 1},
+			{"kind: sign-on\nname: x\npriority: 7\npeople: {groups: {include: [nogroup]}}\n", []string{"policy", "apply", "-f", "-"}, 1},
+			{"", []string{"policy", "list"}, 0},
+			{"", []string{"policy", "list", "--output", "yaml"}, 0},
+			{"", []string{"policy", "list", "--output", "json"}, 0},
+			{"", []string{"policy", "delete", "--kind", "sign-on", "--name", "MFA over LDAP"}, 0},
+			{"", []string{"policy", "delete", "--kind", "sign-on", "--name", "MFA over LDAP"}, 1},
+			{"", []string{"policy", "list"}, 0},
+		}},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			lf, rf := newRemoteFixture(t), newRemoteFixture(t)
@@ -300,6 +314,41 @@ func TestRemoteSameWrites(t *testing.T) {
 				sameResult(t, "step "+what, nl, nr)
 			}
 		})
+	}
+}
+
+// remotePolicies is a policy file for TestRemoteSameWrites.
+const remotePolicies = `kind: sign-on
+name: MFA over LDAP
+priority: 1
+people:
+  groups: {include: [Everyone]}
+  users: {exclude: [svc]}
+rules:
+  - name: LDAP needs MFA
+    priority: 1
+    conditions: {authType: ldap, network: {include: [0.0.0.0/0]}}
+    action: mfa
+---
+kind: password
+name: Strong
+priority: 1
+people: {groups: {include: [eng]}}
+settings: {minLength: 12, history: 3, lockout: {maxAttempts: 5}}
+`
+
+// TestRemotePolicyRefusals: only a SUPER_ADMIN's token changes policies;
+// any admin's lists them.
+func TestRemotePolicyRefusals(t *testing.T) {
+	f := newRemoteFixture(t)
+	for _, tok := range []string{f.orgAdmin, f.readOnly} {
+		r := f.remote(tok, remotePolicies, "policy", "apply", "-f", "-")
+		if r.code != 1 || !strings.Contains(r.stderr, "SUPER_ADMIN") || r.stdout != "" {
+			t.Errorf("policy apply with a non-super token: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := f.remote(f.readOnly, "", "policy", "list"); r.code != 0 {
+		t.Errorf("policy list with a read-only token: exit %d, %s", r.code, r.stderr)
 	}
 }
 
@@ -546,7 +595,7 @@ func TestRemoteHelp(t *testing.T) {
 	c := newCLI(t)
 	root := (&app{}).rootCmd()
 	n := 0
-	for _, parent := range []string{"user", "group", "factor"} {
+	for _, parent := range []string{"user", "group", "factor", "policy"} {
 		p, _, err := root.Find([]string{parent})
 		if err != nil {
 			t.Fatal(err)
@@ -565,7 +614,7 @@ func TestRemoteHelp(t *testing.T) {
 		t.Errorf("only %d commands take --server", n)
 	}
 	// The commands that stay local do not take it.
-	if r := c.run("", "policy", "list", "--server", "https://x"); r.code != 2 || !strings.Contains(r.stderr, "unknown flag: --server") {
-		t.Errorf("policy list --server: %+v", r)
+	if r := c.run("", "logs", "--org", "x", "--server", "https://x"); r.code != 2 || !strings.Contains(r.stderr, "unknown flag: --server") {
+		t.Errorf("logs --server: %+v", r)
 	}
 }

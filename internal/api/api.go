@@ -217,8 +217,7 @@ func (s *Server) decode(r *http.Request, v any) error {
 	var ute *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &mbe):
-		return &apiError{status: http.StatusRequestEntityTooLarge, code: codeBadJSON,
-			summary: fmt.Sprintf("The request body was not well-formed: it is larger than %d bytes", s.maxBody)}
+		return s.tooLarge()
 	case errors.Is(err, io.EOF):
 		return &apiError{status: http.StatusBadRequest, code: codeBadJSON, summary: "The request body was not well-formed: it is empty"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -232,6 +231,12 @@ func (s *Server) decode(r *http.Request, v any) error {
 		return validation(fe.field, fe.msg)
 	}
 	return &apiError{status: http.StatusBadRequest, code: codeBadJSON, summary: "The request body was not well-formed: " + err.Error()}
+}
+
+// tooLarge is the answer to a body over Config.MaxBody.
+func (s *Server) tooLarge() *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, code: codeBadJSON,
+		summary: fmt.Sprintf("The request body was not well-formed: it is larger than %d bytes", s.maxBody)}
 }
 
 // fieldError is a decoding error about one field (from UnmarshalJSON).

@@ -547,6 +547,16 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(t, f.super, "DELETE", "/api/v1/policies/"+pwID, "", 204, in)
 	c.call(t, f.super, "DELETE", "/api/v1/policies/"+pwID, "", 404, in)
 
+	// --- policy documents (dirgate's format)
+	doc := `[{"kind":"password","name":"Docs","priority":5,"people":{"groups":{"include":["Everyone"]}},"settings":{"minLength":10}}]`
+	c.call(t, f.super, "POST", "/api/dirgate/v1/policies/apply", doc, 200, in)
+	c.call(t, f.super, "POST", "/api/dirgate/v1/policies/apply?mode=create", doc, 400, in)
+	c.call(t, f.super, "POST", "/api/dirgate/v1/policies/apply?mode=sideways", doc, 400, out)
+	c.call(t, f.orgAdmin, "POST", "/api/dirgate/v1/policies/apply", doc, 403, in)
+	c.call(t, f.readOnly, "GET", "/api/dirgate/v1/policies", "", 200, in)
+	c.call(t, f.super, "DELETE", "/api/dirgate/v1/policies/password/Docs", "", 204, in)
+	c.call(t, f.super, "DELETE", "/api/dirgate/v1/policies/password/Docs", "", 404, in)
+
 	// --- the token's own org, then orgs with an installation token
 	c.call(t, f.readOnly, "GET", "/api/v1/org", "", 200, in)
 	_, inst, err := f.d.CreateInstallationToken(ctx, "provisioning")

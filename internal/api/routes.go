@@ -54,6 +54,10 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/policies/{id}/rules/{rid}", security, s.deleteRule)
 	s.handle("POST /api/v1/policies/{id}/rules/{rid}/lifecycle/{action}", security, s.ruleLifecycle)
 
+	s.handle("GET /api/dirgate/v1/policies", read, s.listPolicyDocs)
+	s.handle("POST /api/dirgate/v1/policies/apply", security, s.applyPolicyDocs)
+	s.handle("DELETE /api/dirgate/v1/policies/{kind}/{name}", security, s.deletePolicyDoc)
+
 	s.handle("GET /api/v1/org", read, s.getOwnOrg)
 	s.handle("GET /api/dirgate/v1/orgs", installation, s.listOrgs)
 	s.handle("POST /api/dirgate/v1/orgs", installation, s.createOrg)
