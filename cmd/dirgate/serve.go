@@ -26,6 +26,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dirgate/dirgate/internal/api"
+	"github.com/dirgate/dirgate/internal/console"
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/dit"
 	"github.com/dirgate/dirgate/internal/ldapserver"
@@ -283,7 +284,11 @@ func (a *app) serve(f *serveFlags) (err error) {
 	if httpL != nil {
 		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit, PublicURL: f.publicURL,
 			LDAP: api.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
-		hs = &http.Server{Handler: httpHandler(&view, reg, apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second,
+		consoleSrv, err := console.New(console.Config{Directory: dir, Logger: log})
+		if err != nil {
+			return err
+		}
+		hs = &http.Server{Handler: httpHandler(&view, reg, apiSrv.Handler(), consoleSrv.Handler()), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		serveHTTP := func() error { return hs.Serve(httpL) }
@@ -466,12 +471,15 @@ func certExpiry(c *tls.Certificate) string {
 	return c.Leaf.NotAfter.UTC().Format(time.DateOnly)
 }
 
-// httpHandler serves the REST API below /api/, /healthz (200 while the
+// httpHandler serves the REST API below /api/, the console below
+// /console/ (and / sends browsers there), /healthz (200 while the
 // process runs), /readyz (200 once the LDAP snapshot is loaded and current,
 // else 503) and /metrics.
-func httpHandler(view *atomic.Pointer[dit.DIT], reg *prometheus.Registry, apiHandler http.Handler) http.Handler {
+func httpHandler(view *atomic.Pointer[dit.DIT], reg *prometheus.Registry, apiHandler, consoleHandler http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiHandler)
+	mux.Handle("/console/", consoleHandler)
+	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusSeeOther))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -125,6 +125,19 @@ func (d *Directory) DeleteOrg(ctx context.Context, name string, force bool) erro
 	return nil
 }
 
+// OrgByID returns the org with the id.
+func (d *Directory) OrgByID(ctx context.Context, id string) (*Org, error) {
+	var o *Org
+	err := d.st.View(ctx, func(r store.Reader) (err error) {
+		o, err = r.Org(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errf(CodeNotFound, "no org with id %q", id)
+	}
+	return o, storeErr(err)
+}
+
 // Org returns the org named name.
 func (d *Directory) Org(ctx context.Context, name string) (*Org, error) {
 	var o *Org

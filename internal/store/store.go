@@ -192,6 +192,8 @@ type Reader interface {
 
 	Group(id string) (*Group, error)
 	GroupByName(orgID, nameKey string) (*Group, error)
+	// UserCounts returns how many users of the org have each status.
+	UserCounts(orgID string) (map[string]int, error)
 	// UsersPage returns up to limit of the org's users with ID > afterID,
 	// ordered by ID (the REST API's cursor paging).
 	UsersPage(orgID, afterID string, limit int) ([]*User, error)

@@ -110,3 +110,25 @@ func (r *reader) UsersPage(orgID, afterID string, limit int) ([]*store.User, err
 	return queryAll(r, "users page", scanUser,
 		`SELECT `+userRow+` FROM users WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, afterID, limit)
 }
+
+// UserCounts walks users_by_org_id (migration 0006).
+func (r *reader) UserCounts(orgID string) (map[string]int, error) {
+	rows, err := r.query(`SELECT status, count(*) FROM users WHERE org_id = ? GROUP BY status`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: user counts: %w", err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: user counts: %w", err)
+	}
+	return out, nil
+}

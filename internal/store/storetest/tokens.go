@@ -198,6 +198,10 @@ func testUsersPage(t *testing.T, s store.Store) {
 		if len(page) > 0 {
 			sameUser(t, "UsersPage's user", page[0], newUser(3, a.ID, "user4"))
 		}
+		counts, err := r.UserCounts(a.ID)
+		if err != nil || len(counts) != 1 || counts[store.StatusActive] != 5 {
+			t.Errorf("UserCounts = %v, %v; want 5 ACTIVE", counts, err)
+		}
 		page, err = r.UsersPage(a.ID, "", 0)
 		if err != nil || len(page) != 0 {
 			t.Errorf("UsersPage with limit 0 = %v, %v; want none", userIDs(page), err)

@@ -1,0 +1,256 @@
+// Package console is dirgate's web admin console: server-rendered pages
+// (html/template, assets embedded, no external resources) over package
+// directory, which holds every rule, including who may do what (the same
+// directory.Principal permissions the REST API uses). It is served by
+// `dirgate serve` below /console/ on the HTTPS address.
+//
+// Sign-in is an admin's dirgate password (and TOTP code when the sign-on
+// policy asks for one with authType console); the session lives in a
+// Secure, HttpOnly, SameSite=Strict cookie, every form carries a CSRF
+// token, and an idle session ends.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/directory"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config configures a Server.
+type Config struct {
+	Directory *directory.Directory
+	Logger    *slog.Logger
+	// IdleTimeout ends a session unused this long (0: DefaultIdleTimeout).
+	IdleTimeout time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Server serves the console. It is safe for concurrent use.
+type Server struct {
+	dir   *directory.Directory
+	log   *slog.Logger
+	now   func() time.Time
+	sess  *sessions
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	s := &Server{dir: cfg.Directory, log: cfg.Logger, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	idle := cfg.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
+	s.sess = newSessions(idle, s.now)
+	if err := s.parse(); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s, nil
+}
+
+// Handler serves /console/.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) parse() error {
+	funcs := template.FuncMap{
+		"time": func(t time.Time) string {
+			if t.IsZero() {
+				return "never"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"lower": strings.ToLower,
+		"join":  strings.Join,
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	s.pages = map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return err
+		}
+		s.pages[base] = t
+	}
+	return nil
+}
+
+func (s *Server) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	s.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("GET /console/signin", s.signInPage)
+	s.mux.HandleFunc("POST /console/signin", s.signIn)
+	s.page("POST /console/signout", directory.PermRead, s.signOut)
+	s.page("GET /console/{$}", directory.PermRead, s.dashboard)
+	s.page("GET /console/people", directory.PermRead, s.people)
+	s.page("GET /console/people/{id}", directory.PermRead, s.person)
+	s.page("POST /console/people/{id}/lifecycle/{action}", directory.PermWrite, s.personLifecycle)
+}
+
+// view is what every page template gets.
+type view struct {
+	Title    string
+	Admin    *directory.User // nil on the sign-in page
+	Org      *directory.Org
+	CSRF     string
+	CanWrite bool
+	Flash    string
+	Error    string
+	Nav      string // the section, for the menu
+	Data     any
+}
+
+// request is one signed-in page request.
+type request struct {
+	ss  *session
+	p   *directory.Principal
+	ctx context.Context
+}
+
+type pageFunc func(w http.ResponseWriter, r *http.Request, q *request) error
+
+// page registers a page that needs a signed-in admin holding perm; a POST
+// must carry the session's CSRF token.
+func (s *Server) page(pattern string, perm directory.Permission, h pageFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		secureHeaders(w)
+		ss := s.sess.get(r)
+		if ss == nil {
+			http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+			return
+		}
+		p, err := s.principal(r.Context(), ss)
+		if err != nil {
+			s.sess.end(w, ss)
+			http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+			return
+		}
+		if r.Method == http.MethodPost && !validCSRF(ss, r) {
+			http.Error(w, "Forbidden: the form's CSRF token is missing or wrong; reload the page and try again.", http.StatusForbidden)
+			return
+		}
+		q := &request{ss: ss, p: p, ctx: directory.WithActor(r.Context(), p.Actor())}
+		if err := p.Allow(perm); err != nil {
+			s.fail(w, r, q, err)
+			return
+		}
+		if err := h(w, r, q); err != nil {
+			s.fail(w, r, q, err)
+		}
+	})
+}
+
+// principal is the session's admin as it is now (a role taken away or a
+// suspension ends the session at its next request).
+func (s *Server) principal(ctx context.Context, ss *session) (*directory.Principal, error) {
+	o, err := s.dir.OrgByID(ctx, ss.orgID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.dir.User(ctx, o.Name, ss.userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Status != directory.StatusActive || !directory.CanViewAll(u) {
+		return nil, &directory.Error{Code: directory.CodeForbidden, Message: "no longer an active admin"}
+	}
+	return &directory.Principal{Org: o, User: u}, nil
+}
+
+func (s *Server) view(q *request, title, nav string, data any) *view {
+	v := &view{Title: title, Nav: nav, Data: data}
+	if q != nil {
+		v.Admin, v.Org, v.CSRF = q.p.User, q.p.Org, q.ss.csrf
+		v.CanWrite = q.p.Allow(directory.PermWrite) == nil
+		v.Flash, q.ss.flash = q.ss.flash, ""
+	}
+	return v
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, v *view) {
+	t := s.pages[name]
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		s.log.Error("console: rendering", "page", name, "err", err)
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(b.String()))
+}
+
+// fail shows err on an error page with the status the code calls for.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, q *request, err error) {
+	status := http.StatusInternalServerError
+	msg := "Something went wrong; the server's log says what."
+	var de *directory.Error
+	if errors.As(err, &de) {
+		switch de.Code {
+		case directory.CodeNotFound:
+			status, msg = http.StatusNotFound, de.Message
+		case directory.CodeForbidden:
+			status, msg = http.StatusForbidden, de.Message
+		case directory.CodeInvalid, directory.CodeConflict, directory.CodeIllegalTransition:
+			status, msg = http.StatusBadRequest, de.Message
+		case directory.CodeUnavailable:
+			status, msg = http.StatusServiceUnavailable, "The directory is busy or unreachable; try again."
+		}
+	}
+	if status == http.StatusInternalServerError {
+		s.log.Error("console: request failed", "path", r.URL.Path, "err", err)
+	}
+	v := s.view(q, "Error", "", nil)
+	v.Error = msg
+	s.render(w, status, "error", v)
+}
+
+// secureHeaders keeps pages out of frames and caches, and the browser to
+// this origin's own resources.
+func secureHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+func clientOf(r *http.Request) directory.ClientInfo {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return directory.ClientInfo{IP: ip, TLS: r.TLS != nil, Protocol: "console"}
+}
