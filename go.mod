@@ -8,7 +8,15 @@ require (
 	github.com/prometheus/client_golang v1.23.2
 )
 
-require github.com/boombuler/barcode v1.1.0
+require (
+	github.com/boombuler/barcode v1.1.0
+	github.com/chromedp/chromedp v0.23.1
+)
+
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+)
 
 require (
 	github.com/getkin/kin-openapi v0.153.0

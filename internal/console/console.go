@@ -85,6 +85,15 @@ func (s *Server) parse() error {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"lower": strings.ToLower,
+		// label is an action's name as a button says it: "expire_password"
+		// is "Expire password".
+		"label": func(s string) string {
+			s = strings.ReplaceAll(s, "_", " ")
+			if s == "" {
+				return s
+			}
+			return strings.ToUpper(s[:1]) + s[1:]
+		},
 		"join":  strings.Join,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")

@@ -1,0 +1,207 @@
+package interop
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The console in a real browser: Debian's chromium, headless, driven by
+// chromedp. The browser trusts exactly the server's key
+// (--ignore-certificate-errors-spki-list), not every certificate.
+
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium not found on PATH (apt-get install chromium)")
+		}
+		t.Skip("chromium not found on PATH (apt-get install chromium)")
+	}
+	return p
+}
+
+// spkiHash is the base64 SHA-256 of the certificate's public key, the
+// form chromium's --ignore-certificate-errors-spki-list takes.
+func spkiHash(t *testing.T, certFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatalf("%s: no PEM", certFile)
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// screenshotDir is where the browser tests save their screenshots:
+// $DIRGATE_TEST_OUT/screenshots, or a temporary directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("DIRGATE_TEST_OUT")
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "dirgate-test-out")
+	}
+	dir := filepath.Join(base, "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func newBrowser(t *testing.T, chromium, certFile string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("ignore-certificate-errors-spki-list", spkiHash(t, certFile)),
+		chromedp.WindowSize(1280, 860),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute) // bounds a hung browser; not a performance check
+	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	return ctx
+}
+
+// shots saves full-page screenshots of the current page at desktop and
+// phone widths.
+func shots(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	for _, size := range []struct {
+		label string
+		w, h  int64
+	}{{"desktop", 1280, 860}, {"phone", 390, 844}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(size.w, size.h)); err != nil {
+			t.Fatalf("viewport %s: %v", size.label, err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s %s: %v", name, size.label, err)
+		}
+		// Quality 100: PNG.
+		p := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, size.label))
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	chromium := requireChromium(t)
+	requireLdapsearch(t)
+	data := t.TempDir()
+	setupExample(t, data)
+	mustDirgate(t, "Console-admin-1\n", "user", "create", "--data", data, "--org", "example", "--login", "admin",
+		"--first", "Ada", "--last", "Admin", "--role", "org_admin", "--password-stdin")
+	s := startDirgate(t, data, "--no-demo")
+	ctx := newBrowser(t, chromium, filepath.Join(data, "tls", "server.pem"))
+	dir := screenshotDir(t)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.httpURL+"/console/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`#org`)),
+	)
+	if err != nil {
+		t.Fatalf("the sign-in page: %v", err)
+	}
+	shots(t, ctx, dir, "signin")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`#org`), "example"),
+		chromedp.SendKeys(chromedp.CSS(`#login`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "Console-admin-1"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid`)),
+	)
+	if err != nil {
+		t.Fatalf("signing in: %v", err)
+	}
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "People by status") {
+		t.Fatalf("the dashboard says:\n%s", body)
+	}
+	shots(t, ctx, dir, "dashboard")
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.httpURL+"/console/people"),
+		chromedp.WaitVisible(chromedp.CSS(`#q`)),
+		chromedp.SendKeys(chromedp.CSS(`#q`), "ali"),
+		chromedp.Submit(chromedp.CSS(`#q`)),
+		chromedp.WaitVisible(chromedp.Search(`//a[text()="alice"]`)),
+	)
+	if err != nil {
+		t.Fatalf("searching people: %v", err)
+	}
+	if body, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`tbody`))); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(body, "bob") {
+		t.Errorf("a search for ali lists bob:\n%s", body)
+	}
+	shots(t, ctx, dir, "people")
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//a[text()="alice"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//button[text()="Suspend"]`)),
+	)
+	if err != nil {
+		t.Fatalf("alice's page: %v", err)
+	}
+	shots(t, ctx, dir, "person")
+	// alice signs in over LDAP before, and not after, the suspension.
+	bind := func() result {
+		return s.ldapsearch(t, "-LLL", "-x", "-H", s.ldapsURL, "-D", aliceExD, "-w", "alice-password", "-b", exBase, "-s", "base", "1.1")
+	}
+	if r := bind(); r.code != 0 {
+		t.Fatalf("alice's bind before: exit %d %s", r.code, r.stderr)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.Search(`//button[text()="Suspend"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.flash`)),
+	)
+	if err != nil {
+		t.Fatalf("suspending alice: %v", err)
+	}
+	if body, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.flash`))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "is now SUSPENDED") {
+		t.Fatalf("after suspend the page says %q", body)
+	}
+	eventually(t, "alice's bind refused", func() error {
+		if r := bind(); r.code != 49 {
+			return fmt.Errorf("exit %d", r.code)
+		}
+		return nil
+	})
+	t.Logf("screenshots in %s", dir)
+}
