@@ -94,7 +94,7 @@ func (s *Server) parse() error {
 			}
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
-		"join":  strings.Join,
+		"join": strings.Join,
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
