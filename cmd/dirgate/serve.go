@@ -284,7 +284,8 @@ func (a *app) serve(f *serveFlags) (err error) {
 	if httpL != nil {
 		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit, PublicURL: f.publicURL,
 			LDAP: api.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
-		consoleSrv, err := console.New(console.Config{Directory: dir, Logger: log})
+		consoleSrv, err := console.New(console.Config{Directory: dir, Logger: log, CAFile: b.caFile,
+			LDAP: console.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
 		if err != nil {
 			return err
 		}

@@ -39,10 +39,23 @@ type Config struct {
 	IdleTimeout time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LDAP is where the LDAP interface listens, for the connection details
+	// the LDAP Interface page shows; CAFile is the CA certificate clients
+	// must trust ("" when the server's certificate is the operator's own).
+	LDAP   LDAPInfo
+	CAFile string
+}
+
+// LDAPInfo is where the LDAP interface listens.
+type LDAPInfo struct {
+	Host      string // the name clients use
+	LDAPPort  int    // StartTLS; 0: off
+	LDAPSPort int    // 0: off
 }
 
 // Server serves the console. It is safe for concurrent use.
 type Server struct {
+	cfg   Config
 	dir   *directory.Directory
 	log   *slog.Logger
 	now   func() time.Time
@@ -53,7 +66,7 @@ type Server struct {
 
 // New returns a Server for cfg.
 func New(cfg Config) (*Server, error) {
-	s := &Server{dir: cfg.Directory, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, dir: cfg.Directory, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
