@@ -116,10 +116,10 @@ func (s *Server) parse() error {
 	s.pages = map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
+		if base == "layout" || base == "partials" {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
 		if err != nil {
 			return err
 		}
@@ -138,6 +138,7 @@ func (s *Server) routes() {
 	s.page("GET /console/people", directory.PermRead, s.people)
 	s.page("GET /console/people/{id}", directory.PermRead, s.person)
 	s.page("POST /console/people/{id}/lifecycle/{action}", directory.PermWrite, s.personLifecycle)
+	s.routesGroups()
 }
 
 // view is what every page template gets.
