@@ -108,6 +108,10 @@ func (s *Server) parse() error {
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
 		"join": strings.Join,
+		// fieldOf is one labelled input with its error, for "field".
+		"fieldOf": func(name, label, value string, errs map[string]string, auto string) map[string]string {
+			return map[string]string{"Name": name, "Label": label, "Value": value, "Error": errs[name], "Auto": auto}
+		},
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -139,6 +143,7 @@ func (s *Server) routes() {
 	s.page("GET /console/people/{id}", directory.PermRead, s.person)
 	s.page("POST /console/people/{id}/lifecycle/{action}", directory.PermWrite, s.personLifecycle)
 	s.routesGroups()
+	s.routesPersonEdit()
 }
 
 // view is what every page template gets.

@@ -16,6 +16,7 @@ import (
 	"github.com/dirgate/dirgate/internal/console"
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/sealed"
 	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
@@ -34,7 +35,16 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1}, LoginFlushInterval: time.Hour})
+	key, err := sealed.KeyFromString(strings.Repeat("cd", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := sealed.NewKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1}, LoginFlushInterval: time.Hour,
+		Secrets: keys})
 	if err != nil {
 		t.Fatal(err)
 	}

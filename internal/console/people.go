@@ -54,10 +54,15 @@ type peopleData struct {
 	Statuses  []string
 	Users     []*directory.User
 	Next      string
+	Form      personForm
 }
 
 func (s *Server) people(w http.ResponseWriter, r *http.Request, q *request) error {
-	d := peopleData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Status: r.URL.Query().Get("status"), Statuses: statuses}
+	return s.renderPeople(w, r, q, personForm{}, http.StatusOK)
+}
+
+func (s *Server) renderPeople(w http.ResponseWriter, r *http.Request, q *request, f personForm, status int) error {
+	d := peopleData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Status: r.URL.Query().Get("status"), Statuses: statuses, Form: f}
 	match := func(u *directory.User) bool {
 		return (d.Q == "" || directory.UserMatchesQ(u, d.Q)) && (d.Status == "" || u.Status == d.Status)
 	}
@@ -66,18 +71,32 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request, q *request) erro
 		return err
 	}
 	d.Users, d.Next = users, next
-	s.render(w, http.StatusOK, "people", s.view(q, "People", "people", d))
+	s.render(w, status, "people", s.view(q, "People", "people", d))
 	return nil
 }
 
 type personData struct {
-	User    *directory.User
-	Groups  []*directory.Group
-	Actions []string
+	User       *directory.User
+	Groups     []*directory.Group
+	Actions    []string
+	Deletable  bool
+	Form       personForm
+	Factors    []factorRow
+	Enrollment *enrollment
+}
+
+type factorRow struct {
+	Type, Status, Created string
 }
 
 func (s *Server) person(w http.ResponseWriter, r *http.Request, q *request) error {
-	u, err := s.dir.User(q.ctx, q.p.Org.Name, r.PathValue("id"))
+	return s.renderPerson(w, q, r.PathValue("id"), nil, nil, http.StatusOK)
+}
+
+// renderPerson shows a person; f, when set, is the profile form to show
+// again with its errors; en a new enrolment's secret.
+func (s *Server) renderPerson(w http.ResponseWriter, q *request, ref string, f *personForm, en *enrollment, status int) error {
+	u, err := s.dir.User(q.ctx, q.p.Org.Name, ref)
 	if err != nil {
 		return err
 	}
@@ -85,13 +104,27 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request, q *request) erro
 	if err != nil {
 		return err
 	}
-	d := personData{User: u, Groups: gs}
-	for _, a := range directory.AllowedActions(u.Status) {
-		if a != "delete" {
-			d.Actions = append(d.Actions, a)
-		}
+	fs, err := s.dir.Factors(q.ctx, q.p.Org.Name, u.ID)
+	if err != nil {
+		return err
 	}
-	s.render(w, http.StatusOK, "person", s.view(q, userTitle(u), "people", d))
+	p := &u.Profile
+	d := personData{User: u, Groups: gs, Enrollment: en,
+		Form: personForm{Login: p.Login, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName, Title: p.Title, Department: p.Department}}
+	if f != nil {
+		d.Form = *f
+	}
+	for _, fa := range fs {
+		d.Factors = append(d.Factors, factorRow{Type: fa.Type, Status: fa.Status, Created: fa.Created.UTC().Format("2006-01-02 15:04 UTC")})
+	}
+	for _, a := range directory.AllowedActions(u.Status) {
+		if a == "delete" {
+			d.Deletable = true
+			continue
+		}
+		d.Actions = append(d.Actions, a)
+	}
+	s.render(w, status, "person", s.view(q, userTitle(u), "people", d))
 	return nil
 }
 
