@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/store"
 )
 
 // The dashboard and the People pages.
@@ -82,6 +83,7 @@ type personData struct {
 	Deletable  bool
 	Form       personForm
 	Factors    []factorRow
+	Pending    bool // a factor waits for activation
 	Enrollment *enrollment
 }
 
@@ -116,6 +118,7 @@ func (s *Server) renderPerson(w http.ResponseWriter, q *request, ref string, f *
 	}
 	for _, fa := range fs {
 		d.Factors = append(d.Factors, factorRow{Type: fa.Type, Status: fa.Status, Created: fa.Created.UTC().Format("2006-01-02 15:04 UTC")})
+		d.Pending = d.Pending || fa.Status == store.FactorPendingActivation
 	}
 	for _, a := range directory.AllowedActions(u.Status) {
 		if a == "delete" {
