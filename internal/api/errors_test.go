@@ -234,3 +234,40 @@ func TestPublicURL(t *testing.T) {
 		t.Fatalf("links: %s\n%s", links, res.body)
 	}
 }
+
+// TestLogsNewestFirst: sortOrder=DESCENDING pages from the newest event
+// back, following Link rel="next", and ends.
+func TestLogsNewestFirst(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	for i := range 5 {
+		f.do(t, f.orgAdmin, "POST", "/api/v1/groups", fmt.Sprintf(`{"profile":{"name":"g%d"}}`, i))
+	}
+	if err := f.d.Close(); err != nil { // writes the queued events
+		t.Fatal(err)
+	}
+	path := "/api/v1/logs?sortOrder=DESCENDING&limit=2&filter=" + url.QueryEscape(`eventType eq "group.lifecycle.create"`)
+	var got []string
+	for range 10 {
+		res := f.do(t, f.readOnly, "GET", path, "")
+		var evs []struct {
+			Target []struct{ DisplayName string }
+		}
+		res.json(t, &evs)
+		for _, e := range evs {
+			got = append(got, e.Target[0].DisplayName)
+		}
+		next := ""
+		for _, l := range res.header.Values("Link") {
+			if strings.HasSuffix(l, `rel="next"`) {
+				next = strings.TrimPrefix(strings.Split(l, ">")[0], "<"+f.srv.URL)
+			}
+		}
+		if next == "" {
+			break
+		}
+		path = next
+	}
+	if strings.Join(got, " ") != "g4 g3 g2 g1 g0" {
+		t.Errorf("newest first: %v", got)
+	}
+}

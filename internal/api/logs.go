@@ -33,14 +33,22 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request, c *call) error
 	switch strings.ToUpper(q.Get("sortOrder")) {
 	case "", "ASCENDING":
 	case "DESCENDING":
-		return validation("sortOrder", "dirgate returns the system log oldest first (ASCENDING); DESCENDING is not supported")
+		ef.Descending = true
 	default:
 		return validation("sortOrder", "sortOrder is ASCENDING or DESCENDING, not "+strconv.Quote(q.Get("sortOrder")))
 	}
+	var cursor int64
 	if a := q.Get("after"); a != "" {
-		if ef.AfterSeq, err = strconv.ParseInt(a, 10, 64); err != nil || ef.AfterSeq < 0 {
+		if cursor, err = strconv.ParseInt(a, 10, 64); err != nil || cursor < 0 {
 			return validation("after", "after is the cursor of a Link rel=\"next\", not "+strconv.Quote(a))
 		}
+	}
+	// The cursor is the last event a page held: newer ones follow it
+	// ascending, older ones descending.
+	if ef.Descending {
+		ef.BeforeSeq = cursor
+	} else {
+		ef.AfterSeq = cursor
 	}
 	match, err := s.eventMatcher(r, &ef)
 	if err != nil {
@@ -48,6 +56,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request, c *call) error
 	}
 	// Read pages until limit events match or the log ends.
 	var out []*directory.StoredEvent
+	last := cursor
 	for {
 		ef.Limit = logsMaxLimit
 		evs, err := s.dir.Events(c.ctx, c.org, ef)
@@ -55,7 +64,12 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request, c *call) error
 			return err
 		}
 		for _, e := range evs {
-			ef.AfterSeq = e.Seq
+			last = e.Seq
+			if ef.Descending {
+				ef.BeforeSeq = e.Seq
+			} else {
+				ef.AfterSeq = e.Seq
+			}
 			if match == nil || match(e) {
 				out = append(out, e)
 				if len(out) == limit {
@@ -67,11 +81,12 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request, c *call) error
 			break
 		}
 	}
-	// Polling (Okta): without until, there is always a next link, from the
-	// last event read; a client follows it to get what happens next.
+	// Polling (Okta): ascending without until, there is always a next link,
+	// from the last event read; a client follows it to get what happens
+	// next. Newest first ends with the oldest.
 	next := ""
-	if len(out) == limit || ef.Until.IsZero() {
-		next = strconv.FormatInt(ef.AfterSeq, 10) // the last event read
+	if len(out) == limit || (ef.Until.IsZero() && !ef.Descending) {
+		next = strconv.FormatInt(last, 10) // the last event read
 	}
 	var body bytes.Buffer
 	body.WriteByte('[')

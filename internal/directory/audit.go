@@ -152,7 +152,11 @@ type EventFilter struct {
 	Until     time.Time // published before (zero: no bound)
 	EventType string    // exact; "" any
 	AfterSeq  int64     // Seq greater than this (paging, following)
-	Limit     int       // at most this many (0: 1000; at most 1000)
+	// BeforeSeq > 0: Seq less than this (paging newest first).
+	BeforeSeq int64
+	// Descending returns the newest first.
+	Descending bool
+	Limit      int // at most this many (0: 1000; at most 1000)
 }
 
 // StoredEvent is a system log event as stored: its document is a LogEvent
@@ -162,7 +166,8 @@ type StoredEvent = store.Event
 // MaxEventsPage is the most events one Events call returns.
 const MaxEventsPage = 1000
 
-// Events returns the org's events that q selects, oldest first.
+// Events returns the org's events that q selects, oldest first (newest
+// first with q.Descending).
 func (d *Directory) Events(ctx context.Context, org string, q EventFilter) ([]*store.Event, error) {
 	o, err := d.Org(ctx, org)
 	if err != nil {
@@ -172,7 +177,7 @@ func (d *Directory) Events(ctx context.Context, org string, q EventFilter) ([]*s
 		q.Limit = MaxEventsPage
 	}
 	evs, err := d.st.Events(ctx, store.EventQuery{OrgID: o.ID, Since: q.Since, Until: q.Until,
-		EventType: q.EventType, AfterSeq: q.AfterSeq, Limit: q.Limit})
+		EventType: q.EventType, AfterSeq: q.AfterSeq, BeforeSeq: q.BeforeSeq, Descending: q.Descending, Limit: q.Limit})
 	return evs, storeErr(err)
 }
 

@@ -169,7 +169,8 @@ type Store interface {
 	// own (no change is recorded: the log is not directory content) and
 	// sets each event's Seq.
 	AppendEvents(ctx context.Context, events []*Event) error
-	// Events returns the events q selects, ordered by Seq.
+	// Events returns the events q selects, ordered by Seq (descending
+	// with q.Descending).
 	Events(ctx context.Context, q EventQuery) ([]*Event, error)
 	// PruneEvents deletes events published before the given time and
 	// reports how many.
@@ -358,5 +359,9 @@ type EventQuery struct {
 	Until     time.Time // Published < Until (zero: no bound)
 	EventType string    // exact match; "" any
 	AfterSeq  int64     // Seq > AfterSeq (paging and following)
-	Limit     int       // at most this many (required, > 0)
+	// BeforeSeq > 0 selects Seq < BeforeSeq (paging newest first).
+	BeforeSeq int64
+	// Descending returns the newest first.
+	Descending bool
+	Limit      int // at most this many (required, > 0)
 }

@@ -492,6 +492,7 @@ func readBytes(b []byte) ([]byte, []byte, error) {
 // eventFilter is what a query asks of the events of the pages it reads.
 type eventFilter struct {
 	afterSeq     int64
+	beforeSeq    int64 // > 0: only Seqs below it
 	since, until int64 // Published in [since, until)
 	eventType    string
 	matchType    bool
@@ -502,7 +503,7 @@ type eventFilter struct {
 var allEvents = eventFilter{all: true}
 
 func newEventFilter(q store.EventQuery) eventFilter {
-	f := eventFilter{afterSeq: q.AfterSeq, since: math.MinInt64, until: math.MaxInt64}
+	f := eventFilter{afterSeq: q.AfterSeq, beforeSeq: q.BeforeSeq, since: math.MinInt64, until: math.MaxInt64}
 	if !q.Since.IsZero() {
 		f.since = clampNanos(q.Since)
 	}
@@ -542,7 +543,7 @@ func readPage(id int64, org string, typesCol, events []byte, f *eventFilter, fn 
 		if err != nil || !ok {
 			return err
 		}
-		if !f.all && (!wanted || e.seq <= f.afterSeq || e.published < f.since || e.published >= f.until ||
+		if !f.all && (!wanted || e.seq <= f.afterSeq || (f.beforeSeq > 0 && e.seq >= f.beforeSeq) || e.published < f.since || e.published >= f.until ||
 			(f.matchType && e.typeIdx != want)) {
 			continue
 		}

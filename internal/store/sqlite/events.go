@@ -225,6 +225,9 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]*store.Event,
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("sqlite: events: limit %d, want > 0", q.Limit)
 	}
+	if q.Descending {
+		return s.eventsNewestFirst(ctx, q)
+	}
 	query, args := eventsQuery(q)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -251,6 +254,96 @@ func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]*store.Event,
 		return nil, fmt.Errorf("sqlite: events: %w", err)
 	}
 	return out, nil
+}
+
+// eventsNewestFirst is Events with q.Descending. An org's pages hold
+// disjoint runs of Seqs and a page's id is its newest Seq, so the pages
+// with id < BeforeSeq hold only older events, and of the others only the
+// lowest may hold some (the page BeforeSeq falls in). It reads that one
+// page, then the older pages newest first, each page's events reversed.
+func (s *Store) eventsNewestFirst(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events: %w", err)
+	}
+	defer tx.Rollback()
+	f := newEventFilter(q)
+	var out []*store.Event
+	read := func(query string, args []any) error {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for len(out) < q.Limit && rows.Next() {
+			var id int64
+			var types, events sql.RawBytes
+			if err := rows.Scan(&id, &types, &events); err != nil {
+				return err
+			}
+			var page []*store.Event
+			if err := readPage(id, q.OrgID, types, events, &f, func(e *store.Event) bool {
+				page = append(page, e)
+				return true
+			}); err != nil {
+				return fmt.Errorf("page %d: %w", id, err)
+			}
+			for i := len(page) - 1; i >= 0 && len(out) < q.Limit; i-- {
+				out = append(out, page[i])
+			}
+		}
+		return rows.Err()
+	}
+	if q.BeforeSeq > 0 {
+		if err := read(eventsNewestQuery(q, true)); err != nil {
+			return nil, fmt.Errorf("sqlite: events: %w", err)
+		}
+	}
+	if len(out) < q.Limit {
+		if err := read(eventsNewestQuery(q, false)); err != nil {
+			return nil, fmt.Errorf("sqlite: events: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// eventsNewestQuery selects, newest first, the pages below q.BeforeSeq
+// (all when it is 0), or with straddle the one page BeforeSeq may fall in.
+func eventsNewestQuery(q store.EventQuery, straddle bool) (string, []any) {
+	var b strings.Builder
+	before := q.BeforeSeq
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	args := []any{q.OrgID, q.AfterSeq, before}
+	idCol := "id"
+	if q.EventType == "" {
+		b.WriteString(`SELECT id, types, events FROM event_pages INDEXED BY event_pages_by_org WHERE org_id = ?1 AND id > ?2`)
+	} else {
+		args = append(args, q.EventType)
+		idCol = "t.page_id"
+		b.WriteString(`SELECT p.id, p.types, p.events FROM event_page_types t
+			CROSS JOIN event_pages p ON p.id = t.page_id
+			WHERE t.org_id = ?1 AND t.event_type = ?4 AND t.page_id > ?2`)
+	}
+	p := ""
+	if q.EventType != "" {
+		p = "p."
+	}
+	if !q.Since.IsZero() {
+		args = append(args, clampNanos(q.Since))
+		fmt.Fprintf(&b, ` AND %smax_published >= ?%d`, p, len(args))
+	}
+	if !q.Until.IsZero() {
+		args = append(args, clampNanos(q.Until))
+		fmt.Fprintf(&b, ` AND %smin_published < ?%d`, p, len(args))
+	}
+	if straddle {
+		fmt.Fprintf(&b, ` AND %s >= ?3 ORDER BY %s LIMIT 1`, idCol, idCol)
+	} else {
+		fmt.Fprintf(&b, ` AND %s < ?3 ORDER BY %s DESC`, idCol, idCol)
+	}
+	return b.String(), args
 }
 
 // eventsQuery returns the SELECT of the pages that may hold events q

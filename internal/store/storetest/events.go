@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -378,6 +379,69 @@ func testEventsConcurrent(t *testing.T, s store.Store) {
 	for _, e := range got {
 		if seen[e.Seq] != e.UUID {
 			t.Errorf("stored event %s has Seq %d, AppendEvents set it for %s", e.UUID, e.Seq, seen[e.Seq])
+		}
+	}
+}
+
+// testEventsNewestFirst pages through the log newest first, with BeforeSeq
+// as the cursor, across pages of different batches and two orgs, and with
+// an event type and a time bound; each walk is the ascending one reversed.
+func testEventsNewestFirst(t *testing.T, s store.Store) {
+	acme, beta := orgID(1), orgID(2)
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.CreateOrg(newOrg(1, "acme")); err != nil {
+			return err
+		}
+		return tx.CreateOrg(newOrg(2, "beta"))
+	})
+	n := 0
+	for _, size := range []int{1, 5, 3, 8, 2} { // batches, so pages of several sizes
+		var batch []*store.Event
+		for range size {
+			org, typ := acme, "a.type"
+			if n%3 == 0 {
+				org = beta
+			}
+			if n%2 == 0 {
+				typ = "b.type"
+			}
+			batch = append(batch, newEvent(fmt.Sprint(n), org, typ, t0.Add(time.Duration(n)*time.Minute)))
+			n++
+		}
+		appendEvents(t, s, batch...)
+	}
+	reversed := func(es []*store.Event) []string {
+		ids := uuids(es)
+		for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+			ids[i], ids[j] = ids[j], ids[i]
+		}
+		return ids
+	}
+	for _, q := range []store.EventQuery{
+		{OrgID: acme},
+		{OrgID: beta},
+		{OrgID: acme, EventType: "b.type"},
+		{OrgID: acme, Since: t0.Add(4 * time.Minute), Until: t0.Add(15 * time.Minute)},
+	} {
+		asc := q
+		asc.Limit = 1000
+		want := reversed(events(t, s, asc))
+		var got []string
+		desc := q
+		desc.Descending, desc.Limit = true, 3
+		for range 20 {
+			page := events(t, s, desc)
+			if len(page) > 3 {
+				t.Fatalf("%+v: %d events, limit 3", desc, len(page))
+			}
+			got = append(got, uuids(page)...)
+			if len(page) < 3 {
+				break
+			}
+			desc.BeforeSeq = page[len(page)-1].Seq
+		}
+		if len(want) == 0 || strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%+v newest first: %v, want %v", q, got, want)
 		}
 	}
 }

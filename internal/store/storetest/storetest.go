@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsConflict", testEventsConflict},
 		{"EventsPrune", testEventsPrune},
 		{"EventsConcurrent", testEventsConcurrent},
+		{"EventsNewestFirst", testEventsNewestFirst},
 		{"Tokens", testTokens},
 		{"UsersPage", testUsersPage},
 		{"DeleteOrg", testDeleteOrg},
