@@ -108,6 +108,9 @@ func (s *Server) parse() error {
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
 		"join": strings.Join,
+		"outcomes": func() []string {
+			return []string{directory.ResultSuccess, directory.ResultFailure, directory.ResultDeny, directory.ResultAllow, directory.ResultChallenge}
+		},
 		// fieldOf is one labelled input with its error, for "field".
 		"fieldOf": func(name, label, value string, errs map[string]string, auto string) map[string]string {
 			return map[string]string{"Name": name, "Label": label, "Value": value, "Error": errs[name], "Auto": auto}
@@ -144,6 +147,7 @@ func (s *Server) routes() {
 	s.page("POST /console/people/{id}/lifecycle/{action}", directory.PermWrite, s.personLifecycle)
 	s.routesGroups()
 	s.routesPersonEdit()
+	s.page("GET /console/logs", directory.PermRead, s.logs)
 }
 
 // view is what every page template gets.

@@ -80,7 +80,8 @@ type browser struct {
 
 func (f *fixture) browser(t *testing.T) *browser {
 	jar, _ := cookiejar.New(nil)
-	c := f.srv.Client()
+	c := new(http.Client)
+	*c = *f.srv.Client() // a client of its own: srv.Client() is one shared value
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &browser{t: t, f: f, c: c}

@@ -24,10 +24,6 @@ type statusCount struct {
 	N      int
 }
 
-type eventRow struct {
-	Published, Type, Actor, Target, Outcome string
-}
-
 var statuses = []string{directory.StatusActive, directory.StatusStaged, directory.StatusSuspended,
 	directory.StatusLockedOut, directory.StatusPasswordExpired, directory.StatusDeprovisioned}
 
@@ -46,6 +42,9 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, q *request) e
 		return err
 	}
 	d.Groups = len(gs)
+	if d.Events, err = s.recentEvents(q, 10); err != nil {
+		return err
+	}
 	s.render(w, http.StatusOK, "dashboard", s.view(q, "Dashboard", "dashboard", d))
 	return nil
 }
