@@ -107,7 +107,8 @@ func (s *Server) parse() error {
 			}
 			return strings.ToUpper(s[:1]) + s[1:]
 		},
-		"join": strings.Join,
+		"join":  strings.Join,
+		"roles": func() []string { return directory.Roles },
 		"outcomes": func() []string {
 			return []string{directory.ResultSuccess, directory.ResultFailure, directory.ResultDeny, directory.ResultAllow, directory.ResultChallenge}
 		},
@@ -148,6 +149,7 @@ func (s *Server) routes() {
 	s.routesGroups()
 	s.routesPersonEdit()
 	s.page("GET /console/logs", directory.PermRead, s.logs)
+	s.routesRoles()
 }
 
 // view is what every page template gets.
@@ -157,10 +159,12 @@ type view struct {
 	Org      *directory.Org
 	CSRF     string
 	CanWrite bool
-	Flash    string
-	Error    string
-	Nav      string // the section, for the menu
-	Data     any
+	// CanSecure: the admin may change roles and policies.
+	CanSecure bool
+	Flash     string
+	Error     string
+	Nav       string // the section, for the menu
+	Data      any
 }
 
 // request is one signed-in page request.
@@ -225,6 +229,7 @@ func (s *Server) view(q *request, title, nav string, data any) *view {
 	if q != nil {
 		v.Admin, v.Org, v.CSRF = q.p.User, q.p.Org, q.ss.csrf
 		v.CanWrite = q.p.Allow(directory.PermWrite) == nil
+		v.CanSecure = q.p.Allow(directory.PermSecurity) == nil
 		v.Flash, q.ss.flash = q.ss.flash, ""
 	}
 	return v
