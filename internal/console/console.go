@@ -150,6 +150,7 @@ func (s *Server) routes() {
 	s.routesPersonEdit()
 	s.page("GET /console/logs", directory.PermRead, s.logs)
 	s.routesRoles()
+	s.routesLDAP()
 }
 
 // view is what every page template gets.
