@@ -151,6 +151,7 @@ func (s *Server) routes() {
 	s.page("GET /console/logs", directory.PermRead, s.logs)
 	s.routesRoles()
 	s.routesLDAP()
+	s.routesPolicies()
 }
 
 // view is what every page template gets.
