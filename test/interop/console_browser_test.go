@@ -203,5 +203,54 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Create a person with the form, put them in a group, exempt the bind
+	// account from an MFA policy, and look at the LDAP Interface page.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.httpURL+"/console/people"),
+		chromedp.WaitVisible(chromedp.CSS(`#login`)),
+		chromedp.SendKeys(chromedp.CSS(`#login`), "dave"),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "dave@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#firstName`), "Dave"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "Dave-password-1"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Created dave")]`)),
+	)
+	if err != nil {
+		t.Fatalf("creating dave: %v", err)
+	}
+	mustDirgate(t, "", "user", "show", "--data", data, "--org", "example", "--login", "dave")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.httpURL+"/console/groups"),
+		chromedp.Click(chromedp.Search(`//a[text()="eng"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#find`)),
+		chromedp.SendKeys(chromedp.CSS(`#find`), "dav"),
+		chromedp.Submit(chromedp.CSS(`#find`)),
+		chromedp.Click(chromedp.Search(`//button[@aria-label="Add dave"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//p[contains(., "Added")]`)),
+	)
+	if err != nil {
+		t.Fatalf("adding dave to eng: %v", err)
+	}
+	shots(t, ctx, dir, "group")
+	eventually(t, "dave in eng over LDAP", func() error {
+		r := s.ldapsearch(t, asBind(s.ldapsURL, "-b", exBase, "(cn=eng)", "uniqueMember")...)
+		if !strings.Contains(r.stdout, "uid=dave,") {
+			return fmt.Errorf("uniqueMember: %s %s", r.stdout, r.stderr)
+		}
+		return nil
+	})
+	for _, page := range []string{"ldap", "policies", "roles", "logs"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.httpURL+"/console/"+page), chromedp.WaitVisible(chromedp.CSS(`h1`))); err != nil {
+			t.Fatalf("the %s page: %v", page, err)
+		}
+		shots(t, ctx, dir, page)
+		if page == "ldap" {
+			pghba, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("snippet-pghba").value`))
+			if err != nil || !strings.Contains(pghba, `ldapbasedn="ou=users,`+exBase+`"`) {
+				t.Errorf("the pg_hba snippet: %q, %v", pghba, err)
+			}
+		}
+	}
 	t.Logf("screenshots in %s", dir)
 }
