@@ -114,6 +114,7 @@ func (b *banner) write(w io.Writer) {
 			scheme = "http"
 		}
 		h := b.url(scheme, b.httpAddr)
+		line("Console:", h+"/console/ (admins sign in with their org, login and password)")
 		line("REST API:", h+"/api/v1/ (Authorization: SSWS <token>; dirgate token create)")
 		line("HTTP:", h+"/healthz "+h+"/readyz "+h+"/metrics")
 	}
