@@ -254,3 +254,45 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", dir)
 }
+
+// TestConsolePgHBASnippet: a super admin creates the read-only bind
+// account on the LDAP Interface page, and the pg_hba.conf line the page
+// then shows, copied verbatim into a real PostgreSQL, lets a directory
+// user log in (and refuses a wrong password).
+func TestConsolePgHBASnippet(t *testing.T) {
+	chromium := requireChromium(t)
+	requireLdapsearch(t)
+	data := t.TempDir()
+	setupExample(t, data)
+	mustDirgate(t, "Console-root-1\n", "user", "create", "--data", data, "--org", "example", "--login", "root",
+		"--role", "super_admin", "--password-stdin")
+	s := startDirgate(t, data, "--no-demo")
+	ctx := newBrowser(t, chromium, filepath.Join(data, "tls", "server.pem"))
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.httpURL+"/console/signin"),
+		chromedp.SendKeys(chromedp.CSS(`#org`), "example"),
+		chromedp.SendKeys(chromedp.CSS(`#login`), "root"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "Console-root-1"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid`)),
+		chromedp.Navigate(s.httpURL+"/console/ldap"),
+		chromedp.SetValue(chromedp.CSS(`form[action="/console/ldap/bind-account"] input[name="login"]`), "pg-bind"),
+		chromedp.Submit(chromedp.CSS(`form[action="/console/ldap/bind-account"] input[name="login"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#bind-password`)),
+	)
+	if err != nil {
+		t.Fatalf("creating the bind account: %v", err)
+	}
+	line, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("snippet-pghba").value`))
+	if err != nil || !strings.HasPrefix(line, "hostssl all +immuta_user ") || strings.Contains(line, "<password") {
+		t.Fatalf("the pg_hba snippet: %q, %v", line, err)
+	}
+	pg := startPostgres(t, s.caFile, strings.TrimSpace(line))
+	pg.superSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
+	if out, ok := pg.login(t, "alice", "alice-password"); !ok || strings.TrimSpace(out) != "alice" {
+		t.Fatalf("alice through the snippet's line: %v\n%s", ok, out)
+	}
+	if out, ok := pg.login(t, "alice", "wrong"); ok || !strings.Contains(out, ldapFailed) {
+		t.Fatalf("a wrong password through the snippet's line: %v\n%s", ok, out)
+	}
+}
