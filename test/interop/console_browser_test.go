@@ -114,6 +114,19 @@ func shots(t *testing.T, ctx context.Context, dir, name string) {
 	}
 }
 
+// signInSteps signs in to the console at base as login of org example.
+func signInSteps(base, login, pw string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/console/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`#org`)),
+		chromedp.SendKeys(chromedp.CSS(`#org`), "example"),
+		chromedp.SendKeys(chromedp.CSS(`#login`), login),
+		chromedp.SendKeys(chromedp.CSS(`#password`), pw),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`.grid`)),
+	)
+}
+
 func TestConsoleInBrowser(t *testing.T) {
 	chromium := requireChromium(t)
 	requireLdapsearch(t)
@@ -270,12 +283,7 @@ func TestConsolePgHBASnippet(t *testing.T) {
 	s := startDirgate(t, data, "--no-demo")
 	ctx := newBrowser(t, chromium, filepath.Join(data, "tls", "server.pem"))
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(s.httpURL+"/console/signin"),
-		chromedp.SendKeys(chromedp.CSS(`#org`), "example"),
-		chromedp.SendKeys(chromedp.CSS(`#login`), "root"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "Console-root-1"),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid`)),
+		signInSteps(s.httpURL, "root", "Console-root-1"),
 		chromedp.Navigate(s.httpURL+"/console/ldap"),
 		chromedp.SetValue(chromedp.CSS(`form[action="/console/ldap/bind-account"] input[name="login"]`), "pg-bind"),
 		chromedp.Submit(chromedp.CSS(`form[action="/console/ldap/bind-account"] input[name="login"]`)),
@@ -320,12 +328,7 @@ func TestConsoleMFA(t *testing.T) {
 	ctx := newBrowser(t, chromium, filepath.Join(data, "tls", "server.pem"))
 	dir := screenshotDir(t)
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(s.httpURL+"/console/signin"),
-		chromedp.SendKeys(chromedp.CSS(`#org`), "example"),
-		chromedp.SendKeys(chromedp.CSS(`#login`), "root"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "Console-root-1"),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid`)),
+		signInSteps(s.httpURL, "root", "Console-root-1"),
 		chromedp.Navigate(s.httpURL+"/console/people?q=alice"),
 		chromedp.Click(chromedp.Search(`//a[text()="alice"]`)),
 		chromedp.Click(chromedp.Search(`//button[text()="Enrol TOTP"]`)),
