@@ -301,11 +301,10 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request, c *call) err
 
 func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, c *call) error {
 	name := r.PathValue("action")
-	if name == "reset_password" {
+	switch name {
+	case "reset_password":
 		return validation("action", "reset_password sends a recovery link, which needs the console's recovery page; "+
 			"dirgate does not serve one yet: use expire_password?tempPassword=true to give the user a temporary password")
-	}
-	switch name {
 	case "expire_password_with_temp_password":
 		return s.expireWithTemp(w, r, c)
 	case "reset_factors":

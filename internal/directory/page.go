@@ -4,8 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-
-	"github.com/dirgate/dirgate/internal/store"
 )
 
 // Cursor paging for the REST API: every list is ordered by id, and a page
@@ -64,18 +62,4 @@ func (d *Directory) ListGroupMembers(ctx context.Context, org, ref, after string
 	}
 	out, next := pageByID(us, userID, after, limit, nil)
 	return out, next, nil
-}
-
-// UserCounts returns how many of the org's users have each status.
-func (d *Directory) UserCounts(ctx context.Context, org string) (map[string]int, error) {
-	var out map[string]int
-	err := d.st.View(ctx, func(r store.Reader) error {
-		o, err := orgByName(r, org)
-		if err != nil {
-			return err
-		}
-		out, err = r.UserCounts(o.ID)
-		return err
-	})
-	return out, storeErr(err)
 }

@@ -216,6 +216,20 @@ func (d *Directory) Users(ctx context.Context, org string) ([]*User, error) {
 	return out, storeErr(err)
 }
 
+// UserCounts returns how many of the org's users have each status.
+func (d *Directory) UserCounts(ctx context.Context, org string) (map[string]int, error) {
+	var out map[string]int
+	err := d.st.View(ctx, func(r store.Reader) error {
+		o, err := orgByName(r, org)
+		if err != nil {
+			return err
+		}
+		out, err = r.UserCounts(o.ID)
+		return err
+	})
+	return out, storeErr(err)
+}
+
 // userByRef finds a user of o by id or (case-insensitive) login.
 func userByRef(r store.Reader, o *Org, ref string) (*User, error) {
 	if looksLikeID(ref, prefixUser) {

@@ -9,8 +9,7 @@ import (
 	"github.com/dirgate/dirgate/internal/store"
 )
 
-// API tokens (migration 0006), read and written like factors (signon.go),
-// and the users page the REST API lists by.
+// API tokens (migration 0006), read and written like factors (signon.go).
 
 const tokenCols = `id, org_id, user_id, name, hash, created, last_used`
 
@@ -100,35 +99,4 @@ func (t *tx) DeleteToken(id string) error {
 // without a change.
 func (s *Store) RecordTokenUses(ctx context.Context, at map[string]time.Time) error {
 	return s.recordTimes(ctx, "token use", `UPDATE api_tokens SET last_used = ? WHERE id = ?`, at)
-}
-
-// UsersPage walks users_by_org_id (migration 0006).
-func (r *reader) UsersPage(orgID, afterID string, limit int) ([]*store.User, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	return queryAll(r, "users page", scanUser,
-		`SELECT `+userRow+` FROM users WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, afterID, limit)
-}
-
-// UserCounts walks users_by_org_id (migration 0006).
-func (r *reader) UserCounts(orgID string) (map[string]int, error) {
-	rows, err := r.query(`SELECT status, count(*) FROM users WHERE org_id = ? GROUP BY status`, orgID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: user counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var status string
-		var n int
-		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("sqlite: user counts: %w", err)
-		}
-		out[status] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: user counts: %w", err)
-	}
-	return out, nil
 }

@@ -314,6 +314,37 @@ func (r *reader) Users(orgID string) ([]*store.User, error) {
 	return users, nil
 }
 
+// UsersPage walks users_by_org_id (migration 0006).
+func (r *reader) UsersPage(orgID, afterID string, limit int) ([]*store.User, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return queryAll(r, "users page", scanUser,
+		`SELECT `+userRow+` FROM users WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?`, orgID, afterID, limit)
+}
+
+// UserCounts walks users_by_org_id (migration 0006).
+func (r *reader) UserCounts(orgID string) (map[string]int, error) {
+	rows, err := r.query(`SELECT status, count(*) FROM users WHERE org_id = ? GROUP BY status`, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: user counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: user counts: %w", err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: user counts: %w", err)
+	}
+	return out, nil
+}
+
 // --- groups
 
 const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated`
