@@ -332,6 +332,7 @@ func TestServeListenErrors(t *testing.T) {
 		"--ldap", "127.0.0.1:0", "--ldaps", "127.0.0.1:0", "--http", s.HTTP)
 	c.fails(2, "both --ldap and --ldaps are off", "", "serve", "--data", t.TempDir(), "--no-demo", "--ldap", "", "--ldaps", "", "--http", "")
 	c.fails(2, "would send API tokens in clear", "", "serve", "--data", t.TempDir(), "--no-demo", "--http", "0.0.0.0:0", "--http-plaintext")
+	c.fails(2, "--public-url must be an absolute http(s) URL", "", "serve", "--data", t.TempDir(), "--no-demo", "--public-url", "dirgate.example.com")
 }
 
 // TestServeHTTP: HTTPS by default (with the generated CA), plain HTTP when

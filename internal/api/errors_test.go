@@ -271,3 +271,34 @@ func TestLogsNewestFirst(t *testing.T) {
 		t.Errorf("newest first: %v", got)
 	}
 }
+
+// TestTempPasswordAndResetFactors: expire_password_with_temp_password
+// leaves the user PASSWORD_EXPIRED with a password that is right (the
+// sign-in is told it expired), and reset_factors deletes the factors.
+func TestTempPasswordAndResetFactors(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	res := f.do(t, f.orgAdmin, "POST", "/api/v1/users/plain/lifecycle/expire_password_with_temp_password", "")
+	var tp struct{ TempPassword string }
+	res.json(t, &tp)
+	if res.status != 200 || len(tp.TempPassword) < 12 {
+		t.Fatalf("temp password: %d %s", res.status, res.body)
+	}
+	u, err := f.d.User(ctx, "example", "plain")
+	if err != nil || u.Status != directory.StatusPasswordExpired {
+		t.Fatalf("plain after the temp password: %+v, %v", u, err)
+	}
+	o, _ := f.d.Org(ctx, "example")
+	_, err = f.d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "plain", Password: []byte(tp.TempPassword)})
+	if err == nil || !strings.Contains(err.Error(), directory.MsgPasswordExpired) {
+		t.Errorf("signing in with the temp password: %v, want %q", err, directory.MsgPasswordExpired)
+	}
+	if res := f.do(t, f.orgAdmin, "POST", "/api/v1/users/plain/factors", `{"factorType":"token:software:totp"}`); res.status != 200 {
+		t.Fatalf("enrol: %d %s", res.status, res.body)
+	}
+	if res := f.do(t, f.orgAdmin, "POST", "/api/v1/users/plain/lifecycle/reset_factors", ""); res.status != 200 {
+		t.Fatalf("reset_factors: %d %s", res.status, res.body)
+	}
+	if fs, err := f.d.Factors(ctx, "example", "plain"); err != nil || len(fs) != 0 {
+		t.Errorf("factors after reset_factors: %d, %v", len(fs), err)
+	}
+}
