@@ -114,7 +114,7 @@ func (b *banner) write(w io.Writer) {
 			scheme = "http"
 		}
 		h := b.url(scheme, b.httpAddr)
-		line("Console:", h+"/console/ (admins sign in with their org, login and password)")
+		line("Console:", h+"/console/ (everyone signs in with org, login and password; admins get the admin pages)")
 		line("REST API:", h+"/api/v1/ (Authorization: SSWS <token>; dirgate token create)")
 		line("HTTP:", h+"/healthz "+h+"/readyz "+h+"/metrics")
 	}

@@ -40,11 +40,13 @@ func (a *app) orgListCmd() *cobra.Command {
 					BaseDN           string   `json:"baseDN"`
 					MFASeparator     string   `json:"mfaSeparator"`
 					CustomAttributes []string `json:"customAttributes,omitempty"`
+					SelfService      []string `json:"selfService"`
 				}
 				vs := make([]orgView, len(orgs))
 				rows := make([][]string, len(orgs))
 				for i, o := range orgs {
-					vs[i] = orgView{o.ID, o.Name, directory.BaseDN(o), string(directory.MFASeparatorOf(o)), o.CustomAttributes}
+					vs[i] = orgView{o.ID, o.Name, directory.BaseDN(o), string(directory.MFASeparatorOf(o)), o.CustomAttributes,
+						directory.SelfServiceAttributesOf(o)}
 					rows[i] = []string{o.Name, directory.BaseDN(o), strconv.Quote(vs[i].MFASeparator), o.ID, orDash(strings.Join(o.CustomAttributes, ","))}
 				}
 				if out.json() {
@@ -61,9 +63,9 @@ func (a *app) orgListCmd() *cobra.Command {
 
 func (a *app) orgSetCmd() *cobra.Command {
 	var t target
-	var sep string
+	var sep, self string
 	c := &cobra.Command{
-		Use:   "set --data DIR --org ORG --mfa-separator C",
+		Use:   "set --data DIR --org ORG [--mfa-separator C] [--self-service ATTRS]",
 		Short: "Change an org's settings",
 		Long: `Change an org's settings.
 
@@ -71,24 +73,57 @@ func (a *app) orgSetCmd() *cobra.Command {
 code in an LDAP bind password when a sign-on policy requires MFA
 ("<password><C><code>"; the default is ","). The password is split at the
 last one, so a password may contain it. Allowed: one of ` + directory.MFASeparators + `;
-"" restores the default. Tell your users before you change it.`,
-		Example: `  dirgate org set --org acme --mfa-separator '|'`,
-		Args:    cobra.NoArgs,
+"" restores the default. Tell your users before you change it.
+
+--self-service is the comma-separated profile attributes the org's users may
+edit themselves on the console's My account page (base attributes other than
+login, or the org's custom ones); "default" restores the default
+(` + strings.Join(directory.DefaultSelfServiceAttributes, ",") + `), "none" allows none.`,
+		Example: `  dirgate org set --org acme --mfa-separator '|'
+  dirgate org set --org acme --self-service firstName,lastName,mobilePhone`,
+		Args: cobra.NoArgs,
 		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			if !cmd.Flags().Changed("mfa-separator") {
-				return usagef("nothing to set: give --mfa-separator")
+			setSep, setSelf := cmd.Flags().Changed("mfa-separator"), cmd.Flags().Changed("self-service")
+			if !setSep && !setSelf {
+				return usagef("nothing to set: give --mfa-separator or --self-service")
 			}
 			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
-				o, err := d.SetMFASeparator(ctx, t.org, sep)
-				if err != nil {
-					return err
+				if setSep {
+					o, err := d.SetMFASeparator(ctx, t.org, sep)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "org %s: MFA separator %q\n", o.Name, string(directory.MFASeparatorOf(o)))
 				}
-				fmt.Fprintf(a.stdout, "org %s: MFA separator %q\n", o.Name, string(directory.MFASeparatorOf(o)))
+				if setSelf {
+					var attrs []string // "default": nil
+					switch v := strings.TrimSpace(self); v {
+					case "default":
+					case "none", "":
+						attrs = []string{}
+					default:
+						attrs = strings.Split(v, ",")
+					}
+					o, err := d.SetSelfServiceAttributes(ctx, t.org, attrs)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "org %s: users may edit %s\n", o.Name, orNone(directory.SelfServiceAttributesOf(o)))
+				}
 				return nil
 			})
 		}),
 	}
 	addTargetFlags(c, &t)
 	c.Flags().StringVar(&sep, "mfa-separator", "", "the character `C` between the password and the code in LDAP binds")
+	c.Flags().StringVar(&self, "self-service", "", "the profile `ATTRS` users may edit themselves (comma-separated; default, none)")
 	return c
+}
+
+// orNone joins a list for a sentence, "nothing" when empty.
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "nothing"
+	}
+	return strings.Join(s, ", ")
 }

@@ -46,6 +46,7 @@ type serveFlags struct {
 	shutdownGrace     time.Duration
 	eventRetention    time.Duration // system log (logs.go)
 	bindCacheTTL      time.Duration
+	pushTimeout       time.Duration
 	pprof             string
 	upgradeHashes     bool
 	httpPlaintext     bool
@@ -106,6 +107,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long running operations may finish on shutdown")
 	fl.DurationVar(&f.eventRetention, "event-retention", directory.DefaultEventRetention, "how long the system log keeps events (negative: forever); pruned hourly")
 	fl.DurationVar(&f.bindCacheTTL, "bind-cache-ttl", directory.DefaultBindCacheTTL, "how long a successful bind is remembered, so the same password is not verified again (a keyed hash, never the password; forgotten on any change to the user); 0: off")
+	fl.DurationVar(&f.pushTimeout, "push-timeout", directory.DefaultPushTimeout, "how long a push sign-in (an LDAP bind with <password>,push) waits for the user to approve it on the console's self-service page; PostgreSQL gives up on a login after its authentication_timeout (60s by default)")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) on this `ADDR` (loopback only; empty: off)")
 	fl.BoolVar(&f.upgradeHashes, "upgrade-hashes", false, "re-hash imported legacy password hashes ({SSHA}, {CRYPT}, …) with argon2id at the user's next successful bind")
 	return c
@@ -193,12 +195,15 @@ func (a *app) serve(f *serveFlags) (err error) {
 		return fmt.Errorf("opening %s: %w", filepath.Join(data, dbFile), err)
 	}
 	defer st.Close()
+	if f.pushTimeout < time.Second || f.pushTimeout > 10*time.Minute {
+		return usagef("--push-timeout must be between 1s and 10m, not %s", f.pushTimeout)
+	}
 	ttl := f.bindCacheTTL
 	if ttl == 0 {
 		ttl = -1 // off (directory.Config reads 0 as the default)
 	}
 	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log, Secrets: keys, EventRetention: f.eventRetention,
-		BindCacheTTL: ttl, UpgradeHashes: f.upgradeHashes})
+		BindCacheTTL: ttl, UpgradeHashes: f.upgradeHashes, PushTimeout: f.pushTimeout})
 	if err != nil {
 		return err
 	}

@@ -303,8 +303,9 @@ func (s *Server) lifecycle(w http.ResponseWriter, r *http.Request, c *call) erro
 	name := r.PathValue("action")
 	switch name {
 	case "reset_password":
-		return validation("action", "reset_password sends a recovery link, which needs the console's recovery page; "+
-			"dirgate does not serve one yet: use expire_password?tempPassword=true to give the user a temporary password")
+		return validation("action", "reset_password sends a recovery link by email, which dirgate does not do: "+
+			"use expire_password?tempPassword=true to give the user a temporary password; they sign in to the console "+
+			"(/console/) with it and must choose a new one there")
 	case "expire_password_with_temp_password":
 		return s.expireWithTemp(w, r, c)
 	case "reset_factors":

@@ -4,10 +4,11 @@
 // directory.Principal permissions the REST API uses). It is served by
 // `dirgate serve` below /console/ on the HTTPS address.
 //
-// Sign-in is an admin's dirgate password (and TOTP code when the sign-on
-// policy asks for one with authType console); the session lives in a
-// Secure, HttpOnly, SameSite=Strict cookie, every form carries a CSRF
-// token, and an idle session ends.
+// Sign-in is a user's dirgate password (and one-time code, or "push",
+// when the sign-on policy asks for MFA with authType console); the
+// session lives in a Secure, HttpOnly, SameSite=Strict cookie, every form
+// carries a CSRF token, and an idle session ends. Admins get the admin
+// pages; every user gets the self-service pages below /console/me (me.go).
 package console
 
 import (
@@ -142,7 +143,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /console/signin", s.signInPage)
 	s.mux.HandleFunc("POST /console/signin", s.signIn)
 	s.page("POST /console/signout", directory.PermRead, s.signOut)
-	s.page("GET /console/{$}", directory.PermRead, s.dashboard)
+	s.page("GET /console/{$}", permSelf, s.home)
 	s.page("GET /console/people", directory.PermRead, s.people)
 	s.page("GET /console/people/{id}", directory.PermRead, s.person)
 	s.page("POST /console/people/{id}/lifecycle/{action}", directory.PermWrite, s.personLifecycle)
@@ -152,15 +153,36 @@ func (s *Server) routes() {
 	s.routesRoles()
 	s.routesLDAP()
 	s.routesPolicies()
+	s.routesMe()
+}
+
+// permSelf marks a page every signed-in user may see (self-service).
+const permSelf directory.Permission = -1
+
+// home is the dashboard for an admin and the self-service page for
+// everyone else.
+func (s *Server) home(w http.ResponseWriter, r *http.Request, q *request) error {
+	if !directory.CanViewAll(q.p.User) {
+		http.Redirect(w, r, "/console/me", http.StatusSeeOther)
+		return nil
+	}
+	return s.dashboard(w, r, q)
 }
 
 // view is what every page template gets.
 type view struct {
-	Title    string
-	Admin    *directory.User // nil on the sign-in page
-	Org      *directory.Org
-	CSRF     string
+	Title string
+	// Admin is the signed-in user, admin or not (nil on the sign-in page).
+	Admin *directory.User
+	Org   *directory.Org
+	CSRF  string
+	// IsAdmin: the user holds an admin role and sees the admin pages.
+	IsAdmin  bool
 	CanWrite bool
+	// Sep is the org's MFA separator; Pushes counts the user's push
+	// sign-ins waiting for an answer.
+	Sep    string
+	Pushes int
 	// CanSecure: the admin may change roles and policies.
 	CanSecure bool
 	Flash     string
@@ -178,8 +200,9 @@ type request struct {
 
 type pageFunc func(w http.ResponseWriter, r *http.Request, q *request) error
 
-// page registers a page that needs a signed-in admin holding perm; a POST
-// must carry the session's CSRF token.
+// page registers a page that needs a signed-in user holding perm
+// (permSelf: any user); a POST must carry the session's CSRF token. A
+// session whose password expired reaches only the change-password page.
 func (s *Server) page(pattern string, perm directory.Permission, h pageFunc) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		secureHeaders(w)
@@ -199,9 +222,19 @@ func (s *Server) page(pattern string, perm directory.Permission, h pageFunc) {
 			return
 		}
 		q := &request{ss: ss, p: p, ctx: directory.WithActor(r.Context(), p.Actor())}
-		if err := p.Allow(perm); err != nil {
-			s.fail(w, r, q, err)
+		if ss.mustChange.Load() && pattern != "GET "+passwordPath && pattern != "POST "+passwordPath && pattern != "POST /console/signout" {
+			http.Redirect(w, r, passwordPath, http.StatusSeeOther)
 			return
+		}
+		if perm != permSelf {
+			if err := p.Allow(perm); err != nil {
+				if r.Method == http.MethodGet && !directory.CanViewAll(p.User) {
+					http.Redirect(w, r, "/console/me", http.StatusSeeOther) // an old link of a former admin
+					return
+				}
+				s.fail(w, r, q, err)
+				return
+			}
 		}
 		if err := h(w, r, q); err != nil {
 			s.fail(w, r, q, err)
@@ -209,19 +242,24 @@ func (s *Server) page(pattern string, perm directory.Permission, h pageFunc) {
 	})
 }
 
-// principal is the session's admin as it is now (a role taken away or a
-// suspension ends the session at its next request).
+// principal is the session's user as it is now, read in one round trip
+// (a suspension ends the session at its next request; a role taken away
+// takes the admin pages with it).
 func (s *Server) principal(ctx context.Context, ss *session) (*directory.Principal, error) {
-	o, err := s.dir.OrgByID(ctx, ss.orgID)
+	o, u, err := s.dir.OrgUser(ctx, ss.orgID, ss.userID)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.dir.User(ctx, o.Name, ss.userID)
-	if err != nil {
-		return nil, err
+	ok := u.Status == directory.StatusActive
+	if ss.mustChange.Load() {
+		ok = u.Status == directory.StatusPasswordExpired
+		if u.Status == directory.StatusActive && !u.PasswordChanged.Before(ss.started) {
+			ss.mustChange.Store(false) // changed (here or elsewhere) since sign-in
+			ok = true
+		}
 	}
-	if u.Status != directory.StatusActive || !directory.CanViewAll(u) {
-		return nil, &directory.Error{Code: directory.CodeForbidden, Message: "no longer an active admin"}
+	if !ok {
+		return nil, &directory.Error{Code: directory.CodeForbidden, Message: "no longer an active user"}
 	}
 	return &directory.Principal{Org: o, User: u}, nil
 }
@@ -230,6 +268,9 @@ func (s *Server) view(q *request, title, nav string, data any) *view {
 	v := &view{Title: title, Nav: nav, Data: data}
 	if q != nil {
 		v.Admin, v.Org, v.CSRF = q.p.User, q.p.Org, q.ss.csrf
+		v.IsAdmin = directory.CanViewAll(q.p.User) && !q.ss.mustChange.Load()
+		v.Sep = string(directory.MFASeparatorOf(q.p.Org))
+		v.Pushes = s.dir.PendingPushCount(q.p.User.ID)
 		v.CanWrite = q.p.Allow(directory.PermWrite) == nil
 		v.CanSecure = q.p.Allow(directory.PermSecurity) == nil
 		v.Flash, q.ss.flash = q.ss.flash, ""

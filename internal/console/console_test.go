@@ -22,8 +22,8 @@ import (
 
 var ctx = context.Background()
 
-// fixture: org example with an org admin, a read-only admin and a plain
-// user, and the console over TLS.
+// fixture: org example with an org admin, a read-only admin, a plain
+// user and a service account, and the console over TLS.
 type fixture struct {
 	d   *directory.Directory
 	srv *httptest.Server
@@ -61,6 +61,10 @@ func newFixture(t *testing.T) *fixture {
 		if _, err := d.CreateUser(ctx, "example", in); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := d.CreateUser(ctx, "example", directory.UserInput{Profile: directory.Profile{Login: "app-svc"},
+		Password: []byte("app-svc-Password-1"), ServiceAccount: true}); err != nil {
+		t.Fatal(err)
 	}
 	s, err := console.New(console.Config{Directory: d})
 	if err != nil {
@@ -231,7 +235,7 @@ func TestSignInRefusals(t *testing.T) {
 		{"no CSRF token", url.Values{"org": {"example"}, "login": {"admin"}, "password": {"admin-Password-1"}}, 403},
 		{"wrong password", url.Values{"csrf": {csrf}, "org": {"example"}, "login": {"admin"}, "password": {"nope"}}, 401},
 		{"unknown org", url.Values{"csrf": {csrf}, "org": {"nowhere"}, "login": {"admin"}, "password": {"admin-Password-1"}}, 401},
-		{"not an admin", url.Values{"csrf": {csrf}, "org": {"example"}, "login": {"carol"}, "password": {"carol-Password-1"}}, 401},
+		{"a service account without an admin role", url.Values{"csrf": {csrf}, "org": {"example"}, "login": {"app-svc"}, "password": {"app-svc-Password-1"}}, 401},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, page, _ := b.get("/console/signin")

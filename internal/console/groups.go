@@ -92,11 +92,7 @@ func (s *Server) group(w http.ResponseWriter, r *http.Request, q *request) error
 // renderGroup shows a group; f, when set, is an edit form to show again
 // with its errors, and find a search for people to add.
 func (s *Server) renderGroup(w http.ResponseWriter, q *request, ref string, f *groupForm, find, addErr string, status int) error {
-	g, err := s.dir.Group(q.ctx, q.p.Org.Name, ref)
-	if err != nil {
-		return err
-	}
-	ms, err := s.dir.GroupMembers(q.ctx, q.p.Org.Name, g.ID)
+	g, ms, err := s.dir.GroupAndMembers(q.ctx, q.p.Org.Name, ref) // one read, however many members
 	if err != nil {
 		return err
 	}
@@ -105,7 +101,7 @@ func (s *Server) renderGroup(w http.ResponseWriter, q *request, ref string, f *g
 		d.Form = *f
 	}
 	if find != "" {
-		found, _, err := s.dir.ListUsers(q.ctx, q.p.Org.Name, "", 20, func(u *directory.User) bool { return directory.UserMatchesQ(u, find) })
+		found, _, err := s.dir.ListUsersWhere(q.ctx, q.p.Org.Name, "", 20, directory.UserFilter{Q: find})
 		if err != nil {
 			return err
 		}

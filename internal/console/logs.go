@@ -26,6 +26,13 @@ type eventRow struct {
 }
 
 func eventRowOf(e *directory.StoredEvent) eventRow {
+	row := eventSummary(e)
+	row.Doc = prettyDoc(e)
+	return row
+}
+
+// eventSummary is an event's row without its document.
+func eventSummary(e *directory.StoredEvent) eventRow {
 	row := eventRow{Published: e.Published.UTC().Format("2006-01-02 15:04:05 UTC"), Type: e.EventType, Outcome: e.Outcome}
 	var le directory.LogEvent
 	if json.Unmarshal(e.Doc, &le) == nil {
@@ -36,6 +43,11 @@ func eventRowOf(e *directory.StoredEvent) eventRow {
 		}
 		row.Target = strings.Join(ts, ", ")
 	}
+	return row
+}
+
+// prettyDoc is an event's document, indented.
+func prettyDoc(e *directory.StoredEvent) string {
 	var pretty strings.Builder
 	var v any
 	if json.Unmarshal(e.Doc, &v) == nil {
@@ -43,8 +55,7 @@ func eventRowOf(e *directory.StoredEvent) eventRow {
 		enc.SetIndent("", "  ")
 		enc.Encode(v)
 	}
-	row.Doc = pretty.String()
-	return row
+	return pretty.String()
 }
 
 // recentEvents returns up to n of the org's newest events.
@@ -103,31 +114,36 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request, q *request) error 
 		s.render(w, http.StatusBadRequest, "logs", v)
 		return nil
 	}
-	// Read newest first until a page's worth match (user and outcome are
-	// matched here) or the log ends.
-	for len(d.Events) < logPage {
-		evs, err := s.dir.Events(q.ctx, q.p.Org.Name, ef)
-		if err != nil {
-			return err
-		}
-		for _, e := range evs {
-			ef.BeforeSeq = e.Seq
-			row := eventRowOf(e)
-			if d.Outcome != "" && row.Outcome != d.Outcome {
-				continue
-			}
-			if d.User != "" && !strings.EqualFold(row.Actor, d.User) && !strings.Contains(strings.ToLower(row.Target), strings.ToLower(d.User)) {
-				continue
-			}
-			d.Events = append(d.Events, row)
-			if len(d.Events) == logPage {
-				d.Next = strconv.FormatInt(e.Seq, 10)
-				break
-			}
-		}
-		if len(evs) < ef.Limit {
+	// One read a page: the newest events of the selection, of which user
+	// and outcome (matched here) keep some. When they keep less than a
+	// page, the page ends where the read did and its Older link goes on
+	// from there: a rare match never walks the whole log in one request.
+	filtered := d.User != "" || d.Outcome != ""
+	if !filtered {
+		ef.Limit = logPage + 1 // the one more tells whether there is an older page
+	}
+	evs, err := s.dir.Events(q.ctx, q.p.Org.Name, ef)
+	if err != nil {
+		return err
+	}
+	looked := 0 // how many of evs the page looked at
+	for _, e := range evs {
+		if len(d.Events) == logPage {
 			break
 		}
+		looked++
+		if d.Outcome != "" && e.Outcome != d.Outcome {
+			continue
+		}
+		row := eventSummary(e)
+		if d.User != "" && !strings.EqualFold(row.Actor, d.User) && !strings.Contains(strings.ToLower(row.Target), strings.ToLower(d.User)) {
+			continue
+		}
+		row.Doc = prettyDoc(e)
+		d.Events = append(d.Events, row)
+	}
+	if looked > 0 && (looked < len(evs) || len(evs) == ef.Limit) {
+		d.Next = strconv.FormatInt(evs[looked-1].Seq, 10) // older events may match
 	}
 	s.render(w, http.StatusOK, "logs", v)
 	return nil

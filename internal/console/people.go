@@ -8,16 +8,9 @@ import (
 	"github.com/dirgate/dirgate/internal/store"
 )
 
-// The dashboard and the People pages.
+// The People pages (the dashboard is in dashboard.go).
 
 const peoplePage = 50
-
-type dashboardData struct {
-	Counts []statusCount
-	Total  int
-	Groups int
-	Events []eventRow
-}
 
 type statusCount struct {
 	Status string
@@ -26,28 +19,6 @@ type statusCount struct {
 
 var statuses = []string{directory.StatusActive, directory.StatusStaged, directory.StatusSuspended,
 	directory.StatusLockedOut, directory.StatusPasswordExpired, directory.StatusDeprovisioned}
-
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, q *request) error {
-	counts, err := s.dir.UserCounts(q.ctx, q.p.Org.Name)
-	if err != nil {
-		return err
-	}
-	d := dashboardData{}
-	for _, st := range statuses {
-		d.Counts = append(d.Counts, statusCount{st, counts[st]})
-		d.Total += counts[st]
-	}
-	gs, err := s.dir.Groups(q.ctx, q.p.Org.Name)
-	if err != nil {
-		return err
-	}
-	d.Groups = len(gs)
-	if d.Events, err = s.recentEvents(q, 10); err != nil {
-		return err
-	}
-	s.render(w, http.StatusOK, "dashboard", s.view(q, "Dashboard", "dashboard", d))
-	return nil
-}
 
 type peopleData struct {
 	Q, Status string
@@ -63,10 +34,9 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request, q *request) erro
 
 func (s *Server) renderPeople(w http.ResponseWriter, r *http.Request, q *request, f personForm, status int) error {
 	d := peopleData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Status: r.URL.Query().Get("status"), Statuses: statuses, Form: f}
-	match := func(u *directory.User) bool {
-		return (d.Q == "" || directory.UserMatchesQ(u, d.Q)) && (d.Status == "" || u.Status == d.Status)
-	}
-	users, next, err := s.dir.ListUsers(q.ctx, q.p.Org.Name, r.URL.Query().Get("after"), peoplePage, match)
+	// One read of the store a page, however few people match.
+	users, next, err := s.dir.ListUsersWhere(q.ctx, q.p.Org.Name, r.URL.Query().Get("after"), peoplePage,
+		directory.UserFilter{Q: d.Q, Status: d.Status})
 	if err != nil {
 		return err
 	}

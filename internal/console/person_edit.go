@@ -18,6 +18,22 @@ func (s *Server) routesPersonEdit() {
 	s.page("POST /console/people/{id}/factors/enroll", directory.PermWrite, s.enrollFactor)
 	s.page("POST /console/people/{id}/factors/activate", directory.PermWrite, s.activateFactor)
 	s.page("POST /console/people/{id}/factors/reset", directory.PermWrite, s.resetFactors)
+	s.page("POST /console/people/{id}/password/temp", directory.PermWrite, s.tempPassword)
+}
+
+// tempPassword resets a user's password to a temporary one, already
+// expired (the recovery flow): the page shows it once, for the admin to
+// hand over; the user signs in to the console with it and must choose a
+// new password before anything else.
+func (s *Server) tempPassword(w http.ResponseWriter, r *http.Request, q *request) error {
+	u, temp, err := s.dir.ExpireWithTempPassword(q.ctx, q.p.Org.Name, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	q.ss.flash = "The temporary password of " + u.Profile.Login + " is " + temp + " (shown only now). Give it to them: " +
+		"they sign in to this console with it and must choose a new password before anything else."
+	http.Redirect(w, r, "/console/people/"+u.ID, http.StatusSeeOther)
+	return nil
 }
 
 // personForm is the profile form's values and the message by each field.
@@ -95,16 +111,24 @@ type enrollment struct {
 	QR          template.URL // data: URI of the QR code PNG (ours, so trusted)
 }
 
+// enrollmentOf is what the page shows of a new enrolment.
+func enrollmentOf(e *directory.Enrollment) (*enrollment, error) {
+	png, err := e.QRPNG()
+	if err != nil {
+		return nil, err
+	}
+	return &enrollment{Secret: e.Secret, URI: e.URI, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}, nil
+}
+
 func (s *Server) enrollFactor(w http.ResponseWriter, r *http.Request, q *request) error {
 	e, err := s.dir.EnrollTOTP(q.ctx, q.p.Org.Name, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	png, err := e.QRPNG()
+	en, err := enrollmentOf(e)
 	if err != nil {
 		return err
 	}
-	en := &enrollment{Secret: e.Secret, URI: e.URI, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
 	return s.renderPerson(w, q, r.PathValue("id"), nil, en, http.StatusOK)
 }
 

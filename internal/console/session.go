@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,8 +26,12 @@ type session struct {
 	id, csrf string
 	orgID    string
 	userID   string
+	started  time.Time
 	lastSeen time.Time
 	flash    string // one message for the next page
+	// mustChange: the user signed in with an expired password and may
+	// only change it.
+	mustChange atomic.Bool
 }
 
 type sessions struct {
@@ -48,7 +53,8 @@ func randomToken() string {
 
 // start makes a session for a signed-in user and sets its cookie.
 func (s *sessions) start(w http.ResponseWriter, orgID, userID string) *session {
-	ss := &session{id: randomToken(), csrf: randomToken(), orgID: orgID, userID: userID, lastSeen: s.now()}
+	now := s.now()
+	ss := &session{id: randomToken(), csrf: randomToken(), orgID: orgID, userID: userID, started: now, lastSeen: now}
 	s.mu.Lock()
 	if len(s.byID) >= maxSessions {
 		s.sweepLocked(true)

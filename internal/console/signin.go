@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/store"
 )
 
 // Before a session exists the sign-in form is protected by a CSRF token
@@ -58,23 +59,39 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.dir.Authenticate(r.Context(), directory.AuthRequest{OrgID: o.ID, Login: d.Login, Password: secret, Client: clientOf(r)})
 	clear(secret)
+	expired := false
 	if err != nil {
 		var de *directory.Error
-		if errors.As(err, &de) && de.Code == directory.CodePolicyDenied {
-			s.renderSignIn(w, http.StatusUnauthorized, d, de.Message+" Enter the code of your authenticator app too.")
+		switch {
+		case errors.As(err, &de) && de.Code == directory.CodePolicyDenied:
+			s.renderSignIn(w, http.StatusUnauthorized, d, de.Message+" Enter the code of your authenticator app (or push) too.")
+			return
+		case errors.As(err, &de) && de.Message == directory.MsgPasswordExpired:
+			// The password was right and the sign-on policy passed: the
+			// session may only change the password.
+			if u, err = s.dir.User(r.Context(), o.Name, d.Login); err != nil {
+				refused()
+				return
+			}
+			expired = true
+		default:
+			refused()
 			return
 		}
-		refused()
-		return
 	}
-	full, err := s.dir.User(r.Context(), o.Name, u.ID)
-	if err != nil || !directory.CanViewAll(full) {
-		refused() // the console is for admins (self-service comes later)
+	if u.Type == store.TypeServiceAccount && !directory.CanViewAll(u) {
+		refused() // an application's account, not a person's
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: "", Path: "/console/", MaxAge: -1, HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteStrictMode})
-	s.sess.start(w, o.ID, full.ID)
+	ss := s.sess.start(w, o.ID, u.ID)
+	if expired {
+		ss.mustChange.Store(true)
+		ss.flash = "Your password has expired: choose a new one to go on."
+		http.Redirect(w, r, passwordPath, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 }
 

@@ -128,12 +128,7 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			return nil, storeErr(err)
 		}
 	}
-	if u.Status == StatusPasswordExpired {
-		// Told only to a caller who knew the password, so that the user
-		// knows to change it.
-		return nil, &Error{Code: CodeInvalidCredentials, Message: MsgPasswordExpired, Reason: "password expired"}
-	}
-	if u.Status != StatusActive {
+	if u.Status != StatusActive && u.Status != StatusPasswordExpired {
 		return nil, credentialsError("user is " + u.Status)
 	}
 	d.auditSignOn(&req, u, decision)
@@ -144,15 +139,26 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		if !hasCode {
 			return nil, policyDenied(MsgPolicyDenied, decision, "MFA required and no code given")
 		}
-		valid, err := d.VerifyTOTP(ctx, u.ID, string(code))
-		switch {
-		case CodeOf(err) == CodeForbidden:
-			return nil, policyDenied(MsgNoFactor, decision, "MFA required and no active factor")
-		case err != nil:
-			return nil, err
-		case !valid:
-			return nil, policyDenied(MsgPolicyDenied, decision, "MFA code wrong, expired or already used")
+		if isPush(code) {
+			if err := d.waitPush(ctx, u, &req, decision); err != nil {
+				return nil, err
+			}
+		} else {
+			valid, err := d.VerifyTOTP(ctx, u.ID, string(code))
+			switch {
+			case CodeOf(err) == CodeForbidden:
+				return nil, policyDenied(MsgNoFactor, decision, "MFA required and no active factor")
+			case err != nil:
+				return nil, err
+			case !valid:
+				return nil, policyDenied(MsgPolicyDenied, decision, "MFA code wrong, expired or already used")
+			}
 		}
+	}
+	if u.Status == StatusPasswordExpired {
+		// Told only to a caller who knew the password and passed the
+		// sign-on policy, so that the user knows to change it.
+		return nil, &Error{Code: CodeInvalidCredentials, Message: MsgPasswordExpired, Reason: "password expired"}
 	}
 	if u.FailedLogins > 0 {
 		if err := d.resetFailures(ctx, u); err != nil {

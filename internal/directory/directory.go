@@ -86,6 +86,9 @@ type Config struct {
 	// BindCacheTTL is how long a successful sign-in is remembered
 	// (credential.go); 0 is DefaultBindCacheTTL, negative turns it off.
 	BindCacheTTL time.Duration
+	// PushTimeout is how long a push sign-in waits for the user's answer
+	// (push.go); 0 is DefaultPushTimeout.
+	PushTimeout time.Duration
 }
 
 // Directory is the domain service. It is safe for concurrent use.
@@ -105,6 +108,8 @@ type Directory struct {
 	binds   *bindCache
 	// audit is the system log queue and writer (audit.go).
 	audit *auditLog
+	// pushes are the push sign-ins waiting for their user (push.go).
+	pushes *pushHub
 
 	loginMu    sync.Mutex
 	logins     map[string]time.Time // user id -> last successful login, not yet written
@@ -122,7 +127,12 @@ type ClientInfo struct {
 	BindDN   string
 	IP       string
 	TLS      bool
-	Protocol string // "ldap", "api", "cli"
+	Protocol string // "ldap", "api", "cli", "console"
+	// App is who asks on the user's behalf, when known: for LDAP, the DN
+	// the connection was bound as before this bind (a search+bind client
+	// such as PostgreSQL binds as its service account first). A push
+	// sign-in shows it to the user.
+	App string
 }
 
 // Data is every org's users, groups and memberships as of one change

@@ -28,6 +28,7 @@ func New(cfg Config) (*Directory, error) {
 		sleep:      cfg.Sleep,
 		upgrade:    cfg.UpgradeHashes,
 		binds:      newBindCache(cfg.BindCacheTTL),
+		pushes:     newPushHub(cfg.PushTimeout),
 		logins:     map[string]time.Time{},
 		flushEvery: cfg.LoginFlushInterval,
 		stop:       make(chan struct{}),

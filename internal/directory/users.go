@@ -442,20 +442,36 @@ func (d *Directory) UserGroups(ctx context.Context, org, ref string) ([]*Group, 
 		if err != nil {
 			return err
 		}
-		ids, err := r.UserGroups(u.ID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			g, err := r.Group(id)
-			if err != nil {
-				return err
-			}
-			out = append(out, g)
-		}
-		return nil
+		out, err = userGroupsOf(r, u.ID)
+		return err
 	})
 	return out, storeErr(err)
+}
+
+// userGroupsOf reads the groups a user belongs to.
+func userGroupsOf(r store.Reader, userID string) ([]*Group, error) {
+	ids, err := r.UserGroups(userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Group, 0, len(ids))
+	for _, id := range ids {
+		g, err := r.Group(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// notFoundAs turns the store's ErrNotFound into CodeNotFound with the
+// message given, and leaves any other error as it is.
+func notFoundAs(err error, format string, args ...any) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(CodeNotFound, format, args...)
+	}
+	return err
 }
 
 // loginTaken is the conflict of a login another user of the org has.

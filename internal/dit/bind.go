@@ -159,6 +159,9 @@ func clientInfo(s *ldapserver.Session) directory.ClientInfo {
 		return c
 	}
 	c.TLS = s.TLS() != nil
+	if p := s.PriorIdentity(); p != nil {
+		c.App = p.DN
+	}
 	switch a := s.RemoteAddr().(type) {
 	case *net.TCPAddr:
 		c.IP = a.IP.String()

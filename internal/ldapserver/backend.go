@@ -163,6 +163,7 @@ type Session struct {
 	localAddr  net.Addr
 	tlsState   atomic.Pointer[tls.ConnectionState]
 	identity   atomic.Pointer[Identity]
+	prior      atomic.Pointer[Identity]
 }
 
 // ID is a number unique to this connection for the server's lifetime, for
@@ -181,3 +182,9 @@ func (s *Session) TLS() *tls.ConnectionState { return s.tlsState.Load() }
 // Identity returns the bound identity, or nil while the connection is
 // anonymous (before a bind, after an anonymous bind and after a failed bind).
 func (s *Session) Identity() *Identity { return s.identity.Load() }
+
+// PriorIdentity returns the identity the connection was last bound as
+// before the bind in progress, or nil: a search+bind client (PostgreSQL's
+// ldap method) binds as its service account, then as the user, so during
+// the user's bind this names the application asking.
+func (s *Session) PriorIdentity() *Identity { return s.prior.Load() }

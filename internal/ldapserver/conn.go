@@ -505,7 +505,9 @@ func (c *conn) bind(m *ldap.Message, req *ldap.BindRequest, start time.Time) {
 	c.waitDrained()
 	// Any bind attempt first drops the old identity (a failed bind leaves
 	// the connection anonymous) and the paged searches run under it.
-	c.sess.identity.Store(nil)
+	if old := c.sess.identity.Swap(nil); old != nil {
+		c.sess.prior.Store(old)
+	}
 	c.dropPaged()
 
 	var r ldap.Result

@@ -21,7 +21,8 @@ import (
 
 // testBackend is a small in-memory backend with knobs for the server's
 // edge cases:
-//   - bind: cn=admin / secret
+//   - bind: cn=admin / secret; cn=prior fails with "prior:" and the DN
+//     PriorIdentity names ("none" for nil)
 //   - search base "ou=many": manyEntries entries; "cn=block": blocks until
 //     its context ends (reporting the context's error); "cn=hold": waits
 //     for release (ignoring ctx) and returns one entry; anything else: 3
@@ -47,6 +48,13 @@ func newTestBackend() *testBackend {
 func (b *testBackend) Bind(ctx context.Context, s *ldapserver.Session, name string, pw []byte, _ []ldap.Control) (ldapserver.Identity, error) {
 	if name == "cn=admin" && string(pw) == "secret" {
 		return ldapserver.Identity{DN: name}, nil
+	}
+	if name == "cn=prior" { // tells the test what PriorIdentity says
+		prior := "none"
+		if p := s.PriorIdentity(); p != nil {
+			prior = p.DN
+		}
+		return ldapserver.Identity{}, ldapserver.Fail(ldap.InvalidCredentials, "prior:"+prior)
 	}
 	return ldapserver.Identity{}, ldapserver.Fail(ldap.InvalidCredentials, "The credentials provided were invalid.")
 }

@@ -131,6 +131,26 @@ func TestBindFirst(t *testing.T) {
 	rc.expectResult(8, ldap.TagCompareResponse, ldap.InsufficientAccessRights)
 }
 
+// TestPriorIdentity: during a bind, the session knows the identity the
+// connection was bound as before (a search+bind client's service
+// account), also after a failed bind in between.
+func TestPriorIdentity(t *testing.T) {
+	ts := startServer(t, nil)
+	rc := dialRawTLS(t, ts)
+	rc.send(bindReq(1, 3, "cn=prior", "x"))
+	if r := rc.expectResult(1, ldap.TagBindResponse, ldap.InvalidCredentials); r.Diagnostic != "prior:none" {
+		t.Fatalf("a first bind: %q", r.Diagnostic)
+	}
+	rc.send(bindReq(2, 3, "cn=admin", "secret"))
+	rc.expectResult(2, ldap.TagBindResponse, ldap.Success)
+	for id := int32(3); id <= 4; id++ {
+		rc.send(bindReq(id, 3, "cn=prior", "x"))
+		if r := rc.expectResult(id, ldap.TagBindResponse, ldap.InvalidCredentials); r.Diagnostic != "prior:cn=admin" {
+			t.Fatalf("bind %d after cn=admin: %q", id, r.Diagnostic)
+		}
+	}
+}
+
 func TestBindResults(t *testing.T) {
 	ts := startServer(t, nil)
 	tests := []struct {

@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -37,6 +38,10 @@ type Org struct {
 	// MFASeparator separates the password from a one-time code in an LDAP
 	// bind password; empty means the default, ",".
 	MFASeparator string
+	// SelfServiceAttributes are the profile attributes the org's users may
+	// edit themselves (the console's self-service page); nil means the
+	// default set, empty means none.
+	SelfServiceAttributes []string
 }
 
 // User statuses (Okta's names).
@@ -198,6 +203,12 @@ type Reader interface {
 	// UsersPage returns up to limit of the org's users with ID > afterID,
 	// ordered by ID (the REST API's cursor paging).
 	UsersPage(orgID, afterID string, limit int) ([]*User, error)
+	// UsersPageWhere is UsersPage for the users with the status ("": any)
+	// whose login, email, first name or last name begins with prefix ("":
+	// any), compared without case as strings.EqualFold compares prefix's
+	// length of the value (the directory's q); one query however few
+	// users match, so that a list page is one round trip.
+	UsersPageWhere(orgID, afterID string, limit int, status, prefix string) ([]*User, error)
 
 	// Groups returns the org's groups ordered by NameKey.
 	Groups(orgID string) ([]*Group, error)
@@ -207,6 +218,8 @@ type Reader interface {
 	Memberships(orgID string) ([]Membership, error)
 	// GroupMembers returns the user ids of a group, ordered.
 	GroupMembers(groupID string) ([]string, error)
+	// GroupUsers returns the users of a group ordered by ID, in one query.
+	GroupUsers(groupID string) ([]*User, error)
 	// UserGroups returns the group ids of a user, ordered.
 	UserGroups(userID string) ([]string, error)
 
@@ -224,6 +237,13 @@ type Reader interface {
 	// Tokens returns the org's API tokens ordered by Created, then ID;
 	// orgID "" lists the installation tokens.
 	Tokens(orgID string) ([]*Token, error)
+
+	// EventCounts counts the system log events q selects, per time bucket
+	// and outcome (see EventCountQuery), without reading the events: a
+	// chart of a day's sign-ins reads about as much at a million binds a
+	// day as at ten. It sees the events appended and pruned before the
+	// transaction began.
+	EventCounts(q EventCountQuery) ([]EventBucket, error)
 }
 
 // Tx writes within a transaction. Each write records one Change with the
@@ -293,6 +313,9 @@ type Token struct {
 // Factor types and statuses (Okta's names).
 const (
 	FactorTOTP = "token:software:totp"
+	// FactorPush is a push sign-in approved on the console's self-service
+	// page (Okta Verify's role); it has no secret.
+	FactorPush = "push"
 
 	FactorPendingActivation = "PENDING_ACTIVATION"
 	FactorActive            = "ACTIVE"
@@ -303,7 +326,7 @@ type Factor struct {
 	ID     string // "00f" + 17 base62
 	OrgID  string
 	UserID string
-	Type   string // FactorTOTP
+	Type   string // FactorTOTP or FactorPush
 	Status string // FactorPendingActivation or FactorActive
 	// Secret is the factor's secret sealed by the directory (package
 	// sealed, bound to the user id); the store never sees it in clear.
@@ -365,3 +388,53 @@ type EventQuery struct {
 	Descending bool
 	Limit      int // at most this many (required, > 0)
 }
+
+// EventCountGrain is the time step of EventCounts: a query's Since,
+// Until and Width are whole multiples of it (Since and Until counted from
+// the Unix epoch), so that a backend may keep counts per grain instead
+// of counting events.
+const EventCountGrain = time.Minute
+
+// EventCountQuery selects the events EventCounts counts: those of one org
+// with one of the given types published in [Since, Until), and splits
+// that range into buckets [Since + i*Width, Since + (i+1)*Width), the
+// last one ending at Until.
+type EventCountQuery struct {
+	OrgID      string   // required; "" counts the events of no org
+	EventTypes []string // at least one; exact matches
+	// Since and Until are whole multiples of EventCountGrain, Since before
+	// Until.
+	Since, Until time.Time
+	// Width is a positive multiple of EventCountGrain.
+	Width time.Duration
+}
+
+// EventBucket is how many events of one outcome a bucket holds. EventCounts
+// returns only buckets and outcomes with a positive count, ordered by
+// Start, then Outcome.
+type EventBucket struct {
+	Start   time.Time // Since + i*Width
+	Outcome string    // the events' Outcome, as stored ("" counts too)
+	Count   int64
+}
+
+// CheckEventCountQuery returns an error (a plain one, for the caller's
+// mistake) if q breaks EventCountQuery's rules; backends call it first.
+func CheckEventCountQuery(q EventCountQuery) error {
+	switch {
+	case len(q.EventTypes) == 0:
+		return errors.New("store: event counts: no event types")
+	case q.Width <= 0 || q.Width%EventCountGrain != 0:
+		return fmt.Errorf("store: event counts: width %v is not a positive multiple of %v", q.Width, EventCountGrain)
+	case q.Since.IsZero() || q.Until.IsZero() || !q.Since.Before(q.Until):
+		return fmt.Errorf("store: event counts: want Since before Until, both set, got [%v, %v)", q.Since, q.Until)
+	case !onGrain(q.Since) || !onGrain(q.Until):
+		return fmt.Errorf("store: event counts: [%v, %v) does not start and end on a whole %v", q.Since, q.Until, EventCountGrain)
+	}
+	return nil
+}
+
+// onGrain reports whether t is a whole multiple of EventCountGrain from the
+// Unix epoch. Truncate counts from the zero time, a whole number of days
+// before the epoch: the same for a grain that divides a day.
+func onGrain(t time.Time) bool { return t.Truncate(EventCountGrain).Equal(t) }

@@ -114,8 +114,15 @@ func shots(t *testing.T, ctx context.Context, dir, name string) {
 	}
 }
 
-// signInSteps signs in to the console at base as login of org example.
+// signInSteps signs in to the console at base as an admin of org
+// example, up to the dashboard.
 func signInSteps(base, login, pw string) chromedp.Action[chromedp.Void] {
+	return signInUntil(base, login, pw, chromedp.CSS(`.grid`))
+}
+
+// signInUntil signs in as login of org example and waits for landing to
+// be visible.
+func signInUntil[S chromedp.Selectable](base, login, pw string, landing S) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.Navigate(base+"/console/signin"),
 		chromedp.WaitVisible(chromedp.CSS(`#org`)),
@@ -123,7 +130,7 @@ func signInSteps(base, login, pw string) chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys(chromedp.CSS(`#login`), login),
 		chromedp.SendKeys(chromedp.CSS(`#password`), pw),
 		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`.grid`)),
+		chromedp.WaitVisible(landing),
 	)
 }
 

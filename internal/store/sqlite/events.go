@@ -27,6 +27,8 @@ import (
 //     pruning may remove events from a page but never changes its id.
 //   - event_page_types: which pages hold events of a type.
 //   - event_uuid_runs and event_uuids keep UUIDs unique (eventuuid.go).
+//   - event_counts: how many events of each org, type and outcome each
+//     minute holds, for EventCounts (eventcounts.go).
 //   - meta's event_seq is the last Seq handed out: it never goes back,
 //     also when PruneEvents removed the newest events.
 //
@@ -45,6 +47,7 @@ const defaultPageBytes = 256 << 10
 type eventStmts struct {
 	seq, uuids, page, pageType           *sql.Stmt
 	lastRun, stabRun, runKeys, insertRun *sql.Stmt
+	counts                               *sql.Stmt // eventcounts.go
 }
 
 const (
@@ -65,6 +68,7 @@ func (st *eventStmts) all() []struct {
 	}{
 		{&st.seq, nextEventSeqs}, {&st.uuids, insertUUIDs}, {&st.page, insertPage}, {&st.pageType, insertPageType},
 		{&st.lastRun, lastRun}, {&st.stabRun, stabRun}, {&st.runKeys, runKeys}, {&st.insertRun, insertRun},
+		{&st.counts, addCounts},
 	}
 }
 
@@ -97,8 +101,9 @@ func (st *eventStmts) close() error {
 // time. Like Update, it must not be called from inside an Update's fn.
 //
 // Its statements hardly depend on the batch's size: one for the Seqs, two
-// for the UUIDs (claimUUIDs; more if some are late or not canonical), and
-// one per page and per event type of a page.
+// for the UUIDs (claimUUIDs; more if some are late or not canonical), one
+// per page and per event type of a page, and one per org, type, minute
+// and outcome of the batch's events (their counts, eventcounts.go).
 func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -125,6 +130,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 	enc := getEncoder()
 	defer putEncoder(enc) // the driver copies what it binds: free once written
 	pages := buildPages(enc, events, s.pageBytes)
+	counts := tallyOf(events)
 
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -150,6 +156,9 @@ func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
 				return fmt.Errorf("sqlite: append events: page type: %w", mapErr(err))
 			}
 		}
+	}
+	if err := counts.addTo(ctx, sqlTx.StmtContext(ctx, s.ev.counts)); err != nil {
+		return fmt.Errorf("sqlite: append events: counts: %w", mapErr(err))
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", mapErr(err))
@@ -462,6 +471,7 @@ func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
 	}
 	defer sqlTx.Rollback()
 	freer := s.uuidFreer(ctx, sqlTx)
+	gone := tally{} // what to take off event_counts
 	var n int64
 	more := true
 	for more && n < int64(s.pruneBatch) {
@@ -474,7 +484,7 @@ func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
 		}
 		more = len(pages) == limit
 		for _, p := range pages {
-			d, err := prunePageTx(ctx, sqlTx, freer, p, cut)
+			d, err := prunePageTx(ctx, sqlTx, freer, gone, p, cut)
 			if err != nil {
 				return 0, false, fmt.Errorf("sqlite: prune events: page %d: %w", p.id, err)
 			}
@@ -483,6 +493,9 @@ func (s *Store) pruneOnce(ctx context.Context, cut int64) (int64, bool, error) {
 	}
 	if err := freer.flush(ctx, sqlTx); err != nil {
 		return 0, false, fmt.Errorf("sqlite: prune events: free UUIDs: %w", err)
+	}
+	if err := gone.subtractFrom(ctx, sqlTx); err != nil {
+		return 0, false, fmt.Errorf("sqlite: prune events: counts: %w", err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("sqlite: commit: %w", mapErr(err))
@@ -507,9 +520,9 @@ func prunablePages(ctx context.Context, tx *sql.Tx, cut int64, limit int) ([]pru
 	return pages, rows.Err()
 }
 
-// prunePageTx deletes the events of page p published before cut and
-// frees their UUIDs; it returns how many it deleted.
-func prunePageTx(ctx context.Context, tx *sql.Tx, freer *uuidFreer, p prunePage, cut int64) (int64, error) {
+// prunePageTx deletes the events of page p published before cut, frees
+// their UUIDs and counts them into gone; it returns how many it deleted.
+func prunePageTx(ctx context.Context, tx *sql.Tx, freer *uuidFreer, gone tally, p prunePage, cut int64) (int64, error) {
 	var types, blob []byte
 	if err := tx.QueryRowContext(ctx, `SELECT types, events FROM event_pages WHERE id = ?`, p.id).Scan(&types, &blob); err != nil {
 		return 0, err
@@ -522,9 +535,12 @@ func prunePageTx(ctx context.Context, tx *sql.Tx, freer *uuidFreer, p prunePage,
 		return 0, fmt.Errorf("%w: %d events, the row says %d", errCorruptPage, len(events), p.n)
 	}
 	keep := slices.DeleteFunc(slices.Clone(events), func(e *store.Event) bool { return e.Published.UnixNano() < cut })
-	gone := slices.DeleteFunc(events, func(e *store.Event) bool { return e.Published.UnixNano() >= cut })
-	if err := freer.free(gone); err != nil {
+	pruned := slices.DeleteFunc(events, func(e *store.Event) bool { return e.Published.UnixNano() >= cut })
+	if err := freer.free(pruned); err != nil {
 		return 0, err
+	}
+	for _, e := range pruned {
+		gone.add(e)
 	}
 	oldTypes, err := decodeTypes(types)
 	if err != nil {
@@ -552,7 +568,7 @@ func prunePageTx(ctx context.Context, tx *sql.Tx, freer *uuidFreer, p prunePage,
 			return 0, err
 		}
 	}
-	return int64(len(gone)), nil
+	return int64(len(pruned)), nil
 }
 
 // clampNanos is t in unix nanoseconds, clamped to the range nanos can

@@ -48,3 +48,6 @@ func LatestVersion() int {
 	}
 	return len(ms)
 }
+
+// EventCountsQuery is the SELECT EventCounts runs for q.
+var EventCountsQuery = eventCountsQuery

@@ -335,7 +335,8 @@ type migration struct {
 // migrationSteps are the parts of migrations that SQL cannot do, run
 // after the version's SQL in the same transaction.
 var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
-	4: packEvents, // events.go: the system log's rows into pages
+	4: packEvents,        // events.go: the system log's rows into pages
+	8: countStoredEvents, // eventcounts.go: the system log's counts per minute
 }
 
 // migrations returns the embedded migrations, checked to be numbered

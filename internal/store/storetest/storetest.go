@@ -30,6 +30,10 @@
 //     with Limit <= 0 fails. PruneEvents with the zero time deletes
 //     nothing. Event.Doc and Policy.Doc: nil and empty are
 //     interchangeable.
+//   - EventCounts counts exactly the events Events would return (pruned
+//     ones not, also within a minute a prune cut through), as of the
+//     transaction's snapshot; an event type listed twice counts once. A
+//     query against store.CheckEventCountQuery fails.
 package storetest
 
 import (
@@ -53,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"Orgs", testOrgs},
+		{"OrgSelfService", testOrgSelfService},
 		{"Users", testUsers},
 		{"Groups", testGroups},
 		{"Conflicts", testConflicts},
@@ -81,8 +86,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EventsPrune", testEventsPrune},
 		{"EventsConcurrent", testEventsConcurrent},
 		{"EventsNewestFirst", testEventsNewestFirst},
+		{"EventCounts", testEventCounts},
 		{"Tokens", testTokens},
 		{"UsersPage", testUsersPage},
+		{"UsersPageWhere", testUsersPageWhere},
+		{"GroupUsers", testGroupUsers},
 		{"DeleteOrg", testDeleteOrg},
 	}
 	for _, tc := range tests {
