@@ -273,6 +273,26 @@ func TestConsoleInBrowser(t *testing.T) {
 			}
 		}
 	}
+	// By now alice, the bind account and the admin signed in, and alice
+	// failed once: the dashboard's chart shows them (the system log is
+	// written in the background, so reload until it has them).
+	eventually(t, "the dashboard's chart", func() error {
+		if err := chromedp.Do(ctx, chromedp.Navigate(s.httpURL+"/console/")); err != nil {
+			return err
+		}
+		summary, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#signins-summary`)))
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(summary, "0 successful") || strings.Contains(summary, " 0 failed") {
+			return fmt.Errorf("the chart says %q", summary)
+		}
+		return nil
+	})
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("svg.chart-bars rect.ok").length`)); err != nil || n == 0 {
+		t.Errorf("no success bars in the chart: %d %v", n, err)
+	}
+	shots(t, ctx, dir, "dashboard")
 	t.Logf("screenshots in %s", dir)
 }
 
