@@ -7,9 +7,11 @@ import (
 	"github.com/dirgate/dirgate/internal/store"
 )
 
-// Factors: /api/v1/users/{id}/factors, TOTP (token:software:totp) only.
+// Factors: /api/v1/users/{id}/factors. The API enrols TOTP
+// (token:software:totp) only; it lists, shows and deletes push factors
+// too, which users turn on on the console's self-service page.
 
-// factorJSON is Okta's UserFactor for a TOTP factor.
+// factorJSON is Okta's UserFactor.
 type factorJSON struct {
 	ID          string         `json:"id"`
 	FactorType  string         `json:"factorType"`
@@ -42,7 +44,11 @@ func (s *Server) factorOut(r *http.Request, userID, login string, f *store.Facto
 	if f.Status == store.FactorPendingActivation {
 		links["activate"] = postLink(self + "/lifecycle/activate")
 	}
-	return &factorJSON{ID: f.ID, FactorType: f.Type, Provider: "GOOGLE", VendorName: "GOOGLE", Status: f.Status,
+	provider := "GOOGLE" // any authenticator app
+	if f.Type == store.FactorPush {
+		provider = "OKTA" // Okta Verify's push, which the console's Sign-in requests page plays
+	}
+	return &factorJSON{ID: f.ID, FactorType: f.Type, Provider: provider, VendorName: provider, Status: f.Status,
 		Created: jsonTime(f.Created), LastUpdated: jsonTime(f.LastUpdated),
 		Profile: map[string]any{"credentialId": login}, Links: links}
 }

@@ -484,6 +484,15 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(t, f.readOnly, "DELETE", fpath, "", 403, in)
 	c.call(t, f.orgAdmin, "DELETE", fpath, "", 204, in)
 	c.call(t, f.orgAdmin, "DELETE", fpath, "", 404, in)
+	// A push factor (users turn it on on the console) lists and deletes.
+	push, err := f.d.EnrollPush(ctx, "example", "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(c.call(t, f.readOnly, "GET", factors, "", 200, in).body); !strings.Contains(body, `"factorType":"push"`) || !strings.Contains(body, `"provider":"OKTA"`) {
+		t.Errorf("the push factor listed as %s", body)
+	}
+	c.call(t, f.orgAdmin, "DELETE", factors+"/"+push.ID, "", 204, in)
 
 	// --- policies and their rules
 	c.call(t, f.readOnly, "GET", "/api/v1/policies?type=PASSWORD", "", 200, in)

@@ -144,8 +144,7 @@ func (s *countingStore) ChangesSince(ctx context.Context, since uint64, limit in
 	return s.Store.ChangesSince(ctx, since, limit)
 }
 
-// countingReader counts each Reader method, and forwards the optional
-// ones the directory looks for (page.go) when the store's reader has them.
+// countingReader counts each Reader method it forwards.
 type countingReader struct {
 	store.Reader
 	s    *countingStore
@@ -235,20 +234,14 @@ func (r *countingReader) Tokens(o string) ([]*store.Token, error) {
 	return r.Reader.Tokens(o)
 }
 
-// The optional methods: the test fails rather than measure the fallbacks
-// if the store has lost them.
 func (r *countingReader) UsersPageWhere(o, after string, limit int, status, prefix string) ([]*store.User, error) {
 	r.q("UsersPageWhere")
-	return r.Reader.(interface {
-		UsersPageWhere(o, after string, limit int, status, prefix string) ([]*store.User, error)
-	}).UsersPageWhere(o, after, limit, status, prefix)
+	return r.Reader.UsersPageWhere(o, after, limit, status, prefix)
 }
 
 func (r *countingReader) GroupUsers(g string) ([]*store.User, error) {
 	r.q("GroupUsers")
-	return r.Reader.(interface {
-		GroupUsers(g string) ([]*store.User, error)
-	}).GroupUsers(g)
+	return r.Reader.GroupUsers(g)
 }
 
 // countedSite is a site whose directory reads through a countingStore,
