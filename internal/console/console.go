@@ -142,7 +142,7 @@ func (s *Server) routes() {
 	s.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("GET /console/signin", s.signInPage)
 	s.mux.HandleFunc("POST /console/signin", s.signIn)
-	s.page("POST /console/signout", directory.PermRead, s.signOut)
+	s.page("POST /console/signout", permSelf, s.signOut)
 	s.page("GET /console/{$}", permSelf, s.home)
 	s.page("GET /console/people", directory.PermRead, s.people)
 	s.page("GET /console/people/{id}", directory.PermRead, s.person)

@@ -95,6 +95,13 @@ func TestSelfServiceUser(t *testing.T) {
 	if _, err := f.d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: "carol", Password: []byte("Carol-New-Pw-2"), Client: directory.ClientInfo{Protocol: "ldap"}}); err != nil {
 		t.Fatalf("the new password: %v", err)
 	}
+	// She signs out like anyone.
+	if code, _, h := b.post("/console/signout", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther || h.Get("Location") != "/console/signin" {
+		t.Fatalf("carol signing out: %d %s", code, h.Get("Location"))
+	}
+	if code, _, _ := b.get("/console/me"); code != http.StatusSeeOther {
+		t.Fatalf("her page after signing out: %d", code)
+	}
 	// Everything was carol's doing in the system log.
 	f.d.Close()
 	evs, err := f.d.Events(ctx, "example", directory.EventFilter{EventType: directory.EventUserUpdatePassword})
