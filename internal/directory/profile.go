@@ -82,12 +82,12 @@ func SetProfileValue(p *Profile, name, v string) {
 // rest ("" clears one), in one transaction: a partial update never loses
 // another writer's change to a field it did not name.
 func (d *Directory) PatchProfile(ctx context.Context, org, ref string, set map[string]string) (*User, error) {
-	u, err := d.updateUser(ctx, org, ref, func(o *Org, u *User) error {
+	u, err := d.updateUserTx(ctx, org, ref, func(r store.Reader, o *Org, u *User) error {
 		p := u.Profile
 		for name, v := range set {
 			SetProfileValue(&p, canonicalAttr(o, name), v)
 		}
-		return setProfile(o, u, p)
+		return setOwnedProfile(ctx, r, o, u, p)
 	})
 	d.auditUser(ctx, err, EventUserUpdateProfile, u)
 	return u, err

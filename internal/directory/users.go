@@ -251,6 +251,11 @@ func userByRef(r store.Reader, o *Org, ref string) (*User, error) {
 // updateUser loads a user of org by ref, lets fn change it and writes it
 // back with LastUpdated set.
 func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *Org, u *User) error) (*User, error) {
+	return d.updateUserTx(ctx, org, ref, func(_ store.Reader, o *Org, u *User) error { return fn(o, u) })
+}
+
+// updateUserTx is updateUser whose fn may read more in the transaction.
+func (d *Directory) updateUserTx(ctx context.Context, org, ref string, fn func(r store.Reader, o *Org, u *User) error) (*User, error) {
 	var u *User
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		o, err := orgByName(tx, org)
@@ -260,7 +265,7 @@ func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *
 		if u, err = userByRef(tx, o, ref); err != nil {
 			return err
 		}
-		if err := fn(o, u); err != nil {
+		if err := fn(tx, o, u); err != nil {
 			return err
 		}
 		d.wrote(u.ID)
@@ -281,9 +286,18 @@ func (d *Directory) updateUser(ctx context.Context, org, ref string, fn func(o *
 // entry).
 func (d *Directory) UpdateProfile(ctx context.Context, org, ref string, p Profile) (*User, error) {
 	p.Custom = maps.Clone(p.Custom)
-	u, err := d.updateUser(ctx, org, ref, func(o *Org, u *User) error { return setProfile(o, u, p) })
+	u, err := d.updateUserTx(ctx, org, ref, func(r store.Reader, o *Org, u *User) error { return setOwnedProfile(ctx, r, o, u, p) })
 	d.auditUser(ctx, err, EventUserUpdateProfile, u)
 	return u, err
+}
+
+// setOwnedProfile is setProfile, refusing a change to an attribute the
+// user's integration keeps (integrations.go).
+func setOwnedProfile(ctx context.Context, r store.Reader, o *Org, u *User, p Profile) error {
+	if err := ownedCheck(ctx, r, u, &p); err != nil {
+		return err
+	}
+	return setProfile(o, u, p)
 }
 
 // setProfile validates p and makes it u's profile.

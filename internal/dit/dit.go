@@ -133,9 +133,12 @@ func (d *DIT) Refresh(ctx context.Context) error {
 }
 
 // inView reports whether changes of kind k can change what the snapshot
-// holds: factors cannot (binds reach them through the directory), so they
-// cost a refresh nothing. Policies are compiled into the snapshot.
-func inView(k store.Kind) bool { return k != store.KindFactor && k != store.KindToken }
+// holds: factors cannot (binds reach them through the directory), nor can
+// API tokens or integrations, so they cost a refresh nothing. Policies are
+// compiled into the snapshot.
+func inView(k store.Kind) bool {
+	return k != store.KindFactor && k != store.KindToken && k != store.KindIntegration
+}
 
 func (d *DIT) step(ctx context.Context) error {
 	cur := d.snap.Load()

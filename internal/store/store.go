@@ -244,6 +244,17 @@ type Reader interface {
 	// day as at ten. It sees the events appended and pruned before the
 	// transaction began.
 	EventCounts(q EventCountQuery) ([]EventBucket, error)
+
+	Integration(id string) (*Integration, error)
+	// Integrations returns the org's integrations ordered by NameKey.
+	Integrations(orgID string) ([]*Integration, error)
+	// SyncUsers and SyncGroups return an integration's links ordered by
+	// ExternalID (empty, not ErrNotFound, for one without any).
+	SyncUsers(integrationID string) ([]SyncLink, error)
+	SyncGroups(integrationID string) ([]SyncLink, error)
+	// UserIntegration is the id of the integration a user came from, ""
+	// when none (a local user).
+	UserIntegration(userID string) (string, error)
 }
 
 // Tx writes within a transaction. Each write records one Change with the
@@ -254,8 +265,8 @@ type Tx interface {
 	CreateOrg(o *Org) error
 	UpdateOrg(o *Org) error
 	// DeleteOrg deletes the org and everything in it: users, groups,
-	// memberships, factors, policies and API tokens (one change, of the
-	// org). The system log keeps the org's events.
+	// memberships, factors, policies, API tokens and integrations (one
+	// change, of the org). The system log keeps the org's events.
 	DeleteOrg(id string) error
 
 	CreateUser(u *User) error
@@ -292,6 +303,58 @@ type Tx interface {
 	// nor UserID.
 	CreateToken(t *Token) error
 	DeleteToken(id string) error
+
+	// CreateIntegration and UpdateIntegration fail with ErrConflict when
+	// another integration of the org has the NameKey. DeleteIntegration
+	// deletes its links (not its users and groups).
+	CreateIntegration(in *Integration) error
+	UpdateIntegration(in *Integration) error
+	DeleteIntegration(id string) error
+	// PutSyncUser links a user to an integration's external id (replacing
+	// the link of that external id); it fails with ErrConflict when the
+	// user is linked to another integration or external id, ErrNotFound
+	// when the integration or the user does not exist. DeleteSyncUser
+	// reports whether there was a link. The same for groups.
+	PutSyncUser(l SyncLink) error
+	DeleteSyncUser(integrationID, externalID string) (bool, error)
+	PutSyncGroup(l SyncLink) error
+	DeleteSyncGroup(integrationID, externalID string) (bool, error)
+}
+
+// KindIntegration is a change to an integration (its settings or state;
+// links change with the users and groups they name).
+const KindIntegration Kind = "integration"
+
+// Integration is a directory integration of an org: a source (an LDAP or
+// Active Directory server) its users and groups are synced from. The
+// store keeps the connector's settings and run state as opaque JSON.
+type Integration struct {
+	ID      string // "0oa" + 17 base62
+	OrgID   string
+	Name    string
+	NameKey string // folded Name, unique per org
+	Kind    string // "ldap"
+	// Default: the org's default integration (at most one; the directory
+	// keeps that).
+	Default  bool
+	Settings []byte
+	// Owned are the profile attributes the integration keeps (its
+	// profile mapping): read-only in dirgate for its users.
+	Owned []string
+	// Secret is the bind password, sealed by the directory (bound to the
+	// integration id); the store never sees it in clear.
+	Secret      string
+	State       []byte
+	Created     time.Time
+	LastUpdated time.Time
+}
+
+// SyncLink ties a user (or group) to the integration it came from and the
+// source's id for it.
+type SyncLink struct {
+	IntegrationID string
+	ExternalID    string
+	LocalID       string // the user's or group's id
 }
 
 // Token is an API token (Okta's "SSWS" tokens). The secret is never

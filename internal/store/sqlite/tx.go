@@ -641,6 +641,9 @@ func (t *tx) DeleteOrg(id string) error {
 		`DELETE FROM factors WHERE org_id = ?`,
 		`DELETE FROM api_tokens WHERE org_id = ?`,
 		`DELETE FROM policies WHERE org_id = ?`,
+		`DELETE FROM sync_users WHERE integration_id IN (SELECT id FROM integrations WHERE org_id = ?)`,
+		`DELETE FROM sync_groups WHERE integration_id IN (SELECT id FROM integrations WHERE org_id = ?)`,
+		`DELETE FROM integrations WHERE org_id = ?`,
 		`DELETE FROM users WHERE org_id = ?`,
 		`DELETE FROM groups WHERE org_id = ?`,
 	} {
@@ -707,13 +710,16 @@ func (t *tx) moved(table, what, id, orgID string) error {
 	return fmt.Errorf("sqlite: update %s %q: cannot move it from org %q to %q", what, id, stored, orgID)
 }
 
-// DeleteUser removes the user, its memberships and its factors (the
+// DeleteUser removes the user, its memberships, factors and link (the
 // foreign keys would cascade; deleting explicitly does not depend on them).
 func (t *tx) DeleteUser(id string) error {
 	if _, err := t.exec(`DELETE FROM memberships WHERE user_id = ?`, id); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete user %q: %w", id, err))
 	}
 	if _, err := t.exec(`DELETE FROM factors WHERE user_id = ?`, id); err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete user %q: %w", id, err))
+	}
+	if _, err := t.exec(`DELETE FROM sync_users WHERE user_id = ?`, id); err != nil {
 		return t.fail(fmt.Errorf("sqlite: delete user %q: %w", id, err))
 	}
 	var orgID string
@@ -765,8 +771,10 @@ func (t *tx) UpdateGroup(g *store.Group) error {
 }
 
 func (t *tx) DeleteGroup(id string) error {
-	if _, err := t.exec(`DELETE FROM memberships WHERE group_id = ?`, id); err != nil {
-		return t.fail(fmt.Errorf("sqlite: delete group %q: %w", id, err))
+	for _, q := range []string{`DELETE FROM memberships WHERE group_id = ?`, `DELETE FROM sync_groups WHERE group_id = ?`} {
+		if _, err := t.exec(q, id); err != nil {
+			return t.fail(fmt.Errorf("sqlite: delete group %q: %w", id, err))
+		}
 	}
 	var orgID string
 	if err := t.queryRow(`DELETE FROM groups WHERE id = ? RETURNING org_id`, id).Scan(&orgID); err != nil {

@@ -91,6 +91,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UsersPage", testUsersPage},
 		{"UsersPageWhere", testUsersPageWhere},
 		{"GroupUsers", testGroupUsers},
+		{"Integrations", testIntegrations},
 		{"DeleteOrg", testDeleteOrg},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,186 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dirgate/dirgate/internal/directory"
+)
+
+func srcUser(ext, login, email, first string) directory.SyncUser {
+	return directory.SyncUser{ExternalID: ext, Login: login, Profile: map[string]string{"email": email, "firstName": first, "lastName": "Src"}}
+}
+
+func members(t *testing.T, d *directory.Directory, group string) []string {
+	t.Helper()
+	ms, err := d.GroupMembers(context.Background(), "example", group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, u := range ms {
+		out = append(out, u.Profile.Login)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func status(t *testing.T, d *directory.Directory, login string) string {
+	t.Helper()
+	u, err := d.User(context.Background(), "example", login)
+	if err != nil {
+		t.Fatalf("%s: %v", login, err)
+	}
+	return u.Status
+}
+
+// TestSync: a run creates the source's users (with a duplicate email left
+// empty and a login a local user has skipped), links a local group of the
+// mapped name and creates the others, adds default groups; a second run
+// changes nothing; changes in the source arrive, mapped attributes are
+// read-only outside the sync, removed users are deactivated (or suspended,
+// or kept), reappearing ones reactivated, and local members stay.
+func TestSync(t *testing.T) {
+	e := newFactorEnv(t)
+	d, ctx := e.d, context.Background()
+	mustUser(t, d, "bob", "password-bob", "") // local, email bob@example.com
+	for _, g := range []string{"immuta_users", "everyone-ldap"} {
+		if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.AddMember(ctx, "example", "immuta_users", "alice"); err != nil { // a local member
+		t.Fatal(err)
+	}
+	in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: "Corp LDAP", Kind: directory.KindLDAP,
+		Settings: []byte(`{}`), Owned: []string{"email", "firstName", "lastName", "ldap_employeeNumber"}, Secret: []byte("bind-pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := d.IntegrationSecret(in); err != nil || string(pw) != "bind-pw" {
+		t.Fatalf("the sealed secret: %q %v", pw, err)
+	}
+	src := &directory.SyncSource{Full: true, GroupSync: true,
+		Users: []directory.SyncUser{
+			srcUser("e1", "carol", "carol@example.com", "Carol"),
+			srcUser("e2", "dan", "bob@example.com", "Dan"), // bob's email
+			srcUser("e3", "erin", "erin@example.com", "Erin"),
+			srcUser("e4", "Alice", "alice2@example.com", "Alice"), // a local login
+		},
+		Groups: []directory.SyncGroup{
+			{ExternalID: "g1", Name: "immuta_users", Members: []string{"e1", "e2"}},
+			{ExternalID: "g2", Name: "staff", Description: "All staff", Members: []string{"e1", "e2", "e3"}},
+		}}
+	src.Users[0].Profile["ldap_employeeNumber"] = "1001"
+	opt := directory.SyncOptions{DefaultGroups: []string{"everyone-ldap"}}
+
+	dry, err := d.Sync(ctx, "example", in.ID, src, directory.SyncOptions{DefaultGroups: opt.DefaultGroups, DryRun: true})
+	if err != nil || dry.Created != 3 || dry.GroupsCreated != 1 {
+		t.Fatalf("dry run: %+v %v", dry, err)
+	}
+	if _, err := d.User(ctx, "example", "carol"); directory.CodeOf(err) != directory.CodeNotFound {
+		t.Fatalf("a dry run created carol: %v", err)
+	}
+	rep, err := d.Sync(ctx, "example", in.ID, src, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 3 || rep.GroupsCreated != 1 || len(rep.DuplicateEmails) != 1 || rep.DuplicateEmails[0] != "dan" ||
+		len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, "taken by a local user") {
+		t.Fatalf("first run: %+v", rep)
+	}
+	if u, _ := d.User(ctx, "example", "dan"); u.Profile.Email != "" || u.Status != directory.StatusActive {
+		t.Errorf("dan: %+v", u)
+	}
+	if u, _ := d.User(ctx, "example", "carol"); u.Profile.Custom["ldap_employeeNumber"] != "1001" || u.Profile.FirstName != "Carol" {
+		t.Errorf("carol: %+v", u.Profile)
+	}
+	if got := members(t, d, "immuta_users"); strings.Join(got, ",") != "alice,carol,dan" {
+		t.Errorf("immuta_users: %v", got)
+	}
+	if got := members(t, d, "staff"); strings.Join(got, ",") != "carol,dan,erin" {
+		t.Errorf("staff: %v", got)
+	}
+	if got := members(t, d, "everyone-ldap"); strings.Join(got, ",") != "carol,dan,erin" {
+		t.Errorf("everyone-ldap: %v", got)
+	}
+	// Nothing changed: nothing to do.
+	again, err := d.Sync(ctx, "example", in.ID, src, opt)
+	if err != nil || again.Created+again.Updated+again.MembersAdded+again.MembersRemoved+again.GroupsCreated != 0 || again.Unchanged != 3 {
+		t.Fatalf("second run: %+v %v", again, err)
+	}
+	// Mapped fields are the integration's.
+	_, err = d.PatchProfile(ctx, "example", "carol", map[string]string{"firstName": "Caroline"})
+	var de *directory.Error
+	if !errors.As(err, &de) || de.Field != "profile.firstName" || !strings.Contains(de.Message, `"Corp LDAP"`) {
+		t.Fatalf("editing a mapped field: %v", err)
+	}
+	if _, err := d.PatchProfile(ctx, "example", "carol", map[string]string{"title": "CTO"}); err != nil {
+		t.Fatalf("editing a field the integration does not map: %v", err)
+	}
+	// The source changes: carol renamed, erin leaves, dan leaves staff.
+	src.Users[0].Profile["firstName"] = "Caroline"
+	src.Users = slices.Delete(src.Users, 2, 3) // erin
+	src.Groups[1].Members = []string{"e1"}
+	rep, err = d.Sync(ctx, "example", in.ID, src, opt)
+	if err != nil || rep.Updated != 1 || rep.Deactivated != 1 || rep.MembersRemoved != 2 {
+		t.Fatalf("third run: %+v %v", rep, err)
+	}
+	if u, _ := d.User(ctx, "example", "carol"); u.Profile.FirstName != "Caroline" || u.Profile.Title != "CTO" {
+		t.Errorf("carol after the change: %+v", u.Profile)
+	}
+	if s := status(t, d, "erin"); s != directory.StatusDeprovisioned {
+		t.Errorf("erin is %s", s)
+	}
+	if got := members(t, d, "staff"); strings.Join(got, ",") != "carol" {
+		t.Errorf("staff: %v", got)
+	}
+	// erin comes back; an incremental (not full) run removes nobody; with
+	// removal "suspend" a full run suspends, with "keep" nobody is touched.
+	src.Users = append(src.Users, srcUser("e3", "erin", "erin@example.com", "Erin"))
+	if rep, err = d.Sync(ctx, "example", in.ID, src, opt); err != nil || rep.Reactivated != 1 || status(t, d, "erin") != directory.StatusActive {
+		t.Fatalf("erin back: %+v %v", rep, err)
+	}
+	partial := &directory.SyncSource{Users: src.Users[:1]}
+	if rep, err = d.Sync(ctx, "example", in.ID, partial, opt); err != nil || rep.Deactivated+rep.Suspended != 0 {
+		t.Fatalf("an incremental run: %+v %v", rep, err)
+	}
+	full := &directory.SyncSource{Full: true, Users: src.Users[:1]}
+	if rep, err = d.Sync(ctx, "example", in.ID, full, directory.SyncOptions{Removal: directory.RemovalKeep}); err != nil || rep.Deactivated+rep.Suspended != 0 {
+		t.Fatalf("removal keep: %+v %v", rep, err)
+	}
+	if rep, err = d.Sync(ctx, "example", in.ID, full, directory.SyncOptions{Removal: directory.RemovalSuspend}); err != nil || rep.Suspended != 2 {
+		t.Fatalf("removal suspend: %+v %v", rep, err)
+	}
+	if s := status(t, d, "dan"); s != directory.StatusSuspended {
+		t.Errorf("dan is %s", s)
+	}
+	if s := status(t, d, "alice"); s != directory.StatusActive {
+		t.Errorf("the local alice is %s", s)
+	}
+	// Manual approval: new users wait STAGED.
+	src.Users = append(src.Users, srcUser("e5", "fay", "fay@example.com", "Fay"))
+	if _, err = d.Sync(ctx, "example", in.ID, src, directory.SyncOptions{ManualApproval: true, Removal: directory.RemovalSuspend}); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(t, d, "fay"); s != directory.StatusStaged {
+		t.Errorf("fay under manual approval is %s", s)
+	}
+	if s := status(t, d, "dan"); s != directory.StatusActive {
+		t.Errorf("dan, back under removal suspend, is %s", s)
+	}
+	// A default group that does not exist is refused before anything.
+	if _, err := d.Sync(ctx, "example", in.ID, src, directory.SyncOptions{DefaultGroups: []string{"nope"}}); directory.CodeOf(err) != directory.CodeInvalid {
+		t.Fatalf("a missing default group: %v", err)
+	}
+	// Deleting the integration leaves its users, now local and editable.
+	if err := d.DeleteIntegration(ctx, "example", "corp ldap"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PatchProfile(ctx, "example", "carol", map[string]string{"firstName": "C"}); err != nil {
+		t.Fatalf("carol after her integration is gone: %v", err)
+	}
+}
