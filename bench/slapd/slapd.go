@@ -56,6 +56,18 @@ type Options struct {
 	Threads int
 	// BinDir, ModuleDir and SchemaDir default to Debian's paths.
 	BinDir, ModuleDir, SchemaDir string
+
+	// ConfigText, when not empty, is written as slapd.conf instead of what
+	// Config generates, for callers that need their own schema, ACLs,
+	// limits or TLS (internal/connector/ldapsource/ldaptest). Its paths
+	// should be absolute and its database directory must be Dir/db, which
+	// Start creates. ServiceDN and Threads are then unused (ServiceDN is
+	// not required).
+	ConfigText string
+	// ExtraURLs are more URLs for slapd to listen on besides URL(), e.g.
+	// "ldaps://127.0.0.1:PORT/" (the configuration must then set up TLS).
+	// Start still waits for the ldap:// URL on Port.
+	ExtraURLs []string
 }
 
 // Server is a running slapd.
@@ -135,8 +147,8 @@ func Version() (string, error) {
 // slapd, returning once it answers a RootDSE search. ctx bounds the loading
 // and the wait, not the server's life: call Stop.
 func Start(ctx context.Context, o Options) (*Server, error) {
-	if o.Dir == "" || o.Suffix == "" || o.LDIF == "" || o.ServiceDN == "" {
-		return nil, errors.New("slapd: Dir, Suffix, LDIF and ServiceDN are required")
+	if o.Dir == "" || o.Suffix == "" || o.LDIF == "" || (o.ServiceDN == "" && o.ConfigText == "") {
+		return nil, errors.New("slapd: Dir, Suffix, LDIF and ServiceDN (or ConfigText) are required")
 	}
 	if o.BinDir == "" {
 		o.BinDir = DefaultBinDir
@@ -162,9 +174,11 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	conf := filepath.Join(dir, "slapd.conf")
-	text, err := Config(o, dir)
-	if err != nil {
-		return nil, err
+	text := o.ConfigText
+	if text == "" {
+		if text, err = Config(o, dir); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		return nil, err
@@ -191,7 +205,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	// own) without debug output; loglevel in the config is 0 too, so slapd
 	// spends nothing on per-operation logging. It runs as the current
 	// user: it owns the files it was just given.
-	s.cmd = exec.Command(filepath.Join(o.BinDir, "slapd"), "-h", s.url, "-f", conf, "-d", "0")
+	urls := strings.Join(append([]string{s.url}, o.ExtraURLs...), " ")
+	s.cmd = exec.Command(filepath.Join(o.BinDir, "slapd"), "-h", urls, "-f", conf, "-d", "0")
 	s.cmd.Dir = dir
 	s.cmd.Stdout = logf
 	s.cmd.Stderr = logf

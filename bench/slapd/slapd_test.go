@@ -185,3 +185,50 @@ func TestConfigRejectsQuotes(t *testing.T) {
 		}
 	}
 }
+
+// A caller's own slapd.conf is used as given, and slapd also listens on
+// the extra URLs.
+func TestConfigTextAndExtraURLs(t *testing.T) {
+	if !Available() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("slapd is not installed (bench/scripts/install-slapd.sh)")
+		}
+		t.Skip("slapd is not installed (bench/scripts/install-slapd.sh)")
+	}
+	dir := t.TempDir()
+	ldif := filepath.Join(dir, "data.ldif")
+	writeLDIF(t, ldif, 3)
+	run := filepath.Join(dir, "slapd")
+	text, err := Config(Options{Suffix: suffix, ServiceDN: svcDN, ModuleDir: DefaultModuleDir, SchemaDir: DefaultSchemaDir}, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = "# caller's own configuration\n" + text
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := fmt.Sprintf("ldap://127.0.0.1:%d/", port)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := Start(ctx, Options{Dir: run, Suffix: suffix, LDIF: ldif, ConfigText: text, ExtraURLs: []string{extra}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	conf, err := os.ReadFile(filepath.Join(run, "slapd.conf"))
+	if err != nil || string(conf) != text {
+		t.Errorf("slapd.conf is not the given text (%v)", err)
+	}
+	for _, u := range []string{s.URL(), extra} {
+		c, err := ldap.DialURL(u)
+		if err != nil {
+			t.Errorf("%s: %v", u, err)
+			continue
+		}
+		if err := c.Bind(svcDN, svcPW); err != nil {
+			t.Errorf("%s: service bind: %v", u, err)
+		}
+		c.Close()
+	}
+}

@@ -179,9 +179,10 @@ command line (see 'dirgate user --help').`,
 		a.factorCmd(),
 	)
 	root.AddCommand(a.policyCmd())
-	root.AddCommand(a.orgCmd())   // org.go
-	root.AddCommand(a.logsCmd())  // logs.go
-	root.AddCommand(a.tokenCmd()) // token.go
+	root.AddCommand(a.orgCmd())         // org.go
+	root.AddCommand(a.logsCmd())        // logs.go
+	root.AddCommand(a.tokenCmd())       // token.go
+	root.AddCommand(a.integrationCmd()) // integration.go
 	return root
 }
 

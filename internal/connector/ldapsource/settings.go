@@ -9,12 +9,15 @@
 package ldapsource
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Defaults, as Immuta's form has them.
@@ -235,3 +238,27 @@ func (s *Settings) Normalize() error {
 // ProfileFields are the profile fields an LDAP attribute may map to.
 var ProfileFields = []string{"email", "firstName", "lastName", "displayName", "nickName", "title", "department",
 	"organization", "mobilePhone", "primaryPhone"}
+
+// ParseSettings reads settings from YAML or JSON (the CLI's file, the
+// API's body), refusing unknown fields (a typo must not silently turn an
+// option off), and normalizes them.
+func ParseSettings(b []byte) (*Settings, error) {
+	var doc any
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("the settings are neither YAML nor JSON: %w", err)
+	}
+	js, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("the settings: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	var s Settings
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("the settings: %w", err)
+	}
+	if err := s.Normalize(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}

@@ -1,0 +1,161 @@
+package ldapsource
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/dirgate/dirgate/internal/directory"
+)
+
+// Owned returns the profile attributes an integration with settings s
+// keeps (read-only in dirgate for its users): the mapped profile fields,
+// and the synced attributes under their prefix.
+func Owned(s *Settings) []string {
+	var out []string
+	for field := range s.Profile {
+		out = append(out, profileName(field))
+	}
+	for _, a := range s.Attributes {
+		out = append(out, s.AttributePrefix+a)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// profileName is the profile attribute a profileSchema key names
+// ("custom:costCenter" is the custom attribute costCenter).
+func profileName(field string) string { return strings.TrimPrefix(field, "custom:") }
+
+// Options are the directory's options for a run of s.
+func Options(s *Settings, dryRun bool) directory.SyncOptions {
+	return directory.SyncOptions{ManualApproval: s.ManualApproval, Removal: string(s.Removal), DefaultGroups: s.DefaultGroups, DryRun: dryRun}
+}
+
+// Extra is what the external groups and attributes endpoint answered,
+// by login.
+type Extra map[string]ExtraUser
+
+// ExtraUser is one user's extra groups (dirgate group names) and
+// attributes (stored under the attribute prefix).
+type ExtraUser struct {
+	Groups     []string          `json:"groups"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+// Plan turns what a read found into the directory's SyncSource (every
+// user: a full run). Group members that are not users read in this run
+// (nested groups, entries outside the user search) are left out and
+// listed as skips.
+func Plan(s *Settings, users []SourceUser, groups []SourceGroup, extra Extra) (*directory.SyncSource, []directory.SyncSkip) {
+	src := &directory.SyncSource{Full: true, GroupSync: s.GroupBase != ""}
+	byKey := make(map[string]string, len(users)) // normalised DN or login -> external id
+	for i := range users {
+		u := &users[i]
+		su := directory.SyncUser{ExternalID: u.ExternalID, Login: u.Login, Profile: map[string]string{}}
+		for field, attr := range s.Profile {
+			su.Profile[profileName(field)] = u.Attr(attr)
+		}
+		for _, a := range s.Attributes {
+			su.Profile[s.AttributePrefix+a] = strings.Join(u.Attrs[strings.ToLower(a)], ",")
+		}
+		if x, ok := extra[u.Login]; ok {
+			su.Groups = x.Groups
+			for k, v := range x.Attributes {
+				su.Profile[s.AttributePrefix+k] = v
+			}
+		}
+		src.Users = append(src.Users, su)
+		if s.GroupMemberForm == MemberLogin {
+			byKey[u.Login] = u.ExternalID
+		} else {
+			byKey[NormalizeDN(u.DN)] = u.ExternalID
+		}
+	}
+	var skips []directory.SyncSkip
+	for _, g := range groups {
+		name := g.Name
+		if to, ok := s.GroupMap[g.Name]; ok {
+			name = to
+		}
+		sg := directory.SyncGroup{ExternalID: g.ExternalID, Name: name, Description: g.Description}
+		unresolved := 0
+		for _, m := range g.Members {
+			if ext, ok := byKey[m]; ok {
+				sg.Members = append(sg.Members, ext)
+			} else {
+				unresolved++
+			}
+		}
+		if unresolved > 0 {
+			skips = append(skips, directory.SyncSkip{Login: g.Name, ExternalID: g.ExternalID,
+				Reason: fmt.Sprintf("%d members are not users of the user search (nested groups or entries outside it)", unresolved)})
+		}
+		src.Groups = append(src.Groups, sg)
+	}
+	return src, skips
+}
+
+// Settings decodes and checks an integration's stored settings.
+func SettingsOf(in *directory.Integration) (*Settings, error) {
+	var s Settings
+	if err := json.Unmarshal(in.Settings, &s); err != nil {
+		return nil, fmt.Errorf("integration %q: its settings do not decode: %w", in.Name, err)
+	}
+	if err := s.Normalize(); err != nil {
+		return nil, fmt.Errorf("integration %q: %w", in.Name, err)
+	}
+	return &s, nil
+}
+
+// Run reads integration in's source and applies it to org (dryRun:
+// reports what it would do, writing nothing).
+func Run(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, dryRun bool, log *slog.Logger) (*directory.SyncReport, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s, err := SettingsOf(in)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := d.IntegrationSecret(in)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pw)
+	c, err := Dial(ctx, s, pw, log.With("integration", in.Name))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	users, uskips, err := c.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var groups []SourceGroup
+	var gskips []Skip
+	if s.GroupBase != "" {
+		if groups, gskips, err = c.Groups(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var extra Extra
+	if s.ExternalURL != "" {
+		if extra, err = fetchExtra(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	src, skips := Plan(s, users, groups, extra)
+	rep, err := d.Sync(ctx, org, in.ID, src, Options(s, dryRun))
+	if rep != nil {
+		for _, k := range append(uskips, gskips...) {
+			rep.Skipped = append(rep.Skipped, directory.SyncSkip{ExternalID: k.DN, Reason: k.Reason})
+		}
+		rep.Skipped = append(rep.Skipped, skips...)
+	}
+	return rep, err
+}

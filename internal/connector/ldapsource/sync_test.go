@@ -1,0 +1,243 @@
+package ldapsource_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/dirgate/dirgate/internal/connector/ldapsource"
+	"github.com/dirgate/dirgate/internal/connector/ldapsource/ldaptest"
+	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/password"
+	"github.com/dirgate/dirgate/internal/sealed"
+	"github.com/dirgate/dirgate/internal/store/sqlite"
+)
+
+var ctx = context.Background()
+
+func newDirectory(t *testing.T) *directory.Directory {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sealed.KeyFromString(strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := sealed.NewKeys(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1},
+		LoginFlushInterval: time.Hour, Secrets: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close(); st.Close() })
+	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example"}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// openLDAPSettings are what an administrator enters for the fixture's
+// OpenLDAP tree.
+func openLDAPSettings(t *testing.T, s *ldaptest.Server) *ldapsource.Settings {
+	t.Helper()
+	ca, err := os.ReadFile(s.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ldapsource.Settings{
+		URLs: []string{s.URL}, StartTLS: true, CACert: string(ca), BindDN: s.BindDN,
+		UserBase: s.UsersBase, UserAttribute: s.LoginAttr,
+		Profile: map[string]string{"email": "mail", "firstName": "givenName", "lastName": "sn", "title": "title"},
+		Paging:  true, GroupBase: s.GroupsBase, GroupFilter: "(objectClass=groupOfNames)",
+		Attributes: []string{"employeeNumber"}, AttributePrefix: "ldap_",
+	}
+}
+
+func addIntegration(t *testing.T, d *directory.Directory, s *ldaptest.Server, set *ldapsource.Settings) *directory.Integration {
+	t.Helper()
+	if err := set.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: "Source LDAP", Kind: directory.KindLDAP,
+		Settings: raw, Owned: ldapsource.Owned(set), Secret: []byte(s.BindPassword)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func logins(us []*directory.User) []string {
+	var out []string
+	for _, u := range us {
+		out = append(out, u.Profile.Login)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestSyncFromOpenLDAP: 10,000 users and 200 groups from slapd, paged at
+// 1000 past a size limit of 500; duplicate emails left empty; a second run
+// changes nothing; a change, a removal and a membership change in slapd
+// arrive with the next run; without paging the run fails loudly and writes
+// nothing.
+func TestSyncFromOpenLDAP(t *testing.T) {
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.OpenLDAP, Users: 10000, Groups: 200, SizeLimit: 500, DuplicateEmails: 3})
+	d := newDirectory(t)
+	set := openLDAPSettings(t, src)
+	in := addIntegration(t, d, src, set)
+
+	// Without paging, the size limit is an error and nothing is written.
+	unpaged := *set
+	unpaged.Paging = false
+	bad := addIntegrationNamed(t, d, src, &unpaged, "Unpaged")
+	if _, err := ldapsource.Run(ctx, d, "example", bad, false, nil); err == nil || !strings.Contains(err.Error(), "size limit") {
+		t.Fatalf("an unpaged run past the size limit: %v", err)
+	}
+	if us, _ := d.Users(ctx, "example"); len(us) != 0 {
+		t.Fatalf("an unpaged run wrote %d users", len(us))
+	}
+
+	start := time.Now()
+	rep, err := ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first run of 10,000 users and 200 groups: %v (%+v)", time.Since(start).Round(time.Millisecond), *rep)
+	if rep.Created != 10000 || rep.GroupsCreated != 200 || len(rep.DuplicateEmails) != 3 {
+		t.Fatalf("first run: created %d, groups %d, duplicate emails %v", rep.Created, rep.GroupsCreated, rep.DuplicateEmails)
+	}
+	us, err := d.Users(ctx, "example")
+	if err != nil || len(us) != 10000 {
+		t.Fatalf("%d users, %v", len(us), err)
+	}
+	byLogin := map[string]*directory.User{}
+	for _, u := range us {
+		byLogin[u.Profile.Login] = u
+	}
+	empty := 0
+	for _, want := range src.Users {
+		u := byLogin[want.Login]
+		if u == nil {
+			t.Fatalf("%s not synced", want.Login)
+		}
+		if u.Profile.FirstName != want.GivenName || u.Profile.LastName != want.Surname || u.Profile.Custom["ldap_employeeNumber"] != want.EmployeeNumber {
+			t.Fatalf("%s: %+v, want %+v", want.Login, u.Profile, want)
+		}
+		if u.Profile.Email == "" {
+			empty++
+		} else if !strings.EqualFold(u.Profile.Email, want.Email) {
+			t.Fatalf("%s: email %q, want %q", want.Login, u.Profile.Email, want.Email)
+		}
+	}
+	if empty != 3 {
+		t.Errorf("%d users without email, want the 3 duplicates", empty)
+	}
+	for _, g := range src.Groups {
+		if g.Kind != ldaptest.GroupOfNames {
+			continue
+		}
+		ms, err := d.GroupMembers(ctx, "example", g.Name)
+		if err != nil {
+			t.Fatalf("group %s: %v", g.Name, err)
+		}
+		want := slices.Clone(g.MemberLogins)
+		slices.Sort(want)
+		if got := logins(ms); !slices.Equal(got, want) {
+			t.Fatalf("group %s: %d members, want %d", g.Name, len(got), len(want))
+		}
+	}
+	again, err := ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil || again.Created+again.Updated+again.Deactivated+again.MembersAdded+again.MembersRemoved != 0 || again.Unchanged != 10000 {
+		t.Fatalf("second run: %+v %v", again, err)
+	}
+
+	// Change the source: a new first name, a user deleted, a member out.
+	conn := src.Conn(t)
+	changed, gone := src.Users[10], src.Users[11]
+	group := src.Groups[0]
+	mustLDAP(t, conn.Modify(modify(changed.DN, "givenName", "Renamed")))
+	mustLDAP(t, conn.Del(ldap.NewDelRequest(gone.DN, nil)))
+	leaver := group.Members[0]
+	mr := ldap.NewModifyRequest(group.DN, nil)
+	mr.Delete("member", []string{leaver})
+	mustLDAP(t, conn.Modify(mr))
+	dry, err := ldapsource.Run(ctx, d, "example", in, true, nil)
+	if err != nil || dry.Updated != 1 || dry.Deactivated != 1 || dry.Examples["deactivated"][0] != gone.Login {
+		t.Fatalf("dry run after the changes: %+v %v", dry, err)
+	}
+	rep, err = ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil || rep.Updated != 1 || rep.Deactivated != 1 || rep.MembersRemoved < 1 {
+		t.Fatalf("third run: %+v %v", rep, err)
+	}
+	if u, _ := d.User(ctx, "example", changed.Login); u.Profile.FirstName != "Renamed" {
+		t.Errorf("%s after the change: %+v", changed.Login, u.Profile)
+	}
+	if u, _ := d.User(ctx, "example", gone.Login); u.Status != directory.StatusDeprovisioned {
+		t.Errorf("%s deleted in the source is %s", gone.Login, u.Status)
+	}
+	ms, _ := d.GroupMembers(ctx, "example", group.Name)
+	for _, m := range ms {
+		if strings.EqualFold(m.Profile.Login, loginOfDN(src, leaver)) && leaver != gone.DN {
+			t.Errorf("%s is still in %s", m.Profile.Login, group.Name)
+		}
+	}
+	// Mapped fields are read-only in dirgate.
+	_, err = d.PatchProfile(ctx, "example", changed.Login, map[string]string{"firstName": "Local"})
+	var de *directory.Error
+	if !errors.As(err, &de) || !strings.Contains(de.Message, "Source LDAP") {
+		t.Errorf("editing a mapped field: %v", err)
+	}
+}
+
+func addIntegrationNamed(t *testing.T, d *directory.Directory, s *ldaptest.Server, set *ldapsource.Settings, name string) *directory.Integration {
+	t.Helper()
+	raw, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: name, Kind: directory.KindLDAP,
+		Settings: raw, Owned: ldapsource.Owned(set), Secret: []byte(s.BindPassword)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+func loginOfDN(s *ldaptest.Server, dn string) string {
+	for _, u := range s.Users {
+		if u.DN == dn {
+			return u.Login
+		}
+	}
+	return ""
+}
+
+func modify(dn, attr, value string) *ldap.ModifyRequest {
+	mr := ldap.NewModifyRequest(dn, nil)
+	mr.Replace(attr, []string{value})
+	return mr
+}
+
+func mustLDAP(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
