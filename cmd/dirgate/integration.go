@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -358,6 +359,7 @@ func (a *app) integrationSyncCmd(use string, dry bool) *cobra.Command {
 	var t target
 	var ref string
 	var out outputFormat
+	var showSource bool
 	short := "Sync now: read the source and apply it to the org"
 	if dry {
 		short = "A dry run: what a sync would change (counts and the first examples of each); nothing is written"
@@ -367,7 +369,14 @@ func (a *app) integrationSyncCmd(use string, dry bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
-			return a.withIntegration(&t, ref, func(ctx context.Context, d *directory.Directory, in *directory.Integration, _ *ldapsource.Settings, _ []byte) error {
+			return a.withIntegration(&t, ref, func(ctx context.Context, d *directory.Directory, in *directory.Integration, s *ldapsource.Settings, pw []byte) error {
+				if showSource {
+					src, skips, err := ldapsource.Read(ctx, s, pw, a.syncLogger())
+					if err != nil {
+						return err
+					}
+					return writeJSON(a.stdout, sourceViewOf(src, skips))
+				}
 				rep, err := ldapsource.Run(ctx, d, t.org, in, dry, a.syncLogger())
 				if err != nil {
 					return err
@@ -384,7 +393,52 @@ func (a *app) integrationSyncCmd(use string, dry bool) *cobra.Command {
 	addOutputFlag(c, &out)
 	c.Flags().StringVar(&ref, "integration", "", "the integration (`NAME` or id)")
 	c.MarkFlagRequired("integration")
+	if dry {
+		c.Flags().BoolVar(&showSource, "show-source", false, "print, as JSON, every user (login, mapped attributes) and group (members' logins) the source holds, as a consumer with these settings sees them")
+	}
 	return c
+}
+
+// sourceView is what a read of the source found, for --show-source.
+type sourceView struct {
+	Users []sourceUserView `json:"users"`
+	// Groups is null when the settings sync no groups.
+	Groups  []sourceGroupView    `json:"groups"`
+	Skipped []directory.SyncSkip `json:"skipped,omitempty"`
+}
+
+type sourceUserView struct {
+	Login      string            `json:"login"`
+	ExternalID string            `json:"externalId"`
+	Profile    map[string]string `json:"profile"`
+}
+
+type sourceGroupView struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"` // logins, sorted
+}
+
+func sourceViewOf(src *directory.SyncSource, skips []directory.SyncSkip) sourceView {
+	v := sourceView{Users: []sourceUserView{}, Skipped: skips}
+	login := map[string]string{}
+	for _, u := range src.Users {
+		login[u.ExternalID] = u.Login
+		v.Users = append(v.Users, sourceUserView{Login: u.Login, ExternalID: u.ExternalID, Profile: u.Profile})
+	}
+	sort.Slice(v.Users, func(i, j int) bool { return v.Users[i].Login < v.Users[j].Login })
+	if src.GroupSync {
+		v.Groups = []sourceGroupView{}
+		for _, g := range src.Groups {
+			gv := sourceGroupView{Name: g.Name, Members: []string{}}
+			for _, ext := range g.Members {
+				gv.Members = append(gv.Members, login[ext])
+			}
+			sort.Strings(gv.Members)
+			v.Groups = append(v.Groups, gv)
+		}
+		sort.Slice(v.Groups, func(i, j int) bool { return v.Groups[i].Name < v.Groups[j].Name })
+	}
+	return v
 }
 
 func printSyncReport(w io.Writer, r *directory.SyncReport) {

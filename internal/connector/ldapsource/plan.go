@@ -115,9 +115,6 @@ func SettingsOf(in *directory.Integration) (*Settings, error) {
 // Run reads integration in's source and applies it to org (dryRun:
 // reports what it would do, writing nothing).
 func Run(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, dryRun bool, log *slog.Logger) (*directory.SyncReport, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	s, err := SettingsOf(in)
 	if err != nil {
 		return nil, err
@@ -127,35 +124,53 @@ func Run(ctx context.Context, d *directory.Directory, org string, in *directory.
 		return nil, err
 	}
 	defer clear(pw)
-	c, err := Dial(ctx, s, pw, log.With("integration", in.Name))
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	src, skips, err := Read(ctx, s, pw, log.With("integration", in.Name))
 	if err != nil {
 		return nil, err
+	}
+	rep, err := d.Sync(ctx, org, in.ID, src, Options(s, dryRun))
+	if rep != nil {
+		rep.Skipped = append(rep.Skipped, skips...)
+	}
+	return rep, err
+}
+
+// Read reads the source s describes (users, groups when a group base is
+// set, the external endpoint's answer) and plans it: what a consumer
+// configured with s sees of the directory.
+func Read(ctx context.Context, s *Settings, bindPassword []byte, log *slog.Logger) (*directory.SyncSource, []directory.SyncSkip, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c, err := Dial(ctx, s, bindPassword, log)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer c.Close()
 	users, uskips, err := c.Users(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var groups []SourceGroup
 	var gskips []Skip
 	if s.GroupBase != "" {
 		if groups, gskips, err = c.Groups(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var extra Extra
 	if s.ExternalURL != "" {
 		if extra, err = fetchExtra(ctx, s); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	src, skips := Plan(s, users, groups, extra)
-	rep, err := d.Sync(ctx, org, in.ID, src, Options(s, dryRun))
-	if rep != nil {
-		for _, k := range append(uskips, gskips...) {
-			rep.Skipped = append(rep.Skipped, directory.SyncSkip{ExternalID: k.DN, Reason: k.Reason})
-		}
-		rep.Skipped = append(rep.Skipped, skips...)
+	var all []directory.SyncSkip
+	for _, k := range append(uskips, gskips...) {
+		all = append(all, directory.SyncSkip{ExternalID: k.DN, Reason: k.Reason})
 	}
-	return rep, err
+	return src, append(all, skips...), nil
 }
