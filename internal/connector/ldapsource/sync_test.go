@@ -241,3 +241,67 @@ func mustLDAP(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestSyncFromAD: an Active-Directory-like tree (sAMAccountName, user and
+// group classes, member DNs), chosen with a user search filter that leaves
+// disabled accounts out, case-insensitive logins, a group mapped to a
+// dirgate group, and the first URL unreachable (failover).
+func TestSyncFromAD(t *testing.T) {
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.AD, Users: 2000, Groups: 40, DisabledUsers: 20})
+	d := newDirectory(t)
+	if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "eng-ad"}); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(src.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped := src.Groups[1]
+	set := &ldapsource.Settings{
+		URLs: []string{"ldaps://127.0.0.1:1", src.LDAPSURL}, CACert: string(ca), BindDN: src.BindDN, UserBase: src.UsersBase,
+		UserFilter: "(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))", LoginAttribute: "sAMAccountName",
+		CaseInsensitive: true, Paging: true, PageSize: 500,
+		Profile:   map[string]string{"email": "mail", "firstName": "givenName", "lastName": "sn", "department": "department", "displayName": "displayName"},
+		GroupBase: src.GroupsBase, GroupFilter: "(objectClass=group)", GroupMap: map[string]string{mapped.Name: "eng-ad"},
+	}
+	in := addIntegration(t, d, src, set)
+	rep, err := ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Created != 1980 || rep.GroupsCreated != 39 {
+		t.Fatalf("AD run: %d created (want 2000 less 20 disabled), %d groups created (want 40 less the mapped one)", rep.Created, rep.GroupsCreated)
+	}
+	for _, want := range src.Users {
+		u, err := d.User(ctx, "example", want.Login)
+		if want.Disabled {
+			if err == nil {
+				t.Fatalf("disabled %s was synced", want.Login)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", want.Login, err)
+		}
+		if u.Profile.Login != strings.ToLower(want.Login) || u.Profile.Department != want.Department || u.Profile.DisplayName != want.DisplayName {
+			t.Fatalf("%s: %+v", want.Login, u.Profile)
+		}
+	}
+	ms, err := d.GroupMembers(ctx, "example", "eng-ad")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantMembers []string
+	for _, l := range mapped.MemberLogins {
+		if u := src.User(l); u != nil && !u.Disabled {
+			wantMembers = append(wantMembers, strings.ToLower(l))
+		}
+	}
+	slices.Sort(wantMembers)
+	if got := logins(ms); !slices.Equal(got, wantMembers) {
+		t.Errorf("eng-ad (mapped from %s): %d members, want %d", mapped.Name, len(got), len(wantMembers))
+	}
+	if _, err := d.Group(ctx, "example", mapped.Name); directory.CodeOf(err) != directory.CodeNotFound && !strings.EqualFold(mapped.Name, "eng-ad") {
+		t.Errorf("the mapped source group %s was also created: %v", mapped.Name, err)
+	}
+}
