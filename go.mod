@@ -11,6 +11,7 @@ require (
 require (
 	github.com/boombuler/barcode v1.1.0
 	github.com/chromedp/chromedp v0.23.1
+	github.com/robfig/cron/v3 v3.0.1
 )
 
 require (

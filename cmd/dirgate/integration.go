@@ -56,7 +56,7 @@ LDAP/Active Directory form:
   defaultGroups: [everyone-ldap]      # dirgate groups every synced user gets
   manualApproval: false     # true: new users arrive STAGED
   removal: deactivate       # or suspend, keep
-  schedule: "0 */1 * * *"   # cron; "" for manual runs only
+  schedule: "0 */1 * * *"   # cron (the default: hourly); manual for manual runs only
   debugLogging: false
 
 The bind password is read from stdin with --password-stdin (then the settings

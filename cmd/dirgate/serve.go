@@ -26,6 +26,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dirgate/dirgate/internal/api"
+	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/console"
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/dit"
@@ -47,6 +48,7 @@ type serveFlags struct {
 	eventRetention    time.Duration // system log (logs.go)
 	bindCacheTTL      time.Duration
 	pushTimeout       time.Duration
+	noSync            bool
 	pprof             string
 	upgradeHashes     bool
 	httpPlaintext     bool
@@ -108,6 +110,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.DurationVar(&f.eventRetention, "event-retention", directory.DefaultEventRetention, "how long the system log keeps events (negative: forever); pruned hourly")
 	fl.DurationVar(&f.bindCacheTTL, "bind-cache-ttl", directory.DefaultBindCacheTTL, "how long a successful bind is remembered, so the same password is not verified again (a keyed hash, never the password; forgotten on any change to the user); 0: off")
 	fl.DurationVar(&f.pushTimeout, "push-timeout", directory.DefaultPushTimeout, "how long a push sign-in (an LDAP bind with <password>,push) waits for the user to approve it on the console's self-service page; PostgreSQL gives up on a login after its authentication_timeout (60s by default)")
+	fl.BoolVar(&f.noSync, "no-sync", false, "do not run directory integrations on their schedules in this process ('dirgate integration sync' still runs them)")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) on this `ADDR` (loopback only; empty: off)")
 	fl.BoolVar(&f.upgradeHashes, "upgrade-hashes", false, "re-hash imported legacy password hashes ({SSHA}, {CRYPT}, …) with argon2id at the user's next successful bind")
 	return c
@@ -365,6 +368,14 @@ func (a *app) serve(f *serveFlags) (err error) {
 	wg.Add(1)
 	go func() { defer wg.Done(); v.Run(ditCtx) }()
 	defer stopDIT()
+	if !f.noSync { // directory integrations on their schedules
+		sched := &ldapsource.Scheduler{Dir: dir, Log: log}
+		if err := sched.Register(reg); err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); sched.Loop(ditCtx) }()
+	}
 
 	srv, err := ldapserver.NewServer(ldapserver.Config{
 		Backend:        v,

@@ -9,9 +9,12 @@ package directory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dirgate/dirgate/internal/store"
 )
@@ -195,20 +198,6 @@ func (d *Directory) UpdateIntegration(ctx context.Context, org, ref string, in I
 	return out, nil
 }
 
-// SetIntegrationState records the state of an integration's runs (the
-// connector's JSON: last run, incremental mark).
-func (d *Directory) SetIntegrationState(ctx context.Context, id string, state []byte) error {
-	err := d.st.Update(ctx, func(tx store.Tx) error {
-		cur, err := tx.Integration(id)
-		if err != nil {
-			return notFoundAs(err, "no integration with id %q", id)
-		}
-		cur.State = state
-		return tx.UpdateIntegration(cur)
-	})
-	return storeErr(err)
-}
-
 // DeleteIntegration deletes an integration; its users and groups stay,
 // as local ones.
 func (d *Directory) DeleteIntegration(ctx context.Context, org, ref string) error {
@@ -327,4 +316,84 @@ func withSync(ctx context.Context, id string) context.Context {
 func syncOf(ctx context.Context) string {
 	id, _ := ctx.Value(syncKey{}).(string)
 	return id
+}
+
+// IntegrationState is what the directory records of an integration's
+// runs, in its State: the last run, and the lease of the one running
+// (one run at a time per integration, across every process sharing the
+// store).
+type IntegrationState struct {
+	LastStarted  time.Time   `json:"lastStarted,omitzero"`
+	LastFinished time.Time   `json:"lastFinished,omitzero"`
+	LastError    string      `json:"lastError,omitempty"`
+	LastReport   *SyncReport `json:"lastReport,omitempty"`
+	// Holder runs the integration until LeaseUntil (a crashed run's lease
+	// expires).
+	Holder     string    `json:"holder,omitempty"`
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
+}
+
+// StateOf decodes an integration's state (the zero state when it has
+// none or it does not decode).
+func StateOf(in *Integration) IntegrationState {
+	var st IntegrationState
+	if len(in.State) > 0 {
+		_ = json.Unmarshal(in.State, &st) // a state that does not decode is no state
+	}
+	return st
+}
+
+// ErrRunning is returned by BeginRun while another run holds the lease.
+var ErrRunning = &Error{Code: CodeConflict, Message: "a sync of this integration is running; try again when it ends"}
+
+// BeginRun takes the integration's run lease for holder until now+ttl,
+// unless another holder has it; it records the run's start.
+func (d *Directory) BeginRun(ctx context.Context, id, holder string, ttl time.Duration) error {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.Integration(id)
+		if err != nil {
+			return notFoundAs(err, "no integration with id %q", id)
+		}
+		st := StateOf(cur)
+		now := d.now().UTC()
+		if st.Holder != "" && st.Holder != holder && now.Before(st.LeaseUntil) {
+			return &Error{Code: CodeConflict, Message: fmt.Sprintf("a sync of integration %q is running (%s, since %s); try again when it ends",
+				cur.Name, st.Holder, st.LastStarted.Format(time.RFC3339)), Err: ErrRunning}
+		}
+		st.Holder, st.LeaseUntil, st.LastStarted = holder, now.Add(ttl), now
+		if cur.State, err = json.Marshal(st); err != nil {
+			return err
+		}
+		return tx.UpdateIntegration(cur)
+	})
+	return storeErr(err)
+}
+
+// EndRun records a run's outcome and releases holder's lease.
+func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncReport, runErr error) error {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.Integration(id)
+		if err != nil {
+			return notFoundAs(err, "no integration with id %q", id)
+		}
+		st := StateOf(cur)
+		if st.Holder == holder {
+			st.Holder, st.LeaseUntil = "", time.Time{}
+		}
+		st.LastFinished, st.LastError = d.now().UTC(), ""
+		if runErr != nil {
+			st.LastError = runErr.Error()
+		}
+		if rep != nil && !rep.DryRun {
+			short := *rep
+			short.Skipped = short.Skipped[:min(len(short.Skipped), 20)]
+			short.DuplicateEmails = short.DuplicateEmails[:min(len(short.DuplicateEmails), 20)]
+			st.LastReport = &short
+		}
+		if cur.State, err = json.Marshal(st); err != nil {
+			return err
+		}
+		return tx.UpdateIntegration(cur)
+	})
+	return storeErr(err)
 }

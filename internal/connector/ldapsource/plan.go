@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dirgate/dirgate/internal/directory"
 )
@@ -127,7 +129,31 @@ func Run(ctx context.Context, d *directory.Directory, org string, in *directory.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	src, skips, err := Read(ctx, s, pw, log.With("integration", in.Name))
+	if !dryRun { // one run at a time per integration, across processes
+		if err := d.BeginRun(ctx, in.ID, holder, runLease); err != nil {
+			return nil, err
+		}
+	}
+	rep, err := read(ctx, d, org, in, s, pw, dryRun, log.With("integration", in.Name))
+	if !dryRun {
+		if endErr := d.EndRun(context.WithoutCancel(ctx), in.ID, holder, rep, err); endErr != nil && err == nil {
+			err = endErr
+		}
+	}
+	return rep, err
+}
+
+// runLease bounds how long a crashed run keeps others from running.
+const runLease = time.Hour
+
+// holder names this process in run leases.
+var holder = func() string {
+	h, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", h, os.Getpid())
+}()
+
+func read(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, s *Settings, pw []byte, dryRun bool, log *slog.Logger) (*directory.SyncReport, error) {
+	src, skips, err := Read(ctx, s, pw, log)
 	if err != nil {
 		return nil, err
 	}

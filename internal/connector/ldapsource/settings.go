@@ -23,6 +23,7 @@ import (
 // Defaults, as Immuta's form has them.
 const (
 	DefaultSchedule = "0 */1 * * *" // hourly
+	ScheduleManual  = "manual"      // no scheduled runs
 	DefaultPageSize = 1000
 	DefaultTimeout  = 30 * time.Second
 )
@@ -79,7 +80,8 @@ type Settings struct {
 	// Profile maps LDAP attributes to profile fields (firstName: givenName,
 	// …); a mapped field becomes read-only in dirgate.
 	Profile map[string]string `json:"profileSchema,omitempty"`
-	// Schedule is a cron rule (five fields); "" turns scheduled sync off.
+	// Schedule is a cron rule (five fields; default DefaultSchedule,
+	// hourly); ScheduleManual turns scheduled runs off.
 	Schedule string `json:"schedule"`
 	// ManualApproval: new users arrive STAGED and wait for an admin.
 	ManualApproval bool `json:"manualApproval,omitempty"`
@@ -220,6 +222,16 @@ func (s *Settings) Normalize() error {
 	case RemoveDeactivate, RemoveSuspend, RemoveKeep:
 	default:
 		return bad("removal", "what to do with users gone from the source is deactivate, suspend or keep, not %q", s.Removal)
+	}
+	switch strings.TrimSpace(s.Schedule) {
+	case "":
+		s.Schedule = DefaultSchedule
+	case ScheduleManual:
+		s.Schedule = ScheduleManual
+	default:
+		if _, err := ParseSchedule(s.Schedule); err != nil {
+			return bad("schedule", "%v (or %q for manual runs only)", err, ScheduleManual)
+		}
 	}
 	if s.Timeout == 0 {
 		s.Timeout = Duration(DefaultTimeout)

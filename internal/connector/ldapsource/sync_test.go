@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/connector/ldapsource/ldaptest"
@@ -303,5 +305,111 @@ func TestSyncFromAD(t *testing.T) {
 	}
 	if _, err := d.Group(ctx, "example", mapped.Name); directory.CodeOf(err) != directory.CodeNotFound && !strings.EqualFold(mapped.Name, "eng-ad") {
 		t.Errorf("the mapped source group %s was also created: %v", mapped.Name, err)
+	}
+}
+
+func TestDue(t *testing.T) {
+	t0 := time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		rule      string
+		last, now time.Time
+		want      bool
+	}{
+		{ldapsource.DefaultSchedule, time.Time{}, t0.Add(30 * time.Minute), false}, // created 10:20, next 11:00
+		{ldapsource.DefaultSchedule, time.Time{}, t0.Add(40 * time.Minute), true},
+		{ldapsource.DefaultSchedule, t0.Add(40 * time.Minute), t0.Add(90 * time.Minute), false}, // ran 11:00, next 12:00
+		{ldapsource.DefaultSchedule, t0.Add(40 * time.Minute), t0.Add(100 * time.Minute), true},
+		{"*/15 * * * *", t0, t0.Add(10 * time.Minute), true},
+		{"@daily", t0, t0.Add(10 * time.Hour), false},
+		{ldapsource.ScheduleManual, time.Time{}, t0.Add(1000 * time.Hour), false},
+	} {
+		got, err := ldapsource.Due(tc.rule, t0, tc.last, tc.now)
+		if err != nil || got != tc.want {
+			t.Errorf("Due(%q, last %v, now %v) = %v, %v; want %v", tc.rule, tc.last, tc.now, got, err, tc.want)
+		}
+	}
+	if _, err := ldapsource.ParseSchedule("every hour"); err == nil {
+		t.Error("a rule that is not cron parsed")
+	}
+}
+
+// TestScheduler: with an injected clock, an hourly integration runs at
+// the hour, not before, once; while another process holds its run lease it
+// is left alone; a manual run meanwhile is refused with a clear error.
+func TestScheduler(t *testing.T) {
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.OpenLDAP, Users: 20, Groups: 2})
+	now := time.Date(2026, 12, 2, 10, 20, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := sealed.KeyFromString(strings.Repeat("cd", 32))
+	keys, _ := sealed.NewKeys(key)
+	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1},
+		LoginFlushInterval: time.Hour, Secrets: keys, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close(); st.Close() })
+	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example"}); err != nil {
+		t.Fatal(err)
+	}
+	in := addIntegration(t, d, src, openLDAPSettings(t, src)) // the default schedule: hourly
+	sched := &ldapsource.Scheduler{Dir: d, Now: clock}
+	reg := prometheus.NewRegistry()
+	if err := sched.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		us, err := d.Users(ctx, "example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(us)
+	}
+	now = now.Add(30 * time.Minute) // 10:50
+	sched.Tick(ctx)
+	if n := count(); n != 0 {
+		t.Fatalf("ran before the hour: %d users", n)
+	}
+	now = now.Add(11 * time.Minute) // 11:01
+	sched.Tick(ctx)
+	if n := count(); n != 20 {
+		t.Fatalf("at the hour: %d users", n)
+	}
+	got, _ := d.Integration(ctx, "example", in.ID)
+	if st := directory.StateOf(got); !st.LastStarted.Equal(now) || st.LastReport == nil || st.LastReport.Created != 20 || st.Holder != "" {
+		t.Fatalf("the state after the run: %+v", st)
+	}
+	metrics := `
+# HELP dirgate_sync_runs_total Directory integration sync runs, by org, integration and result (ok, error).
+# TYPE dirgate_sync_runs_total counter
+dirgate_sync_runs_total{integration="Source LDAP",org="example",result="ok"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(metrics), "dirgate_sync_runs_total"); err != nil {
+		t.Errorf("metrics: %v", err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "dirgate_sync_changes_total"); err != nil || n == 0 {
+		t.Errorf("no change counts: %d %v", n, err)
+	}
+	// Another process holds the lease at noon: the tick leaves it.
+	mustLDAP(t, src.Conn(t).Del(ldap.NewDelRequest(src.Users[0].DN, nil)))
+	now = now.Add(time.Hour) // 12:01
+	if err := d.BeginRun(ctx, in.ID, "other-node:1", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	sched.Tick(ctx)
+	if u, _ := d.User(ctx, "example", src.Users[0].Login); u.Status != directory.StatusActive {
+		t.Fatalf("ran despite another holder's lease: %s", u.Status)
+	}
+	if _, err := ldapsource.Run(ctx, d, "example", got, false, nil); !errors.Is(err, directory.ErrRunning) || !strings.Contains(err.Error(), "other-node:1") {
+		t.Fatalf("a manual run during another's: %v", err)
+	}
+	// The lease expires (the other process died): the next tick runs.
+	now = now.Add(61 * time.Minute)
+	sched.Tick(ctx)
+	if u, _ := d.User(ctx, "example", src.Users[0].Login); u.Status != directory.StatusDeprovisioned {
+		t.Fatalf("after the lease expired: %s", u.Status)
 	}
 }
