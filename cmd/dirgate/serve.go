@@ -210,6 +210,7 @@ func (a *app) serve(f *serveFlags) (err error) {
 	if err != nil {
 		return err
 	}
+	dir.SetDelegate((&ldapsource.Delegator{Dir: dir}).Check) // delegated authentication of synced users
 	defer func() {
 		if cerr := dir.Close(); cerr != nil {
 			log.Error("flushing login bookkeeping", "err", cerr)

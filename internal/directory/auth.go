@@ -77,7 +77,16 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	if len(req.Password) == 0 {
 		return nil, credentialsError("empty password")
 	}
-	if u == nil || u.PasswordHash == "" {
+	// A user without a password of its own may be an integration's whose
+	// source checks passwords (delegated authentication): only then is the
+	// user's integration read, so other binds cost nothing more.
+	delegateID := ""
+	if u != nil && u.PasswordHash == "" && d.delegate != nil {
+		if delegateID, err = d.userIntegration(ctx, u.ID); err != nil {
+			return nil, storeErr(err)
+		}
+	}
+	if u == nil || (u.PasswordHash == "" && delegateID == "") {
 		d.hasher.Verify(ctx, dummyHash(d.hasher), req.Password)
 		if u == nil {
 			return nil, credentialsError("no such user")
@@ -106,7 +115,18 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	cacheable := d.binds != nil && password.Slow(u.PasswordHash) // parsed once per sign-in
 	remembered := cacheable && d.binds.ok(u, pw, si, now)
 	ok := remembered
-	if !ok {
+	switch {
+	case delegateID != "":
+		var handled bool
+		handled, ok, err = d.delegate(ctx, delegateID, u.Profile.Login, pw)
+		if err != nil {
+			return nil, &Error{Code: CodeUnavailable, Message: "the source directory that checks this user's password could not be asked; try again",
+				Reason: "delegated authentication: " + err.Error(), Err: err}
+		}
+		if !handled {
+			return nil, credentialsError("user has no password (its integration does not delegate authentication)")
+		}
+	case !ok:
 		ok, err = d.hasher.Verify(ctx, u.PasswordHash, pw)
 	}
 	if err != nil && !errors.Is(err, password.ErrUnsupported) {

@@ -89,7 +89,16 @@ type Config struct {
 	// PushTimeout is how long a push sign-in waits for the user's answer
 	// (push.go); 0 is DefaultPushTimeout.
 	PushTimeout time.Duration
+	// Delegate checks the password of a user that has none of its own
+	// against the source of the integration it came from (delegated
+	// authentication); nil: such users cannot sign in.
+	Delegate Delegate
 }
+
+// Delegate checks login's password at integration integrationID's source.
+// handled is false when that integration does not delegate; err is set
+// when the source could not be asked (the sign-in then fails closed).
+type Delegate func(ctx context.Context, integrationID, login string, password []byte) (handled, ok bool, err error)
 
 // Directory is the domain service. It is safe for concurrent use.
 type Directory struct {
@@ -110,6 +119,8 @@ type Directory struct {
 	audit *auditLog
 	// pushes are the push sign-ins waiting for their user (push.go).
 	pushes *pushHub
+	// delegate is Config.Delegate.
+	delegate Delegate
 
 	loginMu    sync.Mutex
 	logins     map[string]time.Time // user id -> last successful login, not yet written

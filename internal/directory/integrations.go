@@ -397,3 +397,28 @@ func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncRepo
 	})
 	return storeErr(err)
 }
+
+// userIntegration is the id of the integration a user came from ("" for
+// a local user).
+func (d *Directory) userIntegration(ctx context.Context, userID string) (string, error) {
+	var id string
+	err := d.st.View(ctx, func(r store.Reader) (err error) {
+		id, err = r.UserIntegration(userID)
+		return err
+	})
+	return id, err
+}
+
+// SetDelegate sets the delegated-authentication check after New (the
+// connector that implements it needs the Directory first).
+func (d *Directory) SetDelegate(fn Delegate) { d.delegate = fn }
+
+// IntegrationByID returns an integration by its id, whatever its org.
+func (d *Directory) IntegrationByID(ctx context.Context, id string) (*Integration, error) {
+	var out *Integration
+	err := d.st.View(ctx, func(r store.Reader) (err error) {
+		out, err = r.Integration(id)
+		return notFoundAs(err, "no integration with id %q", id)
+	})
+	return out, storeErr(err)
+}

@@ -783,6 +783,9 @@ func TestLogin(ctx context.Context, s *Settings, bindPassword []byte, login stri
 	return r
 }
 
+// ErrNoUser is findUser's error when the source has no such user.
+var ErrNoUser = errors.New("no user")
+
 // findUser is the DN of the one user whose login attribute is login,
 // within the user search (s.UserFilter when set). The login is escaped:
 // it cannot change the filter.
@@ -813,7 +816,7 @@ func (c *Client) findUser(ctx context.Context, login string) (string, error) {
 	}
 	switch len(entries) {
 	case 0:
-		return "", &StepError{Step: StepFindUser, URL: c.url, Err: fmt.Errorf("no user with %s=%s under %s (filter %s)", c.s.LoginAttribute, login, c.s.UserBase, filter),
+		return "", &StepError{Step: StepFindUser, URL: c.url, Err: fmt.Errorf("%w with %s=%s under %s (filter %s)", ErrNoUser, c.s.LoginAttribute, login, c.s.UserBase, filter),
 			Hint: "check the login, the user search base and the login attribute"}
 	case 1:
 		return entries[0].DN, nil

@@ -413,3 +413,53 @@ dirgate_sync_runs_total{integration="Source LDAP",org="example",result="ok"} 1
 		t.Fatalf("after the lease expired: %s", u.Status)
 	}
 }
+
+// TestDelegatedAuthentication: synced users of an integration with
+// delegated authentication sign in with their source password, checked at
+// the source; a wrong one is refused; with the source down the sign-in
+// fails closed (unavailable), never open; without delegation they have no
+// password to sign in with.
+func TestDelegatedAuthentication(t *testing.T) {
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.OpenLDAP, Users: 10, Groups: 1})
+	d := newDirectory(t)
+	d.SetDelegate((&ldapsource.Delegator{Dir: d}).Check)
+	set := openLDAPSettings(t, src)
+	set.Delegated = true
+	in := addIntegration(t, d, src, set)
+	if _, err := ldapsource.Run(ctx, d, "example", in, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := d.Org(ctx, "example")
+	user := src.Users[5]
+	auth := func(pw string) error {
+		_, err := d.Authenticate(ctx, directory.AuthRequest{OrgID: o.ID, Login: user.Login, Password: []byte(pw), Client: directory.ClientInfo{Protocol: "ldap"}})
+		return err
+	}
+	if err := auth(src.UserPassword(user.Login)); err != nil {
+		t.Fatalf("the source password: %v", err)
+	}
+	if err := auth("wrong-password"); directory.CodeOf(err) != directory.CodeInvalidCredentials {
+		t.Fatalf("a wrong password: %v", err)
+	}
+	// Without delegation, the synced user has no password here.
+	plain := openLDAPSettings(t, src)
+	raw, _ := json.Marshal(plain)
+	if _, err := d.UpdateIntegration(ctx, "example", in.ID, directory.IntegrationInput{Name: in.Name, Kind: in.Kind, Settings: raw, Owned: in.Owned}); err != nil {
+		t.Fatal(err)
+	}
+	d2 := &ldapsource.Delegator{Dir: d} // a fresh cache
+	d.SetDelegate(d2.Check)
+	if err := auth(src.UserPassword(user.Login)); directory.CodeOf(err) != directory.CodeInvalidCredentials {
+		t.Fatalf("without delegation: %v", err)
+	}
+	// Delegation on again, and the source down: unavailable.
+	raw, _ = json.Marshal(set)
+	if _, err := d.UpdateIntegration(ctx, "example", in.ID, directory.IntegrationInput{Name: in.Name, Kind: in.Kind, Settings: raw, Owned: in.Owned}); err != nil {
+		t.Fatal(err)
+	}
+	d.SetDelegate((&ldapsource.Delegator{Dir: d}).Check)
+	src.Stop()
+	if err := auth(src.UserPassword(user.Login)); directory.CodeOf(err) != directory.CodeUnavailable {
+		t.Fatalf("with the source down: %v", err)
+	}
+}
