@@ -57,6 +57,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/dirgate/v1/policies", read, s.listPolicyDocs)
 	s.handle("POST /api/dirgate/v1/policies/apply", security, s.applyPolicyDocs)
 	s.handle("DELETE /api/dirgate/v1/policies/{kind}/{name}", security, s.deletePolicyDoc)
+	s.integrationRoutes() // /api/dirgate/v1/integrations (integrations.go)
 
 	s.handle("GET /api/v1/org", read, s.getOwnOrg)
 	s.handle("GET /api/dirgate/v1/orgs", installation, s.listOrgs)

@@ -535,14 +535,18 @@ func memberOps(st *syncState, gid string, want map[string]bool, rep *SyncReport)
 	return ops
 }
 
-// applySyncProfile sets p's owned attributes from the source's values
-// (an owned attribute the source lacks is cleared).
+// applySyncProfile sets p's attributes from the source's values: every
+// value given, and an owned attribute the source lacks is cleared.
 func applySyncProfile(p *Profile, vals map[string]string, owned []string) {
 	for _, a := range owned {
-		if a == "login" {
-			continue
+		if _, given := vals[a]; !given && a != "login" {
+			SetProfileValue(p, a, "")
 		}
-		SetProfileValue(p, a, strings.TrimSpace(vals[a]))
+	}
+	for a, v := range vals {
+		if a != "login" {
+			SetProfileValue(p, a, strings.TrimSpace(v))
+		}
 	}
 }
 

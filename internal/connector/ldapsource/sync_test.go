@@ -3,11 +3,16 @@ package ldapsource_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -462,4 +467,55 @@ func TestDelegatedAuthentication(t *testing.T) {
 	if err := auth(src.UserPassword(user.Login)); directory.CodeOf(err) != directory.CodeUnavailable {
 		t.Fatalf("with the source down: %v", err)
 	}
+}
+
+// TestExternalEndpoint: the external groups and attributes endpoint's
+// answer adds groups (which must exist) and attributes under the prefix;
+// an endpoint that fails fails the run, which then writes nothing.
+func TestExternalEndpoint(t *testing.T) {
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.OpenLDAP, Users: 10, Groups: 1})
+	d := newDirectory(t)
+	if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "contractors"}); err != nil {
+		t.Fatal(err)
+	}
+	who := src.Users[3].Login
+	var fail atomic.Bool
+	hs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, `{"users": {%q: {"groups": ["contractors"], "attributes": {"badge": "B-17"}}}}`, who)
+	}))
+	defer hs.Close()
+	set := openLDAPSettings(t, src)
+	set.CACert += string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}))
+	set.ExternalURL = hs.URL + "/groups.json"
+	in := addIntegration(t, d, src, set)
+	fail.Store(true)
+	if _, err := ldapsource.Run(ctx, d, "example", in, false, nil); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("a failing endpoint: %v", err)
+	}
+	if us, _ := d.Users(ctx, "example"); len(us) != 0 {
+		t.Fatalf("a failed run wrote %d users", len(us))
+	}
+	fail.Store(false)
+	if _, err := ldapsource.Run(ctx, d, "example", in, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(logins(mustMembers(t, d, "contractors")), ","); got != who {
+		t.Errorf("contractors: %s, want %s", got, who)
+	}
+	if u, _ := d.User(ctx, "example", who); u.Profile.Custom["ldap_badge"] != "B-17" {
+		t.Errorf("%s: %+v", who, u.Profile.Custom)
+	}
+}
+
+func mustMembers(t *testing.T, d *directory.Directory, group string) []*directory.User {
+	t.Helper()
+	ms, err := d.GroupMembers(ctx, "example", group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
 }
