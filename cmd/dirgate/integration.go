@@ -360,6 +360,7 @@ func (a *app) integrationSyncCmd(use string, dry bool) *cobra.Command {
 	var ref string
 	var out outputFormat
 	var showSource bool
+	var adopt, adoptBy string
 	short := "Sync now: read the source and apply it to the org"
 	if dry {
 		short = "A dry run: what a sync would change (counts and the first examples of each); nothing is written"
@@ -377,7 +378,7 @@ func (a *app) integrationSyncCmd(use string, dry bool) *cobra.Command {
 					}
 					return writeJSON(a.stdout, sourceViewOf(src, skips))
 				}
-				rep, err := ldapsource.Run(ctx, d, t.org, in, dry, a.syncLogger())
+				rep, err := ldapsource.RunWith(ctx, d, t.org, in, ldapsource.RunOptions{DryRun: dry, Adopt: adopt, AdoptBy: adoptBy}, a.syncLogger())
 				if err != nil {
 					return err
 				}
@@ -393,6 +394,8 @@ func (a *app) integrationSyncCmd(use string, dry bool) *cobra.Command {
 	addOutputFlag(c, &out)
 	c.Flags().StringVar(&ref, "integration", "", "the integration (`NAME` or id)")
 	c.MarkFlagRequired("integration")
+	c.Flags().StringVar(&adopt, "adopt", "", "migrate users: a source user matching an existing user takes it over when that user is local (`FROM` local) or of the integration FROM (name or id)")
+	c.Flags().StringVar(&adoptBy, "adopt-by", "login", "match users to migrate by login or email")
 	if dry {
 		c.Flags().BoolVar(&showSource, "show-source", false, "print, as JSON, every user (login, mapped attributes) and group (members' logins) the source holds, as a consumer with these settings sees them")
 	}
@@ -446,11 +449,11 @@ func printSyncReport(w io.Writer, r *directory.SyncReport) {
 	if r.DryRun {
 		verb = "dry run (nothing written)"
 	}
-	fmt.Fprintf(w, "%s: %d users in the source: %d created, %d updated, %d reactivated, %d deactivated, %d suspended, %d unchanged\n",
-		verb, r.Users, r.Created, r.Updated, r.Reactivated, r.Deactivated, r.Suspended, r.Unchanged)
+	fmt.Fprintf(w, "%s: %d users in the source: %d created, %d migrated, %d updated, %d reactivated, %d deactivated, %d suspended, %d unchanged\n",
+		verb, r.Users, r.Created, r.Adopted, r.Updated, r.Reactivated, r.Deactivated, r.Suspended, r.Unchanged)
 	fmt.Fprintf(w, "groups: %d in the source: %d created, %d updated; members: %d added, %d removed\n",
 		r.Groups, r.GroupsCreated, r.GroupsUpdated, r.MembersAdded, r.MembersRemoved)
-	for _, kind := range []string{"created", "updated", "reactivated", "deactivated", "suspended", "groupsCreated"} {
+	for _, kind := range []string{"created", "adopted", "updated", "reactivated", "deactivated", "suspended", "groupsCreated"} {
 		if ex := r.Examples[kind]; len(ex) > 0 {
 			fmt.Fprintf(w, "  %s, e.g.: %s\n", kind, strings.Join(ex, ", "))
 		}

@@ -78,6 +78,12 @@ type SyncOptions struct {
 	// they must exist).
 	DefaultGroups []string
 	DryRun        bool
+	// Adopt migrates users to this integration: a source user without a
+	// link takes over the existing user it matches (by AdoptBy: "login",
+	// the default, or "email") when that user is local (Adopt "local") or
+	// of the integration Adopt names (id or name), instead of being
+	// skipped.
+	Adopt, AdoptBy string
 }
 
 // SyncSkip is a source entry the run could not apply, and why.
@@ -91,6 +97,7 @@ type SyncReport struct {
 	Users                                                      int // in the source
 	Created, Updated, Reactivated, Deactivated, Suspended      int
 	Unchanged                                                  int
+	Adopted                                                    int // migrated from local users or another integration
 	Groups                                                     int // in the source
 	GroupsCreated, GroupsUpdated, MembersAdded, MembersRemoved int
 	// DuplicateEmails are the logins whose email another user has: they
@@ -121,13 +128,15 @@ func (r *SyncReport) example(kind, name string) {
 
 // syncOp is one change of a run.
 type syncOp struct {
-	kind   string // see apply
-	user   *User  // createUser, updateUser, status
-	to     string // status: the new status
-	group  *Group // createGroup, updateGroup
-	ext    string // the external id to link
-	userID string // member ops
-	gid    string // member ops
+	kind    string // see apply
+	user    *User  // createUser, updateUser, status
+	to      string // status: the new status
+	group   *Group // createGroup, updateGroup
+	ext     string // the external id to link
+	from    string // adoptUser: the integration it leaves ("" for a local user)
+	fromExt string // adoptUser: its external id there
+	userID  string // member ops
+	gid     string // member ops
 }
 
 // syncState is the org as a run found it.
@@ -139,6 +148,7 @@ type syncState struct {
 	byEmail          map[string]string // folded email -> user id
 	userLinks        map[string]string // external id -> user id
 	linkedUsers      map[string]string // user id -> integration id (every integration's)
+	linkExt          map[string]string // user id -> its external id at its integration
 	groups           map[string]*Group // by id
 	groupByName      map[string]*Group // by folded name
 	groupLinks       map[string]string // external id -> group id
@@ -180,7 +190,7 @@ func (d *Directory) Sync(ctx context.Context, org, integrationID string, src *Sy
 
 func (d *Directory) readSyncState(ctx context.Context, org, integrationID string) (*syncState, error) {
 	st := &syncState{users: map[string]*User{}, byLogin: map[string]*User{}, byEmail: map[string]string{},
-		userLinks: map[string]string{}, linkedUsers: map[string]string{}, groups: map[string]*Group{},
+		userLinks: map[string]string{}, linkedUsers: map[string]string{}, linkExt: map[string]string{}, groups: map[string]*Group{},
 		groupByName: map[string]*Group{}, groupLinks: map[string]string{}, linkedGroups: map[string]bool{},
 		members: map[string]map[string]bool{}, integrationNames: map[string]string{}}
 	err := d.st.View(ctx, func(r store.Reader) error {
@@ -210,7 +220,7 @@ func (d *Directory) readSyncState(ctx context.Context, org, integrationID string
 				return err
 			}
 			for _, l := range uls {
-				st.linkedUsers[l.LocalID] = other.ID
+				st.linkedUsers[l.LocalID], st.linkExt[l.LocalID] = other.ID, l.ExternalID
 				if other.ID == in.ID {
 					st.userLinks[l.ExternalID] = l.LocalID
 				}
@@ -262,6 +272,22 @@ func (d *Directory) planSync(st *syncState, src *SyncSource, opt SyncOptions, re
 		}
 	}
 	now := d.now().UTC()
+	adoptFrom := ""
+	switch opt.Adopt {
+	case "", "local":
+	default:
+		for id, name := range st.integrationNames {
+			if id == opt.Adopt || foldKey(name) == foldKey(opt.Adopt) {
+				adoptFrom = id
+			}
+		}
+		if adoptFrom == "" || adoptFrom == st.in.ID {
+			return nil, nil, invalid("adopt", "users are migrated from \"local\" or another integration of org %s, not %q", st.org.Name, opt.Adopt)
+		}
+	}
+	if opt.AdoptBy != "" && opt.AdoptBy != "login" && opt.AdoptBy != "email" {
+		return nil, nil, invalid("adoptBy", "users are matched by login or email, not %q", opt.AdoptBy)
+	}
 	synced := map[string]string{} // user external id -> user id, for memberships (planned creates included)
 	seenLogin := map[string]string{}
 	wantGroups := map[string][]string{} // user id -> dirgate group names (defaults, endpoint)
@@ -294,6 +320,22 @@ func (d *Directory) planSync(st *syncState, src *SyncSource, opt SyncOptions, re
 		org.CustomAttributes = append(slices.Clone(st.org.CustomAttributes), attrs...)
 		id, linked := st.userLinks[su.ExternalID]
 		cur := st.users[id]
+		if (!linked || cur == nil) && opt.Adopt != "" {
+			cand := st.byLogin[key]
+			if opt.AdoptBy == "email" {
+				cand = nil
+				if uid := st.byEmail[foldKey(su.Profile["email"])]; su.Profile["email"] != "" {
+					cand = st.users[uid]
+				}
+			}
+			if cand != nil && st.linkedUsers[cand.ID] == adoptFrom && (adoptFrom != "" || opt.Adopt == "local") {
+				ops = append(ops, syncOp{kind: "adoptUser", user: cand, ext: su.ExternalID, from: adoptFrom, fromExt: st.linkExt[cand.ID]})
+				st.linkedUsers[cand.ID], st.userLinks[su.ExternalID] = st.in.ID, cand.ID
+				linked, cur = true, cand
+				rep.Adopted++
+				rep.example("adopted", cand.Profile.Login)
+			}
+		}
 		if !linked || cur == nil {
 			if other := st.byLogin[key]; other != nil {
 				if in := st.linkedUsers[other.ID]; in != "" && in != st.in.ID {
@@ -649,6 +691,13 @@ func (d *Directory) applyOp(tx store.Tx, st *syncState, op syncOp) (func(), erro
 		}
 		g := op.group
 		return func() { d.auditWrite(ctx, nil, g.OrgID, EventGroupCreate, groupTarget(g)) }, nil
+	case "adoptUser":
+		if op.from != "" {
+			if _, err := tx.DeleteSyncUser(op.from, op.fromExt); err != nil {
+				return nil, err
+			}
+		}
+		return nil, tx.PutSyncUser(store.SyncLink{IntegrationID: st.in.ID, ExternalID: op.ext, LocalID: op.user.ID})
 	case "linkGroup":
 		return nil, tx.PutSyncGroup(store.SyncLink{IntegrationID: st.in.ID, ExternalID: op.ext, LocalID: op.group.ID})
 	case "updateGroup":
@@ -682,9 +731,9 @@ func (d *Directory) applyOp(tx store.Tx, st *syncState, op syncOp) (func(), erro
 }
 
 func (d *Directory) auditSync(ctx context.Context, st *syncState, rep *SyncReport) {
-	reason := fmt.Sprintf("%d users in the source: %d created, %d updated, %d reactivated, %d deactivated, %d suspended, %d unchanged; "+
+	reason := fmt.Sprintf("%d users in the source: %d created, %d adopted, %d updated, %d reactivated, %d deactivated, %d suspended, %d unchanged; "+
 		"%d groups: %d created, %d updated, %d members added, %d removed; %d duplicate emails, %d skipped",
-		rep.Users, rep.Created, rep.Updated, rep.Reactivated, rep.Deactivated, rep.Suspended, rep.Unchanged,
+		rep.Users, rep.Created, rep.Adopted, rep.Updated, rep.Reactivated, rep.Deactivated, rep.Suspended, rep.Unchanged,
 		rep.Groups, rep.GroupsCreated, rep.GroupsUpdated, rep.MembersAdded, rep.MembersRemoved, len(rep.DuplicateEmails), len(rep.Skipped))
 	d.emit(st.org.ID, &LogEvent{EventType: EventSyncRun, DisplayMessage: displayMessages[EventSyncRun], Actor: actorOf(ctx),
 		Target: []LogTarget{integrationTarget(st.in)}, Outcome: LogOutcome{Result: ResultSuccess, Reason: reason}})

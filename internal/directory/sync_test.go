@@ -184,3 +184,56 @@ func TestSync(t *testing.T) {
 		t.Fatalf("carol after her integration is gone: %v", err)
 	}
 }
+
+// TestSyncMigrateUsers: a run with Adopt takes over matching local users
+// (by login) or another integration's (by email) instead of skipping
+// them; after that their mapped fields are the new integration's.
+func TestSyncMigrateUsers(t *testing.T) {
+	e := newFactorEnv(t)
+	d, ctx := e.d, context.Background()
+	mustUser(t, d, "bob", "password-bob", "")
+	newIntegration := func(name string) *directory.Integration {
+		in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: name, Kind: directory.KindLDAP,
+			Settings: []byte(`{}`), Owned: []string{"email", "firstName"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+	old, hr := newIntegration("Old LDAP"), newIntegration("HR")
+	if _, err := d.Sync(ctx, "example", old.ID, &directory.SyncSource{Full: true, Users: []directory.SyncUser{srcUser("o1", "carol", "carol@example.com", "Carol")}}, directory.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src := &directory.SyncSource{Full: true, Users: []directory.SyncUser{
+		srcUser("h1", "bob", "bob@example.com", "Robert"),
+		srcUser("h2", "caroline", "carol@example.com", "Caroline"), // carol, by email
+	}}
+	// Without Adopt, both are skipped.
+	rep, err := d.Sync(ctx, "example", hr.ID, src, directory.SyncOptions{DryRun: true})
+	if err != nil || len(rep.Skipped) != 1 || rep.Created != 1 {
+		t.Fatalf("without adopt: %+v %v", rep, err) // bob skipped; caroline would be created (her email a duplicate)
+	}
+	onlyBob := &directory.SyncSource{Users: src.Users[:1]} // not full: carol's turn comes next
+	if _, err := d.Sync(ctx, "example", hr.ID, onlyBob, directory.SyncOptions{Adopt: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := d.User(ctx, "example", "bob"); u.Profile.FirstName != "Robert" {
+		t.Errorf("bob adopted: %+v", u.Profile)
+	}
+	rep, err = d.Sync(ctx, "example", hr.ID, src, directory.SyncOptions{Adopt: "Old LDAP", AdoptBy: "email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := d.User(ctx, "example", "caroline")
+	if u == nil || u.Profile.FirstName != "Caroline" {
+		t.Fatalf("carol adopted by email and renamed: %+v, report %+v", u, rep)
+	}
+	// The old integration no longer has her: a full run of it removes no one it still links.
+	rep, err = d.Sync(ctx, "example", old.ID, &directory.SyncSource{Full: true}, directory.SyncOptions{})
+	if err != nil || rep.Deactivated != 0 {
+		t.Fatalf("the old integration's run after the migration: %+v %v", rep, err)
+	}
+	if _, err := d.Sync(ctx, "example", hr.ID, src, directory.SyncOptions{Adopt: "HR"}); directory.CodeOf(err) != directory.CodeInvalid {
+		t.Fatalf("adopting from itself: %v", err)
+	}
+}

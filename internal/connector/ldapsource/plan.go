@@ -117,6 +117,19 @@ func SettingsOf(in *directory.Integration) (*Settings, error) {
 // Run reads integration in's source and applies it to org (dryRun:
 // reports what it would do, writing nothing).
 func Run(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, dryRun bool, log *slog.Logger) (*directory.SyncReport, error) {
+	return RunWith(ctx, d, org, in, RunOptions{DryRun: dryRun}, log)
+}
+
+// RunOptions are the choices of one run.
+type RunOptions struct {
+	DryRun bool
+	// Adopt and AdoptBy migrate users (see directory.SyncOptions).
+	Adopt, AdoptBy string
+}
+
+// RunWith is Run with the options of a migration.
+func RunWith(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, ro RunOptions, log *slog.Logger) (*directory.SyncReport, error) {
+	dryRun := ro.DryRun
 	s, err := SettingsOf(in)
 	if err != nil {
 		return nil, err
@@ -134,7 +147,7 @@ func Run(ctx context.Context, d *directory.Directory, org string, in *directory.
 			return nil, err
 		}
 	}
-	rep, err := read(ctx, d, org, in, s, pw, dryRun, log.With("integration", in.Name))
+	rep, err := read(ctx, d, org, in, s, pw, ro, log.With("integration", in.Name))
 	if !dryRun {
 		if endErr := d.EndRun(context.WithoutCancel(ctx), in.ID, holder, rep, err); endErr != nil && err == nil {
 			err = endErr
@@ -152,12 +165,14 @@ var holder = func() string {
 	return fmt.Sprintf("%s:%d", h, os.Getpid())
 }()
 
-func read(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, s *Settings, pw []byte, dryRun bool, log *slog.Logger) (*directory.SyncReport, error) {
+func read(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, s *Settings, pw []byte, ro RunOptions, log *slog.Logger) (*directory.SyncReport, error) {
 	src, skips, err := Read(ctx, s, pw, log)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := d.Sync(ctx, org, in.ID, src, Options(s, dryRun))
+	opt := Options(s, ro.DryRun)
+	opt.Adopt, opt.AdoptBy = ro.Adopt, ro.AdoptBy
+	rep, err := d.Sync(ctx, org, in.ID, src, opt)
 	if rep != nil {
 		rep.Skipped = append(rep.Skipped, skips...)
 	}
