@@ -3,11 +3,16 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/store"
+	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
 func srcUser(ext, login, email, first string) directory.SyncUser {
@@ -235,5 +240,63 @@ func TestSyncMigrateUsers(t *testing.T) {
 	}
 	if _, err := d.Sync(ctx, "example", hr.ID, src, directory.SyncOptions{Adopt: "HR"}); directory.CodeOf(err) != directory.CodeInvalid {
 		t.Fatalf("adopting from itself: %v", err)
+	}
+}
+
+// failingStore fails its Update calls from the failAt'th on (a process
+// killed in the middle of a run: the batches before it are committed).
+type failingStore struct {
+	store.Store
+	calls, failAt int
+}
+
+func (f *failingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	f.calls++
+	if f.failAt > 0 && f.calls >= f.failAt {
+		return errors.New("killed")
+	}
+	return f.Store.Update(ctx, fn)
+}
+
+// TestSyncResumes: a run that stops after some of its batches committed
+// leaves those changes, and the next run does the rest, each change once.
+func TestSyncResumes(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fs := &failingStore{Store: st}
+	d, err := directory.New(directory.Config{Store: fs, Password: cheap, LoginFlushInterval: time.Hour, Sleep: noSleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: "src", Kind: directory.KindLDAP, Owned: []string{"email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &directory.SyncSource{Full: true}
+	for i := range 1200 {
+		src.Users = append(src.Users, srcUser(fmt.Sprintf("e%04d", i), fmt.Sprintf("user%04d", i), fmt.Sprintf("u%d@example.com", i), "U"))
+	}
+	fs.calls, fs.failAt = 0, 2 // the first batch of 500 commits, the second is killed
+	if _, err := d.Sync(ctx, "example", in.ID, src, directory.SyncOptions{}); err == nil {
+		t.Fatal("the killed run reported no error")
+	}
+	if us, _ := d.Users(ctx, "example"); len(us) != 500 {
+		t.Fatalf("after the killed run: %d users, want the first batch's 500", len(us))
+	}
+	fs.failAt = 0
+	rep, err := d.Sync(ctx, "example", in.ID, src, directory.SyncOptions{})
+	if err != nil || rep.Created != 700 || rep.Unchanged != 500 {
+		t.Fatalf("the next run: %+v %v", rep, err)
+	}
+	if us, _ := d.Users(ctx, "example"); len(us) != 1200 {
+		t.Fatalf("%d users, want 1200", len(us))
 	}
 }
