@@ -331,6 +331,11 @@ type IntegrationState struct {
 	// expires).
 	Holder     string    `json:"holder,omitempty"`
 	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
+	// Mark is the latest modification time the last good run saw in the
+	// source, LastFull when the last full run started: the connector's
+	// incremental runs.
+	Mark     time.Time `json:"mark,omitzero"`
+	LastFull time.Time `json:"lastFull,omitzero"`
 }
 
 // StateOf decodes an integration's state (the zero state when it has
@@ -369,8 +374,9 @@ func (d *Directory) BeginRun(ctx context.Context, id, holder string, ttl time.Du
 	return storeErr(err)
 }
 
-// EndRun records a run's outcome and releases holder's lease.
-func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncReport, runErr error) error {
+// EndRun records a run's outcome and releases holder's lease; set, when
+// not nil and the run succeeded, records the connector's marks.
+func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncReport, runErr error, set func(*IntegrationState)) error {
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Integration(id)
 		if err != nil {
@@ -383,6 +389,9 @@ func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncRepo
 		st.LastFinished, st.LastError = d.now().UTC(), ""
 		if runErr != nil {
 			st.LastError = runErr.Error()
+		}
+		if runErr == nil && set != nil {
+			set(&st)
 		}
 		if rep != nil && !rep.DryRun {
 			short := *rep

@@ -61,8 +61,11 @@ type SyncGroup struct {
 type SyncSource struct {
 	Users []SyncUser
 	// Full: Users is every user of the source, so the integration's users
-	// missing from it were removed there. An incremental run is not full.
-	Full bool
+	// missing from it were removed there. An incremental run is not full:
+	// Users are the changed ones, and Present, when set, the external ids
+	// of every user of the source (removals are those missing from it).
+	Full    bool
+	Present []string
 	// GroupSync: Groups is every group of the source.
 	GroupSync bool
 	Groups    []SyncGroup
@@ -93,7 +96,10 @@ type SyncSkip struct {
 
 // SyncReport is what a run did (or, dry, would do).
 type SyncReport struct {
-	DryRun                                                     bool
+	DryRun bool
+	// Incremental: the run read only the users changed since the last
+	// (set by the connector).
+	Incremental                                                bool
 	Users                                                      int // in the source
 	Created, Updated, Reactivated, Deactivated, Suspended      int
 	Unchanged                                                  int
@@ -433,15 +439,26 @@ func (d *Directory) planSync(st *syncState, src *SyncSource, opt SyncOptions, re
 			ops = append(ops, syncOp{kind: "updateUser", user: &next})
 		}
 	}
+	// Users present but unchanged (an incremental run) keep their
+	// memberships.
+	present := map[string]bool{}
+	for _, ext := range src.Present {
+		present[ext] = true
+		if _, ok := synced[ext]; !ok {
+			if id := st.userLinks[ext]; id != "" {
+				synced[ext] = id
+			}
+		}
+	}
 	// Users gone from the source.
-	if src.Full && opt.Removal != RemovalKeep {
+	if (src.Full || src.Present != nil) && opt.Removal != RemovalKeep {
 		exts := make([]string, 0, len(st.userLinks))
 		for ext := range st.userLinks {
 			exts = append(exts, ext)
 		}
 		sort.Strings(exts)
 		for _, ext := range exts {
-			if _, present := synced[ext]; present {
+			if _, seen := synced[ext]; seen || present[ext] {
 				continue
 			}
 			u := st.users[st.userLinks[ext]]

@@ -54,8 +54,21 @@ type ExtraUser struct {
 // (nested groups, entries outside the user search) are left out and
 // listed as skips.
 func Plan(s *Settings, users []SourceUser, groups []SourceGroup, extra Extra) (*directory.SyncSource, []directory.SyncSkip) {
+	return plan(s, users, users, groups, extra)
+}
+
+// plan is Plan of the users read (changed) with group members resolved
+// among present (every user of the source, by its ids).
+func plan(s *Settings, users, present []SourceUser, groups []SourceGroup, extra Extra) (*directory.SyncSource, []directory.SyncSkip) {
 	src := &directory.SyncSource{Full: true, GroupSync: s.GroupBase != ""}
-	byKey := make(map[string]string, len(users)) // normalised DN or login -> external id
+	byKey := make(map[string]string, len(present)) // normalised DN or login -> external id
+	for i := range present {
+		if s.GroupMemberForm == MemberLogin {
+			byKey[present[i].Login] = present[i].ExternalID
+		} else {
+			byKey[NormalizeDN(present[i].DN)] = present[i].ExternalID
+		}
+	}
 	for i := range users {
 		u := &users[i]
 		su := directory.SyncUser{ExternalID: u.ExternalID, Login: u.Login, Profile: map[string]string{}}
@@ -72,11 +85,6 @@ func Plan(s *Settings, users []SourceUser, groups []SourceGroup, extra Extra) (*
 			}
 		}
 		src.Users = append(src.Users, su)
-		if s.GroupMemberForm == MemberLogin {
-			byKey[u.Login] = u.ExternalID
-		} else {
-			byKey[NormalizeDN(u.DN)] = u.ExternalID
-		}
 	}
 	var skips []directory.SyncSkip
 	for _, g := range groups {
@@ -123,6 +131,8 @@ func Run(ctx context.Context, d *directory.Directory, org string, in *directory.
 // RunOptions are the choices of one run.
 type RunOptions struct {
 	DryRun bool
+	// Full reads every user even when an incremental run is possible.
+	Full bool
 	// Adopt and AdoptBy migrate users (see directory.SyncOptions).
 	Adopt, AdoptBy string
 }
@@ -147,13 +157,41 @@ func RunWith(ctx context.Context, d *directory.Directory, org string, in *direct
 			return nil, err
 		}
 	}
-	rep, err := read(ctx, d, org, in, s, pw, ro, log.With("integration", in.Name))
+	started := time.Now().UTC()
+	rep, m, err := read(ctx, d, org, in, s, pw, ro, log.With("integration", in.Name))
 	if !dryRun {
-		if endErr := d.EndRun(context.WithoutCancel(ctx), in.ID, holder, rep, err); endErr != nil && err == nil {
+		set := func(st *directory.IntegrationState) {
+			st.Mark = m.latest
+			if m.full {
+				st.LastFull = started
+			}
+		}
+		if endErr := d.EndRun(context.WithoutCancel(ctx), in.ID, holder, rep, err, set); endErr != nil && err == nil {
 			err = endErr
 		}
 	}
 	return rep, err
+}
+
+// FullEvery is how often a run reads every user even when the source
+// allows incremental runs.
+const FullEvery = 24 * time.Hour
+
+// marks is what a run saw, for the next one.
+type marks struct {
+	full   bool
+	latest time.Time // the latest modification time of a user
+}
+
+// incrementalSince is where an incremental run of in starts, or zero for
+// a full run: the last run must have succeeded, seen modification times,
+// and a full run must be recent.
+func incrementalSince(in *directory.Integration, ro RunOptions) time.Time {
+	st := directory.StateOf(in)
+	if ro.Full || ro.Adopt != "" || st.LastError != "" || st.Mark.IsZero() || st.LastFull.IsZero() || time.Since(st.LastFull) > FullEvery {
+		return time.Time{}
+	}
+	return st.Mark
 }
 
 // runLease bounds how long a crashed run keeps others from running.
@@ -165,53 +203,80 @@ var holder = func() string {
 	return fmt.Sprintf("%s:%d", h, os.Getpid())
 }()
 
-func read(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, s *Settings, pw []byte, ro RunOptions, log *slog.Logger) (*directory.SyncReport, error) {
-	src, skips, err := Read(ctx, s, pw, log)
+func read(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, s *Settings, pw []byte, ro RunOptions, log *slog.Logger) (*directory.SyncReport, marks, error) {
+	src, skips, m, err := readSource(ctx, s, pw, incrementalSince(in, ro), log)
 	if err != nil {
-		return nil, err
+		return nil, m, err
 	}
 	opt := Options(s, ro.DryRun)
 	opt.Adopt, opt.AdoptBy = ro.Adopt, ro.AdoptBy
 	rep, err := d.Sync(ctx, org, in.ID, src, opt)
 	if rep != nil {
 		rep.Skipped = append(rep.Skipped, skips...)
+		rep.Incremental = !m.full
 	}
-	return rep, err
+	return rep, m, err
 }
 
 // Read reads the source s describes (users, groups when a group base is
 // set, the external endpoint's answer) and plans it: what a consumer
 // configured with s sees of the directory.
 func Read(ctx context.Context, s *Settings, bindPassword []byte, log *slog.Logger) (*directory.SyncSource, []directory.SyncSkip, error) {
+	src, skips, _, err := readSource(ctx, s, bindPassword, time.Time{}, log)
+	return src, skips, err
+}
+
+// readSource reads every user, or (since not zero) the users changed since
+// then and the ids of every user.
+func readSource(ctx context.Context, s *Settings, bindPassword []byte, since time.Time, log *slog.Logger) (*directory.SyncSource, []directory.SyncSkip, marks, error) {
+	m := marks{full: since.IsZero()}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c, err := Dial(ctx, s, bindPassword, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, m, err
 	}
 	defer c.Close()
-	users, uskips, err := c.Users(ctx)
+	var users, present []SourceUser
+	var uskips []Skip
+	if m.full {
+		users, uskips, err = c.Users(ctx)
+		present = users
+	} else {
+		present, users, uskips, err = c.UsersChanged(ctx, since)
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, m, err
+	}
+	for _, u := range present {
+		if u.Modified.After(m.latest) {
+			m.latest = u.Modified.UTC()
+		}
 	}
 	var groups []SourceGroup
 	var gskips []Skip
 	if s.GroupBase != "" {
 		if groups, gskips, err = c.Groups(ctx); err != nil {
-			return nil, nil, err
+			return nil, nil, m, err
 		}
 	}
 	var extra Extra
 	if s.ExternalURL != "" {
 		if extra, err = fetchExtra(ctx, s); err != nil {
-			return nil, nil, err
+			return nil, nil, m, err
 		}
 	}
-	src, skips := Plan(s, users, groups, extra)
+	src, skips := plan(s, users, present, groups, extra)
+	if !m.full {
+		src.Full = false
+		for _, u := range present {
+			src.Present = append(src.Present, u.ExternalID)
+		}
+	}
 	var all []directory.SyncSkip
 	for _, k := range append(uskips, gskips...) {
 		all = append(all, directory.SyncSkip{ExternalID: k.DN, Reason: k.Reason})
 	}
-	return src, append(all, skips...), nil
+	return src, append(all, skips...), m, nil
 }

@@ -205,6 +205,20 @@ func TestSyncFromOpenLDAP(t *testing.T) {
 			t.Errorf("%s is still in %s", m.Profile.Login, group.Name)
 		}
 	}
+	// Runs are incremental now: one more change, and the next run reads
+	// the users changed since the last (at most those of the latest
+	// second), and removes nobody present.
+	time.Sleep(1100 * time.Millisecond) // modifyTimestamp has whole seconds
+	again2 := src.Users[20]
+	mustLDAP(t, conn.Modify(modify(again2.DN, "title", "Chief")))
+	in, _ = d.Integration(ctx, "example", in.ID)
+	rep, err = ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil || !rep.Incremental || rep.Users > 3 || rep.Updated != 1 || rep.Deactivated != 0 {
+		t.Fatalf("an incremental run: %+v %v", rep, err)
+	}
+	if u, _ := d.User(ctx, "example", again2.Login); u.Profile.Title != "Chief" {
+		t.Errorf("%s after the incremental run: %+v", again2.Login, u.Profile)
+	}
 	// Mapped fields are read-only in dirgate.
 	_, err = d.PatchProfile(ctx, "example", changed.Login, map[string]string{"firstName": "Local"})
 	var de *directory.Error
