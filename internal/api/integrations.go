@@ -19,7 +19,7 @@ import (
 // console only, so these are dirgate's own), the operations of `dirgate
 // integration`. Reading needs any admin role; everything else needs
 // SUPER_ADMIN, as the integration is the org's identity source and the
-// tests use its stored bind password. The bind password is write-only:
+// test-* calls bind with its stored password. The bind password is write-only:
 // no answer holds it (bindPasswordSet says whether one is stored).
 //
 // test-connection and test-login are diagnostics: a source that cannot
@@ -28,6 +28,8 @@ import (
 // source; when that fails (unreachable, bind refused, a server's size
 // limit, the external endpoint) nothing is applied and the answer is 502
 // E0000009, whose summary and causes name the step, the URL and what to do.
+// One sync of an integration runs at a time: another, asked for while it
+// runs (here, or in any process sharing the store), is 409.
 
 func (s *Server) integrationRoutes() {
 	const read, security = directory.PermRead, directory.PermSecurity
@@ -45,31 +47,53 @@ func (s *Server) integrationRoutes() {
 // integrationJSON is an integration as the API shows it: never its
 // password.
 type integrationJSON struct {
-	ID              string          `json:"id"`
-	Name            string          `json:"name"`
-	Kind            string          `json:"kind"`
-	Default         bool            `json:"default"`
-	Settings        json.RawMessage `json:"settings"`
-	OwnedAttributes []string        `json:"ownedAttributes"`
-	BindPasswordSet bool            `json:"bindPasswordSet"`
-	State           json.RawMessage `json:"state"` // null: no run recorded
-	Created         jsonTime        `json:"created"`
-	LastUpdated     jsonTime        `json:"lastUpdated"`
-	Links           map[string]any  `json:"_links"`
+	ID              string                `json:"id"`
+	Name            string                `json:"name"`
+	Kind            string                `json:"kind"`
+	Default         bool                  `json:"default"`
+	Settings        json.RawMessage       `json:"settings"`
+	OwnedAttributes []string              `json:"ownedAttributes"`
+	BindPasswordSet bool                  `json:"bindPasswordSet"`
+	State           *integrationStateJSON `json:"state"` // null: it never ran
+	Created         jsonTime              `json:"created"`
+	LastUpdated     jsonTime              `json:"lastUpdated"`
+	Links           map[string]any        `json:"_links"`
+}
+
+// integrationStateJSON is what the directory records of an integration's
+// runs (directory.IntegrationState, without the connector's marks and the
+// lease's holder).
+type integrationStateJSON struct {
+	Running      bool            `json:"running"`
+	LastStarted  jsonTime        `json:"lastStarted"`
+	LastFinished jsonTime        `json:"lastFinished"` // null while the first run runs
+	LastError    string          `json:"lastError,omitempty"`
+	LastReport   *syncReportJSON `json:"lastReport"` // the last real run's, shortened
+}
+
+func (s *Server) stateOut(in *directory.Integration) *integrationStateJSON {
+	st := directory.StateOf(in)
+	if st.LastStarted.IsZero() && st.LastFinished.IsZero() {
+		return nil
+	}
+	out := &integrationStateJSON{Running: st.Holder != "" && s.now().Before(st.LeaseUntil),
+		LastStarted: jsonTime(st.LastStarted), LastFinished: jsonTime(st.LastFinished), LastError: st.LastError}
+	if st.LastReport != nil {
+		out.LastReport = syncReportOut(st.LastReport)
+	}
+	return out
 }
 
 func (s *Server) integrationOut(r *http.Request, in *directory.Integration) *integrationJSON {
 	self := s.base(r) + "/api/dirgate/v1/integrations/" + url.PathEscape(in.ID)
 	out := &integrationJSON{ID: in.ID, Name: in.Name, Kind: in.Kind, Default: in.Default, Settings: json.RawMessage(`{}`),
-		OwnedAttributes: in.Owned, BindPasswordSet: in.Secret != "", Created: jsonTime(in.Created), LastUpdated: jsonTime(in.LastUpdated),
+		OwnedAttributes: in.Owned, BindPasswordSet: in.Secret != "", State: s.stateOut(in),
+		Created: jsonTime(in.Created), LastUpdated: jsonTime(in.LastUpdated),
 		Links: map[string]any{"self": link(self), "testConnection": postLink(self + "/test-connection"),
 			"testLogin": postLink(self + "/test-login"), "testSync": postLink(self + "/test-sync"), "sync": postLink(self + "/sync")}}
 	// Stored JSON that does not parse would break the whole answer.
 	if len(in.Settings) > 0 && json.Valid(in.Settings) {
 		out.Settings = in.Settings
-	}
-	if len(in.State) > 0 && json.Valid(in.State) {
-		out.State = in.State
 	}
 	if out.OwnedAttributes == nil {
 		out.OwnedAttributes = []string{}
@@ -268,8 +292,10 @@ func (s *Server) testLogin(w http.ResponseWriter, r *http.Request, c *call) erro
 // syncReportJSON is directory.SyncReport as the API shows it.
 type syncReportJSON struct {
 	DryRun          bool                `json:"dryRun"`
+	Incremental     bool                `json:"incremental"`
 	Users           int                 `json:"users"`
 	Created         int                 `json:"created"`
+	Adopted         int                 `json:"adopted"`
 	Updated         int                 `json:"updated"`
 	Reactivated     int                 `json:"reactivated"`
 	Deactivated     int                 `json:"deactivated"`
@@ -294,7 +320,8 @@ type syncSkipJSON struct {
 }
 
 func syncReportOut(rep *directory.SyncReport) *syncReportJSON {
-	out := &syncReportJSON{DryRun: rep.DryRun, Users: rep.Users, Created: rep.Created, Updated: rep.Updated,
+	out := &syncReportJSON{DryRun: rep.DryRun, Incremental: rep.Incremental, Users: rep.Users, Created: rep.Created,
+		Adopted: rep.Adopted, Updated: rep.Updated,
 		Reactivated: rep.Reactivated, Deactivated: rep.Deactivated, Suspended: rep.Suspended, Unchanged: rep.Unchanged,
 		Groups: rep.Groups, GroupsCreated: rep.GroupsCreated, GroupsUpdated: rep.GroupsUpdated,
 		MembersAdded: rep.MembersAdded, MembersRemoved: rep.MembersRemoved,
@@ -313,22 +340,36 @@ func syncReportOut(rep *directory.SyncReport) *syncReportJSON {
 }
 
 // runSync reads the integration's source and applies it (dry: reports
-// what it would change, writing nothing).
+// what it would change, writing nothing). ?full=true reads every user
+// even when an incremental run is possible; ?adopt=local|INTEGRATION
+// (&adoptBy=login|email) migrates users, as the CLI's --adopt.
 func (s *Server) runSync(dry bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		full, err := boolParam(r, "full", false)
+		if err != nil {
+			return err
+		}
+		q := r.URL.Query()
+		ro := ldapsource.RunOptions{DryRun: dry, Full: full, Adopt: q.Get("adopt"), AdoptBy: q.Get("adoptBy")}
+		if by := ro.AdoptBy; by != "" && by != "login" && by != "email" {
+			return validation("adoptBy", "users are matched by login or email, not "+quote(by))
+		}
 		in, _, pw, err := s.openIntegration(r, c) // the settings and password are checked before the source is
 		if err != nil {
 			return err
 		}
 		clear(pw)
 		if !dry {
-			unlock, err := lockRun(c.ctx, in.ID)
-			if err != nil {
-				return err
+			// The directory's run lease keeps other processes out; this
+			// keeps out this server's other calls, which share its holder.
+			end, ok := startRun(in.ID)
+			if !ok {
+				return &apiError{status: http.StatusConflict, code: codeValidation,
+					summary: fmt.Sprintf("A sync of directory integration %q is running on this server; try again when it ends", in.Name)}
 			}
-			defer unlock()
+			defer end()
 		}
-		rep, err := ldapsource.Run(c.ctx, s.dir, c.org, in, dry, s.log)
+		rep, err := ldapsource.RunWith(c.ctx, s.dir, c.org, in, ro, s.log)
 		if err != nil {
 			if rep != nil {
 				s.log.Warn("api: sync stopped part way; the next run does the rest", "integration", in.Name,
@@ -348,6 +389,8 @@ func syncError(in *directory.Integration, err error) error {
 	var de *directory.Error
 	var fe *ldapsource.FieldError
 	switch {
+	case errors.Is(err, directory.ErrRunning) && errors.As(err, &de):
+		return &apiError{status: http.StatusConflict, code: codeValidation, summary: de.Message}
 	case errors.As(err, &de):
 		return err
 	case errors.As(err, &fe):
@@ -382,30 +425,28 @@ func stepCause(se *ldapsource.StepError) string {
 	if se.URL != "" {
 		where += " " + se.URL
 	}
-	return where + ": " + se.Error()
+	// A message may name its step already ("connect: host:port: ...").
+	return where + ": " + strings.TrimPrefix(se.Error(), se.Step+": ")
 }
 
-// runLocks holds the integrations whose sync runs in this process: the
-// directory leaves one run at a time per integration to its callers.
-var runLocks = struct {
+// running holds the integrations whose sync runs in this process.
+var running = struct {
 	sync.Mutex
-	m map[string]chan struct{}
-}{m: map[string]chan struct{}{}}
+	ids map[string]bool
+}{ids: map[string]bool{}}
 
-// lockRun waits until no other sync of integration id runs here (or ctx
-// ends), and returns the function that ends this one.
-func lockRun(ctx context.Context, id string) (func(), error) {
-	runLocks.Lock()
-	ch := runLocks.m[id]
-	if ch == nil {
-		ch = make(chan struct{}, 1)
-		runLocks.m[id] = ch
+// startRun marks integration id's sync as running here, unless it is
+// already; end unmarks it.
+func startRun(id string) (end func(), ok bool) {
+	running.Lock()
+	defer running.Unlock()
+	if running.ids[id] {
+		return nil, false
 	}
-	runLocks.Unlock()
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	running.ids[id] = true
+	return func() {
+		running.Lock()
+		delete(running.ids, id)
+		running.Unlock()
+	}, true
 }

@@ -566,6 +566,67 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(t, f.super, "DELETE", "/api/dirgate/v1/policies/password/Docs", "", 204, in)
 	c.call(t, f.super, "DELETE", "/api/dirgate/v1/policies/password/Docs", "", 404, in)
 
+	// --- directory integrations: "Down" is unreachable, "Source" is
+	// another directory's LDAP interface (integrations_test.go)
+	ints := "/api/dirgate/v1/integrations"
+	downSettings := `{"urls":["ldaps://127.0.0.1:1"],"bindDN":"cn=sync,dc=example,dc=com","userSearchBase":"ou=people,dc=example,dc=com","userAttribute":"uid"}`
+	srcSettings, srcPassword := dirgateLDAP(t, 3)
+	c.call(t, f.readOnly, "GET", ints, "", 200, in)
+	c.call(t, f.super, "POST", ints, integrationBody("Both", strings.Replace(downSettings, `}`, `,"userSearchFilter":"(uid=*)"}`, 1), ""), 400, in)
+	c.call(t, f.super, "POST", ints, integrationBody("Typo", strings.Replace(downSettings, `}`, `,"colour":"red"}`, 1), ""), 400, out)
+	c.call(t, f.super, "POST", ints, `{"settings":`+downSettings+`}`, 400, out) // no name
+	c.call(t, f.super, "POST", ints, integrationBody("Down", downSettings, `,"bindPassword":"`+strings.Repeat("p", 5000)+`"`), 413, in)
+	c.call(t, f.orgAdmin, "POST", ints, integrationBody("Down", downSettings, ""), 403, in)
+	down := c.call(t, f.super, "POST", ints, integrationBody("Down", downSettings, `,"bindPassword":"sync-password"`), 201, in)
+	downID := idOf(t, down)
+	c.call(t, f.super, "POST", ints, integrationBody("down", downSettings, ""), 400, in) // the name is taken
+	source := c.call(t, f.super, "POST", ints, integrationBody("Source", srcSettings, `,"default":true,"bindPassword":"`+srcPassword+`"`), 201, in)
+	sourceID := idOf(t, source)
+	c.call(t, f.readOnly, "GET", ints, "", 200, in)
+	c.call(t, f.readOnly, "GET", ints+"/"+downID, "", 200, in)
+	c.call(t, f.readOnly, "GET", ints+"/Source", "", 200, in)
+	c.call(t, f.readOnly, "GET", ints+"/nothing", "", 404, in)
+	c.call(t, f.super, "PUT", ints+"/"+downID, integrationBody("Down", strings.Replace(downSettings, `}`, `,"timeout":"5s"}`, 1), ""), 200, in) // the password stays
+	c.call(t, f.super, "PUT", ints+"/"+downID, integrationBody("Down", strings.Replace(downSettings, "ldaps://", "https://", 1), ""), 400, in)
+	c.call(t, f.super, "PUT", ints+"/nothing", integrationBody("Down", downSettings, ""), 404, in)
+	c.call(t, f.orgAdmin, "PUT", ints+"/"+downID, integrationBody("Down", downSettings, ""), 403, in)
+	c.call(t, f.super, "POST", ints+"/"+downID+"/test-connection", "", 200, in) // its connect step failed
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-connection", "", 200, in)
+	c.call(t, f.readOnly, "POST", ints+"/"+sourceID+"/test-connection", "", 403, in)
+	c.call(t, f.super, "POST", ints+"/nothing/test-connection", "", 404, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-login", `{"login":"src-1","password":"Src-password-1"}`, 200, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-login", `{"login":"src-1","password":"wrong"}`, 200, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-login", `{"login":"src-1"}`, 400, out)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-login", `{"login":"src-1","password":"`+strings.Repeat("p", 5000)+`"}`, 413, in)
+	c.call(t, f.orgAdmin, "POST", ints+"/"+sourceID+"/test-login", `{"login":"src-1","password":"x"}`, 403, in)
+	c.call(t, f.super, "POST", ints+"/nothing/test-login", `{"login":"src-1","password":"x"}`, 404, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-sync", "", 200, in)
+	c.call(t, f.super, "POST", ints+"/"+downID+"/test-sync", "", 502, in)
+	c.call(t, f.orgAdmin, "POST", ints+"/"+sourceID+"/test-sync", "", 403, in)
+	c.call(t, f.super, "POST", ints+"/nothing/test-sync", "", 404, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/sync", "", 200, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/sync", "", 200, in) // nothing left to change
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/sync?full=true&adopt=local&adoptBy=email", "", 200, in)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/sync?full=perhaps", "", 400, out)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-sync?adoptBy=phone", "", 400, out)
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/test-sync?adopt=nothing", "", 400, in)
+	if err := f.d.BeginRun(ctx, sourceID, "elsewhere:1", time.Hour); err != nil { // another process runs it
+		t.Fatal(err)
+	}
+	c.call(t, f.readOnly, "GET", ints+"/"+sourceID, "", 200, in) // running
+	c.call(t, f.super, "POST", ints+"/"+sourceID+"/sync", "", 409, in)
+	if err := f.d.EndRun(ctx, sourceID, "elsewhere:1", nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.call(t, f.super, "POST", ints+"/"+downID+"/sync", "", 502, in)
+	c.call(t, f.readOnly, "GET", ints+"/"+downID, "", 200, in) // its state has the last run's error
+	c.call(t, f.readOnly, "POST", ints+"/"+sourceID+"/sync", "", 403, in)
+	c.call(t, f.super, "POST", ints+"/nothing/sync", "", 404, in)
+	c.call(t, f.orgAdmin, "POST", "/api/v1/users/src-1", `{"profile":{"firstName":"Changed"}}`, 400, in) // kept by "Source"
+	c.call(t, f.orgAdmin, "DELETE", ints+"/"+downID, "", 403, in)
+	c.call(t, f.super, "DELETE", ints+"/"+downID, "", 204, in)
+	c.call(t, f.super, "DELETE", ints+"/"+downID, "", 404, in)
+
 	// --- the token's own org, then orgs with an installation token
 	c.call(t, f.readOnly, "GET", "/api/v1/org", "", 200, in)
 	_, inst, err := f.d.CreateInstallationToken(ctx, "provisioning")

@@ -111,8 +111,8 @@ type SyncReport struct {
 	DuplicateEmails []string
 	Skipped         []SyncSkip
 	// Examples are the first logins (or group names) of each kind of
-	// change: created, updated, reactivated, deactivated, suspended,
-	// groupsCreated, membersAdded, membersRemoved.
+	// change: created, adopted, updated, reactivated, deactivated,
+	// suspended, groupsCreated.
 	Examples map[string][]string
 	Started  time.Time
 	Finished time.Time

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/directory"
@@ -152,7 +153,8 @@ func RunWith(ctx context.Context, d *directory.Directory, org string, in *direct
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if !dryRun { // one run at a time per integration, across processes
+	holder := fmt.Sprintf("%s/run-%d", process, runs.Add(1)) // each run its own: the scheduler and the API in one process too
+	if !dryRun {                                             // one run at a time per integration, across processes
 		if err := d.BeginRun(ctx, in.ID, holder, runLease); err != nil {
 			return nil, err
 		}
@@ -197,11 +199,14 @@ func incrementalSince(in *directory.Integration, ro RunOptions) time.Time {
 // runLease bounds how long a crashed run keeps others from running.
 const runLease = time.Hour
 
-// holder names this process in run leases.
-var holder = func() string {
-	h, _ := os.Hostname()
-	return fmt.Sprintf("%s:%d", h, os.Getpid())
-}()
+// process names this process in run leases; runs counts its runs.
+var (
+	process = func() string {
+		h, _ := os.Hostname()
+		return fmt.Sprintf("%s:%d", h, os.Getpid())
+	}()
+	runs atomic.Int64
+)
 
 func read(ctx context.Context, d *directory.Directory, org string, in *directory.Integration, s *Settings, pw []byte, ro RunOptions, log *slog.Logger) (*directory.SyncReport, marks, error) {
 	src, skips, m, err := readSource(ctx, s, pw, incrementalSince(in, ro), log)
