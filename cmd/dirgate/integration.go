@@ -51,7 +51,7 @@ LDAP/Active Directory form:
   groupMemberAttribute: member        # member, uniqueMember (DNs) or memberUid (logins)
   groupMapping: {Immuta Users: immuta_users}
   attributeSync: [employeeNumber]     # copied to custom attributes under attributePrefix
-  attributePrefix: ldap_
+  attributePrefix: ldap-
   externalEndpoint: https://hr.corp.example/dirgate-groups.json
   defaultGroups: [everyone-ldap]      # dirgate groups every synced user gets
   manualApproval: false     # true: new users arrive STAGED

@@ -145,7 +145,7 @@ func openLDAPSettings(t *testing.T, s *ldaptest.Server, paging bool) string {
 		"userSearchBase": s.UsersBase, "userAttribute": s.LoginAttr,
 		"profileSchema": map[string]string{"email": "mail", "firstName": "givenName", "lastName": "sn", "title": "title"},
 		"paging":        paging, "groupSearchBase": s.GroupsBase, "groupSearchFilter": "(objectClass=groupOfNames)",
-		"attributeSync": []string{"employeeNumber"}, "attributePrefix": "ldap_",
+		"attributeSync": []string{"employeeNumber"}, "attributePrefix": "ldap-",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -472,7 +472,7 @@ func TestIntegrationSyncOpenLDAP(t *testing.T) {
 		OwnedAttributes []string `json:"ownedAttributes"`
 	}
 	res.json(t, &owned)
-	if strings.Join(owned.OwnedAttributes, ",") != "email,firstName,lastName,ldap_employeeNumber,title" {
+	if strings.Join(owned.OwnedAttributes, ",") != "email,firstName,lastName,ldap-employeeNumber,title" {
 		t.Errorf("owned attributes: %v", owned.OwnedAttributes)
 	}
 
@@ -523,7 +523,7 @@ func TestIntegrationSyncOpenLDAP(t *testing.T) {
 			t.Errorf("%s is not listed", want.Login)
 			continue
 		}
-		if p["firstName"] != want.GivenName || p["lastName"] != want.Surname || p["ldap_employeeNumber"] != want.EmployeeNumber {
+		if p["firstName"] != want.GivenName || p["lastName"] != want.Surname || p["ldap-employeeNumber"] != want.EmployeeNumber {
 			t.Errorf("%s: %v, want %s %s %s", want.Login, p, want.GivenName, want.Surname, want.EmployeeNumber)
 		}
 	}

@@ -152,6 +152,7 @@ func (s *Server) routes() {
 	s.page("GET /console/logs", directory.PermRead, s.logs)
 	s.routesRoles()
 	s.routesLDAP()
+	s.routesIntegrations()
 	s.routesPolicies()
 	s.routesMe()
 }

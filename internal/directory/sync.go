@@ -450,6 +450,13 @@ func (d *Directory) planSync(st *syncState, src *SyncSource, opt SyncOptions, re
 			}
 		}
 	}
+	if len(attrs) > 0 {
+		if e := validateCustomAttributes(append(slices.Clone(st.org.CustomAttributes), attrs...)); e != nil {
+			e.Field = "attributeSync"
+			e.Message = "the source's attributes cannot become custom attributes of org " + st.org.Name + ": " + e.Message
+			return nil, nil, e
+		}
+	}
 	// Users gone from the source.
 	if (src.Full || src.Present != nil) && opt.Removal != RemovalKeep {
 		exts := make([]string, 0, len(st.userLinks))

@@ -61,7 +61,7 @@ func TestSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: "Corp LDAP", Kind: directory.KindLDAP,
-		Settings: []byte(`{}`), Owned: []string{"email", "firstName", "lastName", "ldap_employeeNumber"}, Secret: []byte("bind-pw")})
+		Settings: []byte(`{}`), Owned: []string{"email", "firstName", "lastName", "ldap-employeeNumber"}, Secret: []byte("bind-pw")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestSync(t *testing.T) {
 			{ExternalID: "g1", Name: "immuta_users", Members: []string{"e1", "e2"}},
 			{ExternalID: "g2", Name: "staff", Description: "All staff", Members: []string{"e1", "e2", "e3"}},
 		}}
-	src.Users[0].Profile["ldap_employeeNumber"] = "1001"
+	src.Users[0].Profile["ldap-employeeNumber"] = "1001"
 	opt := directory.SyncOptions{DefaultGroups: []string{"everyone-ldap"}}
 
 	dry, err := d.Sync(ctx, "example", in.ID, src, directory.SyncOptions{DefaultGroups: opt.DefaultGroups, DryRun: true})
@@ -100,7 +100,7 @@ func TestSync(t *testing.T) {
 	if u, _ := d.User(ctx, "example", "dan"); u.Profile.Email != "" || u.Status != directory.StatusActive {
 		t.Errorf("dan: %+v", u)
 	}
-	if u, _ := d.User(ctx, "example", "carol"); u.Profile.Custom["ldap_employeeNumber"] != "1001" || u.Profile.FirstName != "Carol" {
+	if u, _ := d.User(ctx, "example", "carol"); u.Profile.Custom["ldap-employeeNumber"] != "1001" || u.Profile.FirstName != "Carol" {
 		t.Errorf("carol: %+v", u.Profile)
 	}
 	if got := members(t, d, "immuta_users"); strings.Join(got, ",") != "alice,carol,dan" {

@@ -398,7 +398,7 @@ func TestReadOpenLDAP(t *testing.T) {
 	s := settingsFor(t, srv, srv.LDAPSURL)
 	s.Profile = map[string]string{"email": "mail", "firstName": "givenName", "lastName": "sn", "displayName": "displayName",
 		"title": "title", "department": "departmentNumber"}
-	s.Attributes, s.AttributePrefix = []string{"employeeNumber", "telephoneNumber", "manager"}, "ldap_"
+	s.Attributes, s.AttributePrefix = []string{"employeeNumber", "telephoneNumber", "manager"}, "ldap-"
 	if err := s.Normalize(); err != nil {
 		t.Fatal(err)
 	}

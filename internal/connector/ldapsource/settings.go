@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -208,7 +209,13 @@ func (s *Settings) Normalize() error {
 		return bad("groupSearchFilter", "an LDAP filter starts with \"(\", e.g. (objectClass=groupOfNames)")
 	}
 	if len(s.Attributes) > 0 && s.AttributePrefix == "" {
-		return bad("attributePrefix", "synced attributes are stored under a prefix (e.g. ldap_): give one")
+		return bad("attributePrefix", "synced attributes are stored under a prefix (e.g. ldap-): give one")
+	}
+	for _, a := range s.Attributes {
+		if !attrName.MatchString(s.AttributePrefix + a) {
+			return bad("attributePrefix", "%q is not a name a profile attribute can have (it is an LDAP attribute of dirgate's entries too): "+
+				"a letter, then letters, digits and hyphens, at most 64; e.g. the prefix ldap-", s.AttributePrefix+a)
+		}
 	}
 	if s.ExternalURL != "" {
 		u, err := url.Parse(s.ExternalURL)
@@ -246,6 +253,10 @@ func (s *Settings) Normalize() error {
 	}
 	return nil
 }
+
+// attrName is what a custom profile attribute's name may be (an LDAP
+// attribute description, RFC 4512).
+var attrName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
 
 // ProfileFields are the profile fields an LDAP attribute may map to.
 var ProfileFields = []string{"email", "firstName", "lastName", "displayName", "nickName", "title", "department",

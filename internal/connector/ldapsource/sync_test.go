@@ -69,7 +69,7 @@ func openLDAPSettings(t *testing.T, s *ldaptest.Server) *ldapsource.Settings {
 		UserBase: s.UsersBase, UserAttribute: s.LoginAttr,
 		Profile: map[string]string{"email": "mail", "firstName": "givenName", "lastName": "sn", "title": "title"},
 		Paging:  true, GroupBase: s.GroupsBase, GroupFilter: "(objectClass=groupOfNames)",
-		Attributes: []string{"employeeNumber"}, AttributePrefix: "ldap_",
+		Attributes: []string{"employeeNumber"}, AttributePrefix: "ldap-",
 	}
 }
 
@@ -144,7 +144,7 @@ func TestSyncFromOpenLDAP(t *testing.T) {
 		if u == nil {
 			t.Fatalf("%s not synced", want.Login)
 		}
-		if u.Profile.FirstName != want.GivenName || u.Profile.LastName != want.Surname || u.Profile.Custom["ldap_employeeNumber"] != want.EmployeeNumber {
+		if u.Profile.FirstName != want.GivenName || u.Profile.LastName != want.Surname || u.Profile.Custom["ldap-employeeNumber"] != want.EmployeeNumber {
 			t.Fatalf("%s: %+v, want %+v", want.Login, u.Profile, want)
 		}
 		if u.Profile.Email == "" {
@@ -520,7 +520,7 @@ func TestExternalEndpoint(t *testing.T) {
 	if got := strings.Join(logins(mustMembers(t, d, "contractors")), ","); got != who {
 		t.Errorf("contractors: %s, want %s", got, who)
 	}
-	if u, _ := d.User(ctx, "example", who); u.Profile.Custom["ldap_badge"] != "B-17" {
+	if u, _ := d.User(ctx, "example", who); u.Profile.Custom["ldap-badge"] != "B-17" {
 		t.Errorf("%s: %+v", who, u.Profile.Custom)
 	}
 }
