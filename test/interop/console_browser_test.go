@@ -261,7 +261,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		return nil
 	})
-	for _, page := range []string{"ldap", "policies", "roles", "logs"} {
+	for _, page := range []string{"ldap", "integrations", "policies", "roles", "logs"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(s.httpURL+"/console/"+page), chromedp.WaitVisible(chromedp.CSS(`h1`))); err != nil {
 			t.Fatalf("the %s page: %v", page, err)
 		}
