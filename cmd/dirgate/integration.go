@@ -96,7 +96,7 @@ func (a *app) integrationCreateCmd() *cobra.Command {
 		Short: "Add an LDAP/Active Directory integration to an org",
 		Long:  "Add an LDAP/Active Directory integration to an org.\n\n" + settingsHelp,
 		Example: `  echo "$BIND_PASSWORD" | dirgate integration create --org acme --name "Corporate AD" -f ad.yaml --password-stdin
-  dirgate integration test-connection --org acme --name "Corporate AD"`,
+  dirgate integration test-connection --org acme --integration "Corporate AD"`,
 		Args: cobra.NoArgs,
 		RunE: a.do(func(*cobra.Command, []string) error {
 			in, err := a.readIntegrationInput(file, name, def, pwStdin)

@@ -203,18 +203,7 @@ func effective(s *Settings) (*Settings, error) {
 	case c.LoginAttribute == "":
 		c.LoginAttribute = "uid"
 	}
-	if c.GroupNameAttr == "" {
-		c.GroupNameAttr = "cn"
-	}
-	if c.GroupMemberAttr == "" {
-		c.GroupMemberAttr = "member"
-	}
-	if c.GroupMemberForm == "" {
-		c.GroupMemberForm = MemberDN
-		if strings.EqualFold(c.GroupMemberAttr, "memberUid") {
-			c.GroupMemberForm = MemberLogin
-		}
-	}
+	c.groupDefaults()
 	return &c, nil
 }
 

@@ -190,18 +190,7 @@ func (s *Settings) Normalize() error {
 	if s.PageSize < 1 || s.PageSize > 100_000 {
 		return bad("pageSize", "a page size is between 1 and 100000, not %d", s.PageSize)
 	}
-	if s.GroupNameAttr == "" {
-		s.GroupNameAttr = "cn"
-	}
-	if s.GroupMemberAttr == "" {
-		s.GroupMemberAttr = "member"
-	}
-	if s.GroupMemberForm == "" {
-		s.GroupMemberForm = MemberDN
-		if strings.EqualFold(s.GroupMemberAttr, "memberUid") {
-			s.GroupMemberForm = MemberLogin
-		}
-	}
+	s.groupDefaults()
 	if s.GroupMemberForm != MemberDN && s.GroupMemberForm != MemberLogin {
 		return bad("groupMemberForm", "the member form is dn or login, not %q", s.GroupMemberForm)
 	}
@@ -284,4 +273,21 @@ func ParseSettings(b []byte) (*Settings, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// groupDefaults fills in the group search's defaults: names in cn,
+// members in member as DNs (memberUid holds logins).
+func (s *Settings) groupDefaults() {
+	if s.GroupNameAttr == "" {
+		s.GroupNameAttr = "cn"
+	}
+	if s.GroupMemberAttr == "" {
+		s.GroupMemberAttr = "member"
+	}
+	if s.GroupMemberForm == "" {
+		s.GroupMemberForm = MemberDN
+		if strings.EqualFold(s.GroupMemberAttr, "memberUid") {
+			s.GroupMemberForm = MemberLogin
+		}
+	}
 }
