@@ -263,12 +263,14 @@ func mustLDAP(t *testing.T, err error) {
 	}
 }
 
-// TestSyncFromAD: an Active-Directory-like tree (sAMAccountName, user and
-// group classes, member DNs), chosen with a user search filter that leaves
-// disabled accounts out, case-insensitive logins, a group mapped to a
-// dirgate group, and the first URL unreachable (failover).
+// TestSyncFromAD: an Active-Directory-like tree of 10,000 users and 200
+// groups (sAMAccountName, user and group classes, member DNs) paged at
+// 1000 past a size limit of 500 (unpaged, the run fails loudly), chosen
+// with a user search filter that leaves disabled accounts out,
+// case-insensitive logins, a group mapped to a dirgate group, and the
+// first URL unreachable (failover).
 func TestSyncFromAD(t *testing.T) {
-	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.AD, Users: 2000, Groups: 40, DisabledUsers: 20})
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.AD, Users: 10000, Groups: 200, DisabledUsers: 20, SizeLimit: 500})
 	d := newDirectory(t)
 	if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "eng-ad"}); err != nil {
 		t.Fatal(err)
@@ -281,17 +283,23 @@ func TestSyncFromAD(t *testing.T) {
 	set := &ldapsource.Settings{
 		URLs: []string{"ldaps://127.0.0.1:1", src.LDAPSURL}, CACert: string(ca), BindDN: src.BindDN, UserBase: src.UsersBase,
 		UserFilter: "(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))", LoginAttribute: "sAMAccountName",
-		CaseInsensitive: true, Paging: true, PageSize: 500,
+		CaseInsensitive: true, Paging: true, PageSize: 1000,
 		Profile:   map[string]string{"email": "mail", "firstName": "givenName", "lastName": "sn", "department": "department", "displayName": "displayName"},
 		GroupBase: src.GroupsBase, GroupFilter: "(objectClass=group)", GroupMap: map[string]string{mapped.Name: "eng-ad"},
 	}
 	in := addIntegration(t, d, src, set)
+	unpaged := *set
+	unpaged.Paging = false
+	bad := addIntegrationNamed(t, d, src, &unpaged, "Unpaged AD")
+	if _, err := ldapsource.Run(ctx, d, "example", bad, false, nil); err == nil || !strings.Contains(err.Error(), "size limit") {
+		t.Fatalf("an unpaged run past the size limit: %v", err)
+	}
 	rep, err := ldapsource.Run(ctx, d, "example", in, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Created != 1980 || rep.GroupsCreated != 39 {
-		t.Fatalf("AD run: %d created (want 2000 less 20 disabled), %d groups created (want 40 less the mapped one)", rep.Created, rep.GroupsCreated)
+	if rep.Created != 9980 || rep.GroupsCreated != 199 {
+		t.Fatalf("AD run: %d created (want 10,000 less 20 disabled), %d groups created (want 200 less the mapped one)", rep.Created, rep.GroupsCreated)
 	}
 	for _, want := range src.Users {
 		u, err := d.User(ctx, "example", want.Login)
