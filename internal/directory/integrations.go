@@ -374,6 +374,28 @@ func (d *Directory) BeginRun(ctx context.Context, id, holder string, ttl time.Du
 	return storeErr(err)
 }
 
+// RenewRun extends holder's run lease to now+ttl; it fails with
+// ErrRunning when holder no longer holds it (it expired and another run
+// took it).
+func (d *Directory) RenewRun(ctx context.Context, id, holder string, ttl time.Duration) error {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.Integration(id)
+		if err != nil {
+			return notFoundAs(err, "no integration with id %q", id)
+		}
+		st := StateOf(cur)
+		if st.Holder != holder {
+			return &Error{Code: CodeConflict, Message: fmt.Sprintf("the run of integration %q lost its lease to %s", cur.Name, st.Holder), Err: ErrRunning}
+		}
+		st.LeaseUntil = d.now().UTC().Add(ttl)
+		if cur.State, err = json.Marshal(st); err != nil {
+			return err
+		}
+		return tx.UpdateIntegration(cur)
+	})
+	return storeErr(err)
+}
+
 // EndRun records a run's outcome and releases holder's lease; set, when
 // not nil and the run succeeded, records the connector's marks.
 func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncReport, runErr error, set func(*IntegrationState)) error {

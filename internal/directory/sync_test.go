@@ -300,3 +300,51 @@ func TestSyncResumes(t *testing.T) {
 		t.Fatalf("%d users, want 1200", len(us))
 	}
 }
+
+// TestRunLease: one holder at a time; the holder renews its lease, and a
+// lease that expired is taken by another, after which the first cannot
+// renew it.
+func TestRunLease(t *testing.T) {
+	e := newFactorEnv(t)
+	d, ctx := e.d, context.Background()
+	in, err := d.CreateIntegration(ctx, "example", directory.IntegrationInput{Name: "src", Kind: directory.KindLDAP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.BeginRun(ctx, in.ID, "a", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.BeginRun(ctx, in.ID, "b", time.Hour); !errors.Is(err, directory.ErrRunning) {
+		t.Fatalf("b while a runs: %v", err)
+	}
+	e.c.t = e.c.t.Add(50 * time.Minute)
+	if err := d.RenewRun(ctx, in.ID, "a", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	e.c.t = e.c.t.Add(50 * time.Minute) // 100 min after a began, 50 after it renewed
+	if err := d.BeginRun(ctx, in.ID, "b", time.Hour); !errors.Is(err, directory.ErrRunning) {
+		t.Fatalf("b after a renewed: %v", err)
+	}
+	e.c.t = e.c.t.Add(11 * time.Minute) // a's lease expired
+	if err := d.BeginRun(ctx, in.ID, "b", time.Hour); err != nil {
+		t.Fatalf("b after a's lease expired: %v", err)
+	}
+	if err := d.RenewRun(ctx, in.ID, "a", time.Hour); !errors.Is(err, directory.ErrRunning) {
+		t.Fatalf("a renewing a lost lease: %v", err)
+	}
+	if err := d.EndRun(ctx, in.ID, "b", nil, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := directory.StateOf(mustIntegration(t, d, in.ID)); st.Holder != "" {
+		t.Fatalf("after EndRun: %+v", st)
+	}
+}
+
+func mustIntegration(t *testing.T, d *directory.Directory, id string) *directory.Integration {
+	t.Helper()
+	in, err := d.Integration(context.Background(), "example", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}

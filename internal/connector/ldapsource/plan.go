@@ -160,6 +160,24 @@ func RunWith(ctx context.Context, d *directory.Directory, org string, in *direct
 		}
 	}
 	started := time.Now().UTC()
+	if !dryRun { // a long run keeps its lease
+		renewed := make(chan struct{})
+		defer close(renewed)
+		go func() {
+			t := time.NewTicker(runLease / 3)
+			defer t.Stop()
+			for {
+				select {
+				case <-renewed:
+					return
+				case <-t.C:
+					if err := d.RenewRun(context.WithoutCancel(ctx), in.ID, holder, runLease); err != nil {
+						log.Warn("sync: renewing the run's lease", "integration", in.Name, "err", err)
+					}
+				}
+			}
+		}()
+	}
 	rep, m, err := read(ctx, d, org, in, s, pw, ro, log.With("integration", in.Name))
 	if !dryRun {
 		set := func(st *directory.IntegrationState) {
