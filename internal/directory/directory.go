@@ -89,10 +89,6 @@ type Config struct {
 	// PushTimeout is how long a push sign-in waits for the user's answer
 	// (push.go); 0 is DefaultPushTimeout.
 	PushTimeout time.Duration
-	// Delegate checks the password of a user that has none of its own
-	// against the source of the integration it came from (delegated
-	// authentication); nil: such users cannot sign in.
-	Delegate Delegate
 }
 
 // Delegate checks login's password at integration integrationID's source.
@@ -119,7 +115,9 @@ type Directory struct {
 	audit *auditLog
 	// pushes are the push sign-ins waiting for their user (push.go).
 	pushes *pushHub
-	// delegate is Config.Delegate.
+	// delegate checks the password of a user that has none of its own
+	// against the source of the integration it came from (SetDelegate);
+	// nil: such users cannot sign in.
 	delegate Delegate
 
 	loginMu    sync.Mutex

@@ -440,8 +440,9 @@ func (d *Directory) userIntegration(ctx context.Context, userID string) (string,
 	return id, err
 }
 
-// SetDelegate sets the delegated-authentication check after New (the
-// connector that implements it needs the Directory first).
+// SetDelegate sets the delegated-authentication check (connector
+// ldapsource's Delegator, which needs the Directory first). Call it before
+// serving sign-ins.
 func (d *Directory) SetDelegate(fn Delegate) { d.delegate = fn }
 
 // IntegrationByID returns an integration by its id, whatever its org.

@@ -29,7 +29,6 @@ func New(cfg Config) (*Directory, error) {
 		upgrade:    cfg.UpgradeHashes,
 		binds:      newBindCache(cfg.BindCacheTTL),
 		pushes:     newPushHub(cfg.PushTimeout),
-		delegate:   cfg.Delegate,
 		logins:     map[string]time.Time{},
 		flushEvery: cfg.LoginFlushInterval,
 		stop:       make(chan struct{}),

@@ -50,26 +50,15 @@ type ExtraUser struct {
 	Attributes map[string]string `json:"attributes"`
 }
 
-// Plan turns what a read found into the directory's SyncSource (every
-// user: a full run). Group members that are not users read in this run
-// (nested groups, entries outside the user search) are left out and
-// listed as skips.
-func Plan(s *Settings, users []SourceUser, groups []SourceGroup, extra Extra) (*directory.SyncSource, []directory.SyncSkip) {
-	return plan(s, users, users, groups, extra)
-}
-
-// plan is Plan of the users read (changed) with group members resolved
-// among present (every user of the source, by its ids).
+// plan turns what a read found into the directory's SyncSource: users
+// are the users read in full (all of them in a full run, the changed ones
+// in an incremental run), present every user of the source, among which
+// group members are resolved. Members that are not users of the user
+// search (nested groups, entries outside it) are left out and listed as
+// skips.
 func plan(s *Settings, users, present []SourceUser, groups []SourceGroup, extra Extra) (*directory.SyncSource, []directory.SyncSkip) {
 	src := &directory.SyncSource{Full: true, GroupSync: s.GroupBase != ""}
-	byKey := make(map[string]string, len(present)) // normalised DN or login -> external id
-	for i := range present {
-		if s.GroupMemberForm == MemberLogin {
-			byKey[present[i].Login] = present[i].ExternalID
-		} else {
-			byKey[NormalizeDN(present[i].DN)] = present[i].ExternalID
-		}
-	}
+	members := NewMemberResolver(s, present)
 	for i := range users {
 		u := &users[i]
 		su := directory.SyncUser{ExternalID: u.ExternalID, Login: u.Login, Profile: map[string]string{}}
@@ -94,17 +83,11 @@ func plan(s *Settings, users, present []SourceUser, groups []SourceGroup, extra 
 			name = to
 		}
 		sg := directory.SyncGroup{ExternalID: g.ExternalID, Name: name, Description: g.Description}
-		unresolved := 0
-		for _, m := range g.Members {
-			if ext, ok := byKey[m]; ok {
-				sg.Members = append(sg.Members, ext)
-			} else {
-				unresolved++
-			}
-		}
-		if unresolved > 0 {
+		var unresolved []string
+		sg.Members, unresolved = members.ExternalIDs(g)
+		if len(unresolved) > 0 {
 			skips = append(skips, directory.SyncSkip{Login: g.Name, ExternalID: g.ExternalID,
-				Reason: fmt.Sprintf("%d members are not users of the user search (nested groups or entries outside it)", unresolved)})
+				Reason: fmt.Sprintf("%d members are not users of the user search (nested groups or entries outside it)", len(unresolved))})
 		}
 		src.Groups = append(src.Groups, sg)
 	}

@@ -473,11 +473,12 @@ func escapeDNValue(v string) string {
 	return b.String()
 }
 
-// MemberResolver maps groups' members to the logins of the users read in
-// the same sync.
+// MemberResolver maps groups' members to the users read in the same
+// sync: by normalised DN (member form dn) or login (form login).
 type MemberResolver struct {
-	form string
-	keys map[string]string // normalised DN or login → login
+	form  string
+	keys  map[string]int // normalised DN or login → index in users
+	users []SourceUser
 }
 
 // NewMemberResolver indexes users by what s's member form names them by:
@@ -489,13 +490,13 @@ func NewMemberResolver(s *Settings, users []SourceUser) *MemberResolver {
 	} else if s != nil && s.GroupMemberForm != "" {
 		form = s.GroupMemberForm
 	}
-	r := &MemberResolver{form: form, keys: make(map[string]string, len(users))}
-	for _, u := range users {
+	r := &MemberResolver{form: form, keys: make(map[string]int, len(users)), users: users}
+	for i, u := range users {
 		k := u.Login
 		if form == MemberDN {
 			k = NormalizeDN(u.DN)
 		}
-		r.keys[k] = u.Login
+		r.keys[k] = i
 	}
 	return r
 }
@@ -504,14 +505,23 @@ func NewMemberResolver(s *Settings, users []SourceUser) *MemberResolver {
 // the members that are not (nested groups, entries outside the user
 // search).
 func (r *MemberResolver) Logins(g SourceGroup) (logins, unresolved []string) {
+	return r.resolve(g, func(u *SourceUser) string { return u.Login })
+}
+
+// ExternalIDs are Logins, as the users' external ids.
+func (r *MemberResolver) ExternalIDs(g SourceGroup) (ids, unresolved []string) {
+	return r.resolve(g, func(u *SourceUser) string { return u.ExternalID })
+}
+
+func (r *MemberResolver) resolve(g SourceGroup, of func(*SourceUser) string) (out, unresolved []string) {
 	for _, m := range g.Members {
-		if l, ok := r.keys[m]; ok {
-			logins = append(logins, l)
+		if i, ok := r.keys[m]; ok {
+			out = append(out, of(&r.users[i]))
 		} else {
 			unresolved = append(unresolved, m)
 		}
 	}
-	return logins, unresolved
+	return out, unresolved
 }
 
 // search runs a subtree search under base, paged with s.PageSize when
