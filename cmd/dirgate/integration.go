@@ -62,7 +62,9 @@ LDAP/Active Directory form:
 The bind password is read from stdin with --password-stdin (then the settings
 come from a file) and stored encrypted.`
 
-func (a *app) readIntegrationInput(file, name string, def, pwStdin bool) (directory.IntegrationInput, error) {
+// readIntegrationInput reads the settings file (and the password); def is
+// nil when --default was not given (an update then leaves it as it is).
+func (a *app) readIntegrationInput(file, name string, def *bool, pwStdin bool) (directory.IntegrationInput, error) {
 	in := directory.IntegrationInput{Name: name, Kind: directory.KindLDAP, Default: def}
 	if file == "-" && pwStdin {
 		return in, usagef("stdin cannot hold both the settings and the password: give the settings in a file")
@@ -98,8 +100,8 @@ func (a *app) integrationCreateCmd() *cobra.Command {
 		Example: `  echo "$BIND_PASSWORD" | dirgate integration create --org acme --name "Corporate AD" -f ad.yaml --password-stdin
   dirgate integration test-connection --org acme --integration "Corporate AD"`,
 		Args: cobra.NoArgs,
-		RunE: a.do(func(*cobra.Command, []string) error {
-			in, err := a.readIntegrationInput(file, name, def, pwStdin)
+		RunE: a.do(func(c *cobra.Command, _ []string) error {
+			in, err := a.readIntegrationInput(file, name, changedBool(c, "default", def), pwStdin)
 			if err != nil {
 				return err
 			}
@@ -118,11 +120,19 @@ func (a *app) integrationCreateCmd() *cobra.Command {
 	return c
 }
 
+// changedBool is &v when the flag was given, else nil.
+func changedBool(c *cobra.Command, flag string, v bool) *bool {
+	if !c.Flags().Changed(flag) {
+		return nil
+	}
+	return &v
+}
+
 func (a *app) integrationFlags(c *cobra.Command, t *target, file, name *string, def, pwStdin *bool) {
 	addTargetFlags(c, t)
 	c.Flags().StringVarP(file, "file", "f", "", "settings `FILE` (YAML or JSON; - for stdin)")
 	c.Flags().StringVar(name, "name", "", "the integration's display `NAME`")
-	c.Flags().BoolVar(def, "default", false, "make it the org's default integration")
+	c.Flags().BoolVar(def, "default", false, "make it the org's default integration (--default=false: not the default)")
 	c.Flags().BoolVar(pwStdin, "password-stdin", false, "read the bind password from stdin (one line)")
 	c.MarkFlagRequired("file")
 	c.MarkFlagRequired("name")
@@ -137,8 +147,8 @@ func (a *app) integrationUpdateCmd() *cobra.Command {
 		Short: "Replace an integration's settings (and bind password with --password-stdin)",
 		Long:  "Replace an integration's settings; without --password-stdin the stored bind password stays.\n\n" + settingsHelp,
 		Args:  cobra.NoArgs,
-		RunE: a.do(func(*cobra.Command, []string) error {
-			in, err := a.readIntegrationInput(file, name, def, pwStdin)
+		RunE: a.do(func(c *cobra.Command, _ []string) error {
+			in, err := a.readIntegrationInput(file, name, changedBool(c, "default", def), pwStdin)
 			if err != nil {
 				return err
 			}

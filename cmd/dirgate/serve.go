@@ -291,10 +291,16 @@ func (a *app) serve(f *serveFlags) (err error) {
 	errc := make(chan error, 3)
 	var hs *http.Server
 	if httpL != nil {
+		// Syncs asked for through the API or the console go on after
+		// their request; shutting down ends them (the next run finishes
+		// their work) before the store closes.
+		runCtx, stopRuns := context.WithCancel(context.Background())
+		runner := &ldapsource.Runner{Dir: dir, Log: log, Context: runCtx}
+		defer func() { stopRuns(); runner.Wait() }()
 		apiSrv := api.New(api.Config{Directory: dir, Logger: log, RateLimit: f.apiRateLimit, PublicURL: f.publicURL,
-			LDAP: api.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
+			LDAP: api.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}, Runner: runner})
 		consoleSrv, err := console.New(console.Config{Directory: dir, Logger: log, CAFile: b.caFile,
-			LDAP: console.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}})
+			LDAP: console.LDAPInfo{Host: b.hostname, LDAPPort: portOf(ldapL), LDAPSPort: portOf(ldapsL)}, Runner: runner})
 		if err != nil {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/directory"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	// them from the request, which behind a proxy that terminates TLS
 	// gives http:// links. X-Forwarded-* headers are never trusted.
 	PublicURL string
+	// Runner runs the syncs asked for (shared with the console, so that
+	// one server runs an integration once at a time); nil: the API's own.
+	Runner *ldapsource.Runner
 }
 
 // Defaults.
@@ -64,6 +68,7 @@ type Server struct {
 	ldap    LDAPInfo
 	public  string // Config.PublicURL without a trailing /
 	mux     *http.ServeMux
+	runner  *ldapsource.Runner
 }
 
 // New returns a Server for cfg.
@@ -78,6 +83,9 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.runner = cfg.Runner; s.runner == nil {
+		s.runner = &ldapsource.Runner{Dir: s.dir, Log: s.log}
 	}
 	rate := cfg.RateLimit
 	if rate == 0 {

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/directory"
@@ -73,10 +74,14 @@ type integrationStateJSON struct {
 
 func (s *Server) stateOut(in *directory.Integration) *integrationStateJSON {
 	st := directory.StateOf(in)
+	here, runsHere := s.runner.Running(in.ID) // started, maybe not yet leased
+	if runsHere && here.After(st.LastStarted) {
+		st.LastStarted = here
+	}
 	if st.LastStarted.IsZero() && st.LastFinished.IsZero() {
 		return nil
 	}
-	out := &integrationStateJSON{Running: st.Holder != "" && s.now().Before(st.LeaseUntil),
+	out := &integrationStateJSON{Running: runsHere || st.Holder != "" && s.now().Before(st.LeaseUntil),
 		LastStarted: jsonTime(st.LastStarted), LastFinished: jsonTime(st.LastFinished), LastError: st.LastError}
 	if st.LastReport != nil {
 		out.LastReport = syncReportOut(st.LastReport)
@@ -121,9 +126,11 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request, c *call)
 
 // integrationRequest is the body of a create and of a replace.
 type integrationRequest struct {
-	Name     string          `json:"name"`
-	Kind     string          `json:"kind"` // "" or ldap
-	Default  bool            `json:"default"`
+	Name string `json:"name"`
+	Kind string `json:"kind"` // "" or ldap
+	// Default, when given, makes it the org's default integration or
+	// not; absent, a replace leaves it as it is.
+	Default  *bool           `json:"default"`
 	Settings json.RawMessage `json:"settings"`
 	// BindPassword, when given, is the new bind password; absent, a
 	// replace keeps the stored one.
@@ -342,7 +349,11 @@ func syncReportOut(rep *directory.SyncReport) *syncReportJSON {
 // runSync reads the integration's source and applies it (dry: reports
 // what it would change, writing nothing). ?full=true reads every user
 // even when an incremental run is possible; ?adopt=local|INTEGRATION
-// (&adoptBy=login|email) migrates users, as the CLI's --adopt.
+// (&adoptBy=login|email) migrates users, as the CLI's --adopt. A real run
+// goes on after the call (s.runner): the call waits ?wait= seconds for it
+// (default syncWait) and then answers 202, the report coming in the
+// integration's state. A dry run writes nothing to come back to, so its
+// call waits for it.
 func (s *Server) runSync(dry bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		full, err := boolParam(r, "full", false)
@@ -354,33 +365,53 @@ func (s *Server) runSync(dry bool) handler {
 		if by := ro.AdoptBy; by != "" && by != "login" && by != "email" {
 			return validation("adoptBy", "users are matched by login or email, not "+quote(by))
 		}
+		wait := syncWait
+		if v := q.Get("wait"); v != "" && !dry {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > int(maxSyncWait/time.Second) {
+				return validation("wait", fmt.Sprintf("wait is a number of seconds from 0 to %d, not %q", int(maxSyncWait/time.Second), v))
+			}
+			wait = time.Duration(n) * time.Second
+		}
 		in, _, pw, err := s.openIntegration(r, c) // the settings and password are checked before the source is
 		if err != nil {
 			return err
 		}
 		clear(pw)
-		if !dry {
-			// The directory's run lease keeps other processes out; this
-			// keeps out this server's other calls, which share its holder.
-			end, ok := startRun(in.ID)
-			if !ok {
-				return &apiError{status: http.StatusConflict, code: codeValidation,
-					summary: fmt.Sprintf("A sync of directory integration %q is running on this server; try again when it ends", in.Name)}
+		if dry {
+			rep, err := ldapsource.RunWith(c.ctx, s.dir, c.org, in, ro, s.log)
+			if err != nil {
+				return syncError(in, err)
 			}
-			defer end()
+			writeJSON(w, http.StatusOK, syncReportOut(rep))
+			return nil
 		}
-		rep, err := ldapsource.RunWith(c.ctx, s.dir, c.org, in, ro, s.log)
+		job, started := s.runner.Start(c.org, in, ro)
+		if !started {
+			return &apiError{status: http.StatusConflict, code: codeValidation,
+				summary: fmt.Sprintf("A sync of directory integration %q is running on this server (started %s); its report will be in the integration's state", in.Name, job.Started.Format(time.RFC3339))}
+		}
+		if !job.Wait(c.ctx, wait) {
+			self := s.base(r) + "/api/dirgate/v1/integrations/" + url.PathEscape(in.ID)
+			w.Header().Set("Location", self)
+			writeJSON(w, http.StatusAccepted, &integrationStateJSON{Running: true, LastStarted: jsonTime(job.Started)})
+			return nil
+		}
+		rep, err := job.Result()
 		if err != nil {
-			if rep != nil {
-				s.log.Warn("api: sync stopped part way; the next run does the rest", "integration", in.Name,
-					"created", rep.Created, "updated", rep.Updated, "err", err)
-			}
 			return syncError(in, err)
 		}
 		writeJSON(w, http.StatusOK, syncReportOut(rep))
 		return nil
 	}
 }
+
+// How long a sync call waits for its run by default, and at most (below
+// the HTTP server's write timeout).
+const (
+	syncWait    = 60 * time.Second
+	maxSyncWait = 240 * time.Second
+)
 
 // syncError is a failed run's answer: the directory's and the settings'
 // errors as usual, a failure of the source (LDAP or the external
@@ -427,26 +458,4 @@ func stepCause(se *ldapsource.StepError) string {
 	}
 	// A message may name its step already ("connect: host:port: ...").
 	return where + ": " + strings.TrimPrefix(se.Error(), se.Step+": ")
-}
-
-// running holds the integrations whose sync runs in this process.
-var running = struct {
-	sync.Mutex
-	ids map[string]bool
-}{ids: map[string]bool{}}
-
-// startRun marks integration id's sync as running here, unless it is
-// already; end unmarks it.
-func startRun(id string) (end func(), ok bool) {
-	running.Lock()
-	defer running.Unlock()
-	if running.ids[id] {
-		return nil, false
-	}
-	running.ids[id] = true
-	return func() {
-		running.Lock()
-		delete(running.ids, id)
-		running.Unlock()
-	}, true
 }

@@ -259,8 +259,8 @@ func TestIntegrationPasswordWriteOnly(t *testing.T) {
 
 	// A replace without the password keeps it; with one changes it.
 	res = f.do(t, f.super, "PUT", integrations+"/"+created.ID, integrationBody("Corporate AD", strings.Replace(unreachableSettings, `"5s"`, `"7s"`, 1), ""))
-	if res.status != 200 || !strings.Contains(string(res.body), `"timeout":"7s"`) {
-		t.Fatalf("replace: %d %s", res.status, res.body)
+	if res.status != 200 || !strings.Contains(string(res.body), `"timeout":"7s"`) || !strings.Contains(string(res.body), `"default":true`) {
+		t.Fatalf("replace (without default: it stays the default): %d %s", res.status, res.body)
 	}
 	noPassword("replace", res)
 	if got := secret(); got != pw {
@@ -271,6 +271,9 @@ func TestIntegrationPasswordWriteOnly(t *testing.T) {
 		t.Fatalf("replace with a password: %d %s", res.status, res.body)
 	}
 	noPassword("replace with a password", res)
+	if res := f.do(t, f.super, "PUT", integrations+"/"+created.ID, integrationBody("Corporate AD", unreachableSettings, `,"default":false`)); !strings.Contains(string(res.body), `"default":false`) {
+		t.Errorf("replace with default false: %d %s", res.status, res.body)
+	}
 	if got := secret(); got != pw2 {
 		t.Errorf("after a replace with bindPassword: %q, want %q", got, pw2)
 	}
@@ -608,5 +611,69 @@ func TestIntegrationSyncRunning(t *testing.T) {
 	}
 	if sr, res := decodeAs[syncReport](t, f.do(t, f.super, "POST", id+"/sync", "")); res.status != 200 || sr.Created != 2 {
 		t.Errorf("a sync once the other ended: %d %s", res.status, res.body)
+	}
+}
+
+// TestIntegrationSyncGoesOn: a run longer than the call's wait answers
+// 202 with the integration's address, goes on after the call (a second
+// call meanwhile is 409), and its outcome lands in the integration's
+// state. The source here is a listener that never answers, so the run
+// ends when its 2 s timeout does.
+func TestIntegrationSyncGoesOn(t *testing.T) {
+	f := newFixture(t, api.Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	settings := `{"urls":["ldaps://` + ln.Addr().String() + `"],"bindDN":"cn=sync,dc=example,dc=com",
+	"userSearchBase":"ou=people,dc=example,dc=com","userAttribute":"uid","timeout":"2s"}`
+	res := f.do(t, f.super, "POST", integrations, integrationBody("Slow", settings, `,"bindPassword":"pw"`))
+	if res.status != 201 {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	id := integrations + "/" + idOf(t, res)
+	res = f.do(t, f.super, "POST", id+"/sync?wait=0", "")
+	if res.status != 202 || !strings.HasSuffix(res.header.Get("Location"), id) || !strings.Contains(string(res.body), `"running":true`) {
+		t.Fatalf("a sync that does not end at once: %d %q %s", res.status, res.header.Get("Location"), res.body)
+	}
+	if summary, _ := apiErrorOf(t, f.do(t, f.super, "POST", id+"/sync", "")); !strings.Contains(summary, "is running on this server") {
+		t.Errorf("a second sync while the first goes on: %s", summary)
+	}
+	if res := f.do(t, f.super, "POST", id+"/sync?wait=241", ""); res.status != 400 {
+		t.Errorf("wait=241: %d %s", res.status, res.body)
+	}
+	type runState struct {
+		State struct {
+			Running   bool   `json:"running"`
+			LastError string `json:"lastError"`
+		} `json:"state"`
+	}
+	var state runState
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		state, _ = decodeAs[runState](t, f.do(t, f.readOnly, "GET", id, ""))
+		if !state.State.Running || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if state.State.Running || !strings.Contains(state.State.LastError, "no TLS handshake within 2s") {
+		t.Errorf("the run's outcome in the state: %+v", state.State)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/directory"
 )
 
@@ -45,6 +46,12 @@ type Config struct {
 	// must trust ("" when the server's certificate is the operator's own).
 	LDAP   LDAPInfo
 	CAFile string
+	// Runner runs the syncs asked for (shared with the API, so that one
+	// server runs an integration once at a time); nil: the console's own.
+	Runner *ldapsource.Runner
+	// SyncWait is how long Sync now waits for its run before the page
+	// says it goes on (0: DefaultSyncWait).
+	SyncWait time.Duration
 }
 
 // LDAPInfo is where the LDAP interface listens.
@@ -56,13 +63,14 @@ type LDAPInfo struct {
 
 // Server serves the console. It is safe for concurrent use.
 type Server struct {
-	cfg   Config
-	dir   *directory.Directory
-	log   *slog.Logger
-	now   func() time.Time
-	sess  *sessions
-	pages map[string]*template.Template
-	mux   *http.ServeMux
+	cfg    Config
+	dir    *directory.Directory
+	log    *slog.Logger
+	now    func() time.Time
+	sess   *sessions
+	pages  map[string]*template.Template
+	mux    *http.ServeMux
+	runner *ldapsource.Runner
 }
 
 // New returns a Server for cfg.
@@ -73,6 +81,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.runner = cfg.Runner; s.runner == nil {
+		s.runner = &ldapsource.Runner{Dir: s.dir, Log: s.log}
 	}
 	idle := cfg.IdleTimeout
 	if idle <= 0 {

@@ -29,7 +29,7 @@ type fixture struct {
 	srv *httptest.Server
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*console.Config)) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
 	if err != nil {
@@ -66,7 +66,11 @@ func newFixture(t *testing.T) *fixture {
 		Password: []byte("app-svc-Password-1"), ServiceAccount: true}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := console.New(console.Config{Directory: d})
+	cfg := console.Config{Directory: d}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := console.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

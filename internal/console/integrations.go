@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -100,11 +101,15 @@ type lastRunView struct {
 
 func (s *Server) lastRunOf(in *directory.Integration) *lastRunView {
 	st := directory.StateOf(in)
-	if st.LastStarted.IsZero() && st.LastFinished.IsZero() {
+	if _, ok := s.runner.Running(in.ID); !ok && st.LastStarted.IsZero() && st.LastFinished.IsZero() {
 		return nil
 	}
 	v := &lastRunView{When: runTime(st.LastFinished)}
-	if st.Holder != "" && s.now().Before(st.LeaseUntil) {
+	here, runsHere := s.runner.Running(in.ID) // started, maybe not yet leased
+	if runsHere && here.After(st.LastStarted) {
+		st.LastStarted = here
+	}
+	if runsHere || st.Holder != "" && s.now().Before(st.LeaseUntil) {
 		v.Running, v.When = true, runTime(st.LastStarted)
 		return v
 	}
@@ -468,10 +473,9 @@ func (f *integrationForm) sections(errs map[string]string, in *directory.Integra
 		pw.Hint, pw.Show = "No password is stored yet: give the bind account's.", []string{"none stored"}
 	}
 	def := fieldCheck("default", "Make this the org's default directory", f.Default,
-		"The org has at most one default directory integration: making this one the default takes it from another.")
+		"The org has at most one default directory. It owns a person who is in several of the org's sources: its runs take over, by login, users of another integration. Making this one the default takes it from another.")
 	if editing && in.Default {
-		def.Disabled, def.Checked = true, true
-		def.Hint = "This is the org's default directory. It stays the default until another integration is made the default."
+		def.Hint = "This is the org's default directory. Clear the box and the org has none."
 	}
 	timeout := fieldText("timeout", "Timeout", f.Timeout, "For each connection and each request, e.g. 30s (1s to 10m).")
 	pageSize := fieldText("pageSize", "Page size", f.PageSize, "Entries per page, 1 to 100000; 1000 by default (Active Directory's MaxPageSize).")
@@ -719,7 +723,7 @@ func (s *Server) saveIntegration(w http.ResponseWriter, r *http.Request, q *requ
 	if err != nil {
 		return err
 	}
-	input := directory.IntegrationInput{Name: f.Name, Kind: directory.KindLDAP, Settings: raw, Owned: ldapsource.Owned(&set), Default: f.Default}
+	input := directory.IntegrationInput{Name: f.Name, Kind: directory.KindLDAP, Settings: raw, Owned: ldapsource.Owned(&set), Default: &f.Default}
 	if len(pw) > 0 {
 		input.Secret = pw // else the stored one stays
 	}
@@ -803,7 +807,8 @@ type integrationData struct {
 	CanChange   bool
 	Last        *lastRunView
 	Result      *integrationResult
-	Login       string // the test login form's login
+	Login       string          // the test login form's login
+	AdoptFrom   []settingOption // where users may be migrated from
 }
 
 // integrationResult is what a test or run just found.
@@ -812,6 +817,8 @@ type integrationResult struct {
 	Test  *testView
 	Sync  *syncView
 	Err   string // the run failed
+	// Running: the run goes on after the page (Last run shows it).
+	Running bool
 }
 
 type testView struct {
@@ -900,7 +907,7 @@ const syncListed = 20
 
 func syncViewOf(id string, r *directory.SyncReport) *syncView {
 	v := &syncView{ID: id, DryRun: r.DryRun, Incremental: r.Incremental,
-		Users: []countRow{{"users", "In the source", r.Users}, {"created", "Created", r.Created}, {"updated", "Updated", r.Updated},
+		Users: []countRow{{"users", "In the source", r.Users}, {"created", "Created", r.Created}, {"adopted", "Migrated", r.Adopted}, {"updated", "Updated", r.Updated},
 			{"reactivated", "Reactivated", r.Reactivated}, {"deactivated", "Deactivated", r.Deactivated},
 			{"suspended", "Suspended", r.Suspended}, {"unchanged", "Unchanged", r.Unchanged}},
 		Groups: []countRow{{"groups", "In the source", r.Groups}, {"groupsCreated", "Created", r.GroupsCreated},
@@ -911,7 +918,7 @@ func syncViewOf(id string, r *directory.SyncReport) *syncView {
 		v.Users[0].Label = "Changed in the source"
 	}
 	if r.DryRun {
-		for i, l := range []string{"", "To create", "To update", "To reactivate", "To deactivate", "To suspend", ""} {
+		for i, l := range []string{"", "To create", "To migrate", "To update", "To reactivate", "To deactivate", "To suspend", ""} {
 			if l != "" {
 				v.Users[i].Label = l
 			}
@@ -922,7 +929,7 @@ func syncViewOf(id string, r *directory.SyncReport) *syncView {
 			}
 		}
 	}
-	for _, k := range []struct{ kind, label string }{{"created", "Created"}, {"updated", "Updated"}, {"reactivated", "Reactivated"},
+	for _, k := range []struct{ kind, label string }{{"created", "Created"}, {"adopted", "Migrated"}, {"updated", "Updated"}, {"reactivated", "Reactivated"},
 		{"deactivated", "Deactivated"}, {"suspended", "Suspended"}, {"groupsCreated", "Groups created"},
 		{"membersAdded", "Members added"}, {"membersRemoved", "Members removed"}} {
 		if names := r.Examples[k.kind]; len(names) > 0 {
@@ -954,6 +961,18 @@ func (s *Server) renderIntegration(w http.ResponseWriter, q *request, in *direct
 		CanChange: q.p.Allow(integrationPerm) == nil, Last: s.lastRunOf(in), Result: res, Login: login}
 	if _, err := ldapsource.SettingsOf(in); err != nil {
 		d.SettingsErr = err.Error()
+	}
+	d.AdoptFrom = []settingOption{{Value: "local", Label: "Local users (of no integration)"}}
+	if d.CanChange {
+		others, err := s.dir.Integrations(q.ctx, q.p.Org.Name)
+		if err != nil {
+			return err
+		}
+		for _, o := range others {
+			if o.ID != in.ID {
+				d.AdoptFrom = append(d.AdoptFrom, settingOption{Value: o.ID, Label: "The integration " + o.Name})
+			}
+		}
 	}
 	for _, sec := range d.Sections {
 		for _, p := range sec.Profile {
@@ -1149,35 +1168,64 @@ func (s *Server) syncIntegration(w http.ResponseWriter, r *http.Request, q *requ
 }
 
 // runIntegration runs a sync (a dry run: nothing written) and shows its
-// report. One run at a time per integration is the connector's (its run
-// lease, across processes).
+// report. The form may ask for a full run (full) and a migration (adopt:
+// "local" or another integration's id, adoptBy: login or email). A real
+// run goes on after the request (s.runner): the page waits
+// Config.SyncWait for it, then says it goes on; its report is then the
+// page's Last run.
 func (s *Server) runIntegration(w http.ResponseWriter, r *http.Request, q *request, dry bool) error {
 	in, _, pw, msg, err := s.openIntegration(r, q)
 	if err != nil {
 		return err
 	}
-	clear(pw) // Run opens it again
+	clear(pw) // the run opens it again
+	ro := ldapsource.RunOptions{DryRun: dry, Full: r.PostFormValue("full") == "on", Adopt: r.PostFormValue("adopt"), AdoptBy: r.PostFormValue("adoptBy")}
 	res := &integrationResult{Title: "Sync now", Err: msg}
-	if dry {
+	switch {
+	case ro.Adopt != "" && dry:
+		res.Title = "Preview the migration (dry run: nothing was written)"
+	case ro.Adopt != "":
+		res.Title = "Migrate users"
+	case dry:
 		res.Title = "Test sync (dry run: nothing was written)"
+	case ro.Full:
+		res.Title = "Full sync"
 	}
-	if msg == "" {
-		rep, err := ldapsource.Run(q.ctx, s.dir, q.p.Org.Name, in, dry, s.log)
-		if err != nil {
-			res.Err = s.runError(r, err)
+	if msg != "" {
+		return s.renderIntegration(w, q, in, res, "")
+	}
+	var rep *directory.SyncReport
+	if dry {
+		rep, err = ldapsource.RunWith(q.ctx, s.dir, q.p.Org.Name, in, ro, s.log)
+	} else {
+		job, started := s.runner.Start(q.p.Org.Name, in, ro)
+		switch {
+		case !started:
+			res.Err = fmt.Sprintf("A sync of this integration is running on this server (started %s): its report will be under Last run.", runTime(job.Started))
+		case !job.Wait(q.ctx, cmp.Or(s.cfg.SyncWait, DefaultSyncWait)):
+			res.Running = true
+		default:
+			rep, err = job.Result()
 		}
-		if rep != nil {
-			id := "sync"
-			if dry {
-				id = "dry"
-			}
-			res.Sync = syncViewOf(id, rep)
+	}
+	if err != nil {
+		res.Err = s.runError(r, err)
+	}
+	if rep != nil {
+		id := "sync"
+		if dry {
+			id = "dry"
 		}
-		if !dry { // its state changed: the last run
-			if in, err = s.dir.Integration(q.ctx, q.p.Org.Name, in.ID); err != nil {
-				return err
-			}
+		res.Sync = syncViewOf(id, rep)
+	}
+	if !dry { // its state changed: the last run
+		if in, err = s.dir.Integration(q.ctx, q.p.Org.Name, in.ID); err != nil {
+			return err
 		}
 	}
 	return s.renderIntegration(w, q, in, res, "")
 }
+
+// DefaultSyncWait is how long Sync now waits for its run before the page
+// says it goes on.
+const DefaultSyncWait = 15 * time.Second

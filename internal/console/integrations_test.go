@@ -3,23 +3,26 @@ package console_test
 import (
 	"encoding/json"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/connector/ldapsource/ldaptest"
+	"github.com/dirgate/dirgate/internal/console"
 	"github.com/dirgate/dirgate/internal/directory"
 )
 
 // newIntegrationFixture is newFixture with a SUPER_ADMIN "root"
 // (password root-Password-1), who may add, test and sync integrations.
-func newIntegrationFixture(t *testing.T) *fixture {
+func newIntegrationFixture(t *testing.T, opts ...func(*console.Config)) *fixture {
 	t.Helper()
-	f := newFixture(t)
+	f := newFixture(t, opts...)
 	if _, err := f.d.CreateUser(ctx, "example", directory.UserInput{Profile: directory.Profile{Login: "root"},
 		Password: []byte("root-Password-1"), Roles: []string{directory.RoleSuperAdmin}}); err != nil {
 		t.Fatal(err)
@@ -459,6 +462,11 @@ func TestIntegrationSyncFromSlapd(t *testing.T) {
 		t.Fatalf("add: %d\n%s", code, page)
 	}
 	path := h.Get("Location")
+	// A local user with a source user's login: skipped, until migrated.
+	local := src.Users[1]
+	if _, err := f.d.CreateUser(ctx, "example", directory.UserInput{Profile: directory.Profile{Login: local.Login, FirstName: "Local", LastName: "User"}}); err != nil {
+		t.Fatal(err)
+	}
 	var pages []string
 	post := func(action string, form url.Values) string {
 		t.Helper()
@@ -485,22 +493,37 @@ func TestIntegrationSyncFromSlapd(t *testing.T) {
 	}
 
 	page = post("test-sync", url.Values{})
-	if !strings.Contains(page, `<td id="dry-created">30</td>`) || !strings.Contains(page, `<td id="dry-users">30</td>`) ||
+	if !strings.Contains(page, `<td id="dry-created">29</td>`) || !strings.Contains(page, `<td id="dry-users">30</td>`) ||
 		!strings.Contains(page, `<td id="dry-groupsCreated">3</td>`) || !strings.Contains(page, "nothing was written") {
-		t.Errorf("the dry run does not show 30 users to create:\n%s", page)
+		t.Errorf("the dry run does not show 29 users to create:\n%s", page)
+	}
+	if !strings.Contains(page, "taken by a local user") {
+		t.Errorf("the dry run does not say why %s is skipped:\n%s", local.Login, page)
+	}
+	// The migration's preview, then the migration: 29 created, 1 migrated.
+	migrate := url.Values{"adopt": {"local"}, "adoptBy": {"login"}}
+	page = post("test-sync", migrate)
+	if !strings.Contains(page, "Preview the migration") || !strings.Contains(page, `<td id="dry-adopted">1</td>`) || !strings.Contains(page, `<td id="dry-created">29</td>`) {
+		t.Errorf("the migration's preview:\n%s", page)
+	}
+	if !strings.Contains(page, `<option value="local">Local users`) || !strings.Contains(page, `formaction="`+path+`/test-sync"`) {
+		t.Errorf("the page has no Migrate users form:\n%s", page)
 	}
 	if !strings.Contains(page, html.EscapeString(src.Users[0].Login)) {
 		t.Errorf("the dry run shows no examples:\n%s", page)
 	}
 	for _, su := range src.Users {
-		if _, err := f.d.User(ctx, "example", su.Login); err == nil {
+		if _, err := f.d.User(ctx, "example", su.Login); err == nil && su.Login != local.Login {
 			t.Fatalf("the dry run created %s", su.Login)
 		}
 	}
 
-	page = post("sync", url.Values{})
-	if !strings.Contains(page, `<td id="sync-created">30</td>`) || strings.Contains(page, `id="result-error"`) {
-		t.Errorf("sync now:\n%s", page)
+	if got, _ := f.d.User(ctx, "example", local.Login); got.Profile.FirstName != "Local" {
+		t.Fatalf("the preview changed %s: %+v", local.Login, got.Profile)
+	}
+	page = post("sync", migrate)
+	if !strings.Contains(page, `<td id="sync-created">29</td>`) || !strings.Contains(page, `<td id="sync-adopted">1</td>`) || strings.Contains(page, `id="result-error"`) {
+		t.Errorf("migrate users:\n%s", page)
 	}
 	for _, su := range src.Users {
 		got, err := f.d.User(ctx, "example", su.Login)
@@ -511,7 +534,7 @@ func TestIntegrationSyncFromSlapd(t *testing.T) {
 			t.Errorf("%s: %+v", su.Login, got.Profile)
 		}
 	}
-	if !strings.Contains(page, `id="last-run"`) || !strings.Contains(page, "30 created") {
+	if !strings.Contains(page, `id="last-run"`) || !strings.Contains(page, "29 created") {
 		t.Errorf("the last run is not shown:\n%s", page)
 	}
 	_, list, _ := b.get("/console/integrations")
@@ -523,10 +546,69 @@ func TestIntegrationSyncFromSlapd(t *testing.T) {
 		!strings.Contains(page, `<td id="dry-deactivated">0</td>`) {
 		t.Errorf("a dry run after the sync:\n%s", page)
 	}
+	// A full run: every user read, nothing to change.
+	page = post("sync", url.Values{"full": {"on"}})
+	if !strings.Contains(page, "<h2 id=\"result-title\">Full sync</h2>") || !strings.Contains(page, `<td id="sync-users">30</td>`) ||
+		!strings.Contains(page, `<td id="sync-unchanged">30</td>`) {
+		t.Errorf("a full sync:\n%s", page)
+	}
 	pages = append(pages, list)
 	for _, p := range pages {
 		if strings.Contains(p, src.BindPassword) || strings.Contains(p, src.UserPassword(u.Login)) {
 			t.Fatalf("a page shows a password:\n%s", p)
 		}
+	}
+}
+
+// TestIntegrationSyncGoesOn: Sync now of a run longer than the page's
+// wait says the run goes on, Last run shows it running, and once it ends
+// (here: a source that accepts and never answers, so its 2 s timeout)
+// the page shows how.
+func TestIntegrationSyncGoesOn(t *testing.T) {
+	f := newIntegrationFixture(t, func(c *console.Config) { c.SyncWait = 50 * time.Millisecond })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn // accepted, never answered
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	b := f.browser(t)
+	csrf := b.signIn("root", "root-Password-1")
+	form := ldapForm(csrf, "Slow LDAP", "ldaps://"+ln.Addr().String())
+	form.Set("startTLS", "")
+	form.Set("timeout", "2s")
+	code, page, h := b.post("/console/integrations", form)
+	if code != http.StatusSeeOther {
+		t.Fatalf("add: %d\n%s", code, page)
+	}
+	path := h.Get("Location")
+	code, page, _ = b.post(path+"/sync", url.Values{"csrf": {csrf}})
+	if code != 200 || !strings.Contains(page, `id="result-running"`) || !strings.Contains(page, "Running since") {
+		t.Fatalf("sync now of a long run: %d\n%s", code, page)
+	}
+	if _, page, _ = b.post(path+"/sync", url.Values{"csrf": {csrf}}); !strings.Contains(page, "is running on this server") {
+		t.Errorf("a second Sync now while the first goes on:\n%s", page)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for strings.Contains(page, "Running since") && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		_, page, _ = b.get(path)
+	}
+	if !strings.Contains(page, `<span class="outcome failure">Failed</span>`) || !strings.Contains(page, "no TLS handshake within 2s") {
+		t.Errorf("the run's end under Last run:\n%s", page)
 	}
 }

@@ -51,8 +51,12 @@ type IntegrationInput struct {
 	Owned []string
 	// Secret, when not nil, is the new bind password (stored sealed).
 	Secret []byte
-	// Default makes this the org's default integration.
-	Default bool
+	// Default, when not nil, makes this the org's default integration
+	// (true: taken from any other) or not (false: the org then has none);
+	// nil leaves it as it is (not the default, for a new one). The
+	// default directory owns a person who is in several of the org's
+	// sources (Sync).
+	Default *bool
 }
 
 func secretAD(integrationID string) []byte { return []byte("integration:" + integrationID) }
@@ -113,7 +117,7 @@ func (d *Directory) CreateIntegration(ctx context.Context, org string, in Integr
 			}
 			return err
 		}
-		if in.Default {
+		if in.Default != nil && *in.Default {
 			return makeDefault(tx, out)
 		}
 		return nil
@@ -174,6 +178,9 @@ func (d *Directory) UpdateIntegration(ctx context.Context, org, ref string, in I
 		}
 		cur.Name, cur.NameKey, cur.Kind, cur.Settings, cur.Owned = in.Name, foldKey(in.Name), in.Kind, in.Settings, slices.Clone(in.Owned)
 		cur.LastUpdated = d.now().UTC()
+		if in.Default != nil && !*in.Default {
+			cur.Default = false
+		}
 		if in.Secret != nil {
 			if cur.Secret, err = d.sealSecret(cur.ID, in.Secret); err != nil {
 				return err
@@ -186,7 +193,7 @@ func (d *Directory) UpdateIntegration(ctx context.Context, org, ref string, in I
 			return err
 		}
 		out = cur
-		if in.Default && !cur.Default {
+		if in.Default != nil && *in.Default && !cur.Default {
 			return makeDefault(tx, cur)
 		}
 		return nil

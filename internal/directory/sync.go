@@ -335,17 +335,27 @@ func (d *Directory) planSync(st *syncState, src *SyncSource, opt SyncOptions, re
 				}
 			}
 			if cand != nil && st.linkedUsers[cand.ID] == adoptFrom && (adoptFrom != "" || opt.Adopt == "local") {
-				ops = append(ops, syncOp{kind: "adoptUser", user: cand, ext: su.ExternalID, from: adoptFrom, fromExt: st.linkExt[cand.ID]})
-				st.linkedUsers[cand.ID], st.userLinks[su.ExternalID] = st.in.ID, cand.ID
 				linked, cur = true, cand
-				rep.Adopted++
-				rep.example("adopted", cand.Profile.Login)
 			}
+		}
+		// The org's default directory owns a person who is in several
+		// sources: it takes over, by login, a user of another integration.
+		if cand := st.byLogin[key]; (!linked || cur == nil) && st.in.Default && cand != nil {
+			if from := st.linkedUsers[cand.ID]; from != "" && from != st.in.ID {
+				linked, cur = true, cand
+			}
+		}
+		if linked && cur != nil && st.linkedUsers[cur.ID] != st.in.ID {
+			from := st.linkedUsers[cur.ID]
+			ops = append(ops, syncOp{kind: "adoptUser", user: cur, ext: su.ExternalID, from: from, fromExt: st.linkExt[cur.ID]})
+			st.linkedUsers[cur.ID], st.userLinks[su.ExternalID] = st.in.ID, cur.ID
+			rep.Adopted++
+			rep.example("adopted", cur.Profile.Login)
 		}
 		if !linked || cur == nil {
 			if other := st.byLogin[key]; other != nil {
 				if in := st.linkedUsers[other.ID]; in != "" && in != st.in.ID {
-					skip(fmt.Sprintf("login %s belongs to a user of the integration %q", login, st.integrationNames[in]))
+					skip(fmt.Sprintf("login %s belongs to a user of the integration %q (migrate users, or make this the org's default directory, to bring them under this one)", login, st.integrationNames[in]))
 				} else {
 					skip(fmt.Sprintf("login %s is taken by a local user (migrate users to bring them under this integration)", login))
 				}

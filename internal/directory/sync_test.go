@@ -241,6 +241,38 @@ func TestSyncMigrateUsers(t *testing.T) {
 	if _, err := d.Sync(ctx, "example", hr.ID, src, directory.SyncOptions{Adopt: "HR"}); directory.CodeOf(err) != directory.CodeInvalid {
 		t.Fatalf("adopting from itself: %v", err)
 	}
+	// The org's default directory owns a person who is in several sources:
+	// "Old LDAP" made the default takes bob over from HR by login, and
+	// HR's next run skips him, naming the owner.
+	yes, no := true, false
+	if _, err := d.UpdateIntegration(ctx, "example", old.ID, directory.IntegrationInput{Name: old.Name, Kind: directory.KindLDAP,
+		Settings: []byte(`{}`), Owned: []string{"email", "firstName"}, Default: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	bobAtOld := &directory.SyncSource{Users: []directory.SyncUser{srcUser("o2", "bob", "bob@example.com", "Bobby")}}
+	if rep, err = d.Sync(ctx, "example", old.ID, bobAtOld, directory.SyncOptions{}); err != nil || rep.Adopted != 1 {
+		t.Fatalf("the default directory's run: %+v %v", rep, err)
+	}
+	if u, _ := d.User(ctx, "example", "bob"); u.Profile.FirstName != "Bobby" {
+		t.Errorf("bob under the default directory: %+v", u.Profile)
+	}
+	rep, err = d.Sync(ctx, "example", hr.ID, src, directory.SyncOptions{})
+	if err != nil || rep.Deactivated != 0 || len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, `"Old LDAP"`) {
+		t.Fatalf("HR's run after the default took bob: %+v %v", rep, err)
+	}
+	// Not the default any more (an update without Default leaves it).
+	if _, err := d.UpdateIntegration(ctx, "example", old.ID, directory.IntegrationInput{Name: old.Name, Kind: directory.KindLDAP, Settings: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := d.Integration(ctx, "example", old.ID); !in.Default {
+		t.Errorf("an update without Default changed it")
+	}
+	if _, err := d.UpdateIntegration(ctx, "example", old.ID, directory.IntegrationInput{Name: old.Name, Kind: directory.KindLDAP, Settings: []byte(`{}`), Default: &no}); err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := d.Integration(ctx, "example", old.ID); in.Default {
+		t.Errorf("Default false left it the default")
+	}
 }
 
 // failingStore fails its Update calls from the failAt'th on (a process

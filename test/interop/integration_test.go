@@ -120,4 +120,28 @@ func TestIntegrationDryRunAgainstDirgate(t *testing.T) {
 	if list := mustDirgate(t, "", "user", "list", "--data", data, "--org", "mirror", "--output", "json"); !strings.Contains(list, `"alice"`) {
 		t.Errorf("after sync the mirror org has:\n%s", list)
 	}
+	// Make default: --default sets it, an update without the flag leaves
+	// it, --default=false takes it away.
+	isDefault := func() bool {
+		var ins []struct {
+			Default bool `json:"default"`
+		}
+		out := mustDirgate(t, "", "integration", "list", "--data", data, "--org", "mirror", "--output", "json")
+		if err := json.Unmarshal([]byte(out), &ins); err != nil || len(ins) != 1 {
+			t.Fatalf("integration list: %v\n%s", err, out)
+		}
+		return ins[0].Default
+	}
+	update := func(args ...string) {
+		mustDirgate(t, "", append([]string{"integration", "update", "--data", data, "--org", "mirror", "--integration", "Okta-style LDAP",
+			"--name", "Okta-style LDAP", "-f", file}, args...)...)
+	}
+	for _, step := range []struct {
+		args []string
+		want bool
+	}{{[]string{"--default"}, true}, {nil, true}, {[]string{"--default=false"}, false}} {
+		if update(step.args...); isDefault() != step.want {
+			t.Errorf("after update %v the integration is the default: %v", step.args, !step.want)
+		}
+	}
 }
