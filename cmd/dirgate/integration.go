@@ -55,7 +55,7 @@ LDAP/Active Directory form:
   externalEndpoint: https://hr.corp.example/dirgate-groups.json
   defaultGroups: [everyone-ldap]      # dirgate groups every synced user gets
   manualApproval: false     # true: new users arrive STAGED
-  removal: deactivate       # or suspend, keep
+  removal: deactivate       # or suspend (active users; others are deactivated), keep
   schedule: "0 */1 * * *"   # cron (the default: hourly); manual for manual runs only
   debugLogging: false
 

@@ -555,7 +555,7 @@ func (f *integrationForm) sections(errs map[string]string, in *directory.Integra
 		{ID: "sec-removal", Legend: "Removal", Fields: []settingField{
 			fieldChoice("radio", "removal", "When a user is gone from the source", f.Removal, "Users of other directories and local users are never touched.",
 				settingOption{Value: string(ldapsource.RemoveDeactivate), Label: "Deactivate (DEPROVISIONED: cannot sign in; reactivated if they come back)"},
-				settingOption{Value: string(ldapsource.RemoveSuspend), Label: "Suspend (SUSPENDED; reactivated if they come back)"},
+				settingOption{Value: string(ldapsource.RemoveSuspend), Label: "Suspend (active users SUSPENDED, others deactivated; reactivated if they come back)"},
 				settingOption{Value: string(ldapsource.RemoveKeep), Label: "Keep (left as they are)"}),
 		}},
 		{ID: "sec-delegated", Legend: "Delegated authentication", Fields: []settingField{

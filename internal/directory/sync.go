@@ -482,11 +482,14 @@ func (d *Directory) planSync(st *syncState, src *SyncSource, opt SyncOptions, re
 			if u == nil {
 				continue
 			}
+			// Suspending is for ACTIVE users; any other (STAGED, locked
+			// out, password expired) gone from the source is deactivated,
+			// so that nobody gone keeps a way in (an approval, an unlock).
 			to, kind := StatusDeprovisioned, "deactivated"
-			if opt.Removal == RemovalSuspend {
+			if opt.Removal == RemovalSuspend && (u.Status == StatusActive || u.Status == StatusSuspended) {
 				to, kind = StatusSuspended, "suspended"
 			}
-			if u.Status == to || u.Status == StatusDeprovisioned || (to == StatusSuspended && u.Status != StatusActive) {
+			if u.Status == to || u.Status == StatusDeprovisioned {
 				continue
 			}
 			next := *u

@@ -34,7 +34,7 @@ type Removal string
 
 const (
 	RemoveDeactivate Removal = "deactivate" // default
-	RemoveSuspend    Removal = "suspend"
+	RemoveSuspend    Removal = "suspend"    // active users; any other is deactivated
 	RemoveKeep       Removal = "keep"
 )
 

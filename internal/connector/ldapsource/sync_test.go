@@ -268,7 +268,9 @@ func mustLDAP(t *testing.T, err error) {
 // 1000 past a size limit of 500 (unpaged, the run fails loudly), chosen
 // with a user search filter that leaves disabled accounts out,
 // case-insensitive logins, a group mapped to a dirgate group, and the
-// first URL unreachable (failover).
+// first URL unreachable (failover). A changed department, an account
+// disabled in the source and a member leaving arrive with the next
+// (incremental) run: the disabled user is deactivated.
 func TestSyncFromAD(t *testing.T) {
 	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.AD, Users: 10000, Groups: 200, DisabledUsers: 20, SizeLimit: 500})
 	d := newDirectory(t)
@@ -332,6 +334,43 @@ func TestSyncFromAD(t *testing.T) {
 	}
 	if _, err := d.Group(ctx, "example", mapped.Name); directory.CodeOf(err) != directory.CodeNotFound && !strings.EqualFold(mapped.Name, "eng-ad") {
 		t.Errorf("the mapped source group %s was also created: %v", mapped.Name, err)
+	}
+
+	// Change the source: a department changes, an account is disabled
+	// (so the filter leaves it out), a member leaves the mapped group.
+	// The next run, incremental, brings all three.
+	var active []ldaptest.User
+	for _, u := range src.Users {
+		if !u.Disabled && slices.Contains(mapped.MemberLogins, u.Login) {
+			active = append(active, u)
+		}
+	}
+	if len(active) < 3 {
+		t.Fatalf("the mapped group has %d active members", len(active))
+	}
+	moved, disabled, leaver := active[0], active[1], active[2]
+	conn := src.Conn(t)
+	mustLDAP(t, conn.Modify(modify(moved.DN, "department", "Moved Dept")))
+	mustLDAP(t, conn.Modify(modify(disabled.DN, "userAccountControl", "514")))
+	mr := ldap.NewModifyRequest(mapped.DN, nil)
+	mr.Delete("member", []string{leaver.DN})
+	mustLDAP(t, conn.Modify(mr))
+	in, _ = d.Integration(ctx, "example", in.ID)
+	rep, err = ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil || !rep.Incremental || rep.Updated != 1 || rep.Deactivated != 1 || rep.MembersRemoved != 2 {
+		t.Fatalf("the run after the changes (want incremental, 1 updated, 1 deactivated, 2 members removed: the leaver and the disabled one): %+v %v", rep, err)
+	}
+	if u, _ := d.User(ctx, "example", moved.Login); u.Profile.Department != "Moved Dept" {
+		t.Errorf("%s after the change: %+v", moved.Login, u.Profile)
+	}
+	if u, _ := d.User(ctx, "example", disabled.Login); u.Status != directory.StatusDeprovisioned {
+		t.Errorf("%s disabled in the source is %s", disabled.Login, u.Status)
+	}
+	ms, _ = d.GroupMembers(ctx, "example", "eng-ad")
+	for _, m := range ms {
+		if m.Profile.Login == strings.ToLower(leaver.Login) {
+			t.Errorf("%s is still in eng-ad", leaver.Login)
+		}
 	}
 }
 
@@ -540,4 +579,52 @@ func mustMembers(t *testing.T, d *directory.Directory, group string) []*director
 		t.Fatal(err)
 	}
 	return ms
+}
+
+// TestSyncOptions: the settings that become the run's options reach it:
+// manual approval (new users STAGED), default groups, and removal
+// "suspend" (an active user deleted in slapd is suspended, not
+// deactivated).
+func TestSyncOptions(t *testing.T) {
+	src := ldaptest.Start(t, ldaptest.Options{Flavor: ldaptest.OpenLDAP, Users: 20, Groups: 2})
+	d := newDirectory(t)
+	if _, err := d.CreateGroup(ctx, "example", directory.GroupInput{Name: "everyone-ldap"}); err != nil {
+		t.Fatal(err)
+	}
+	set := openLDAPSettings(t, src)
+	set.GroupBase = "" // users only
+	set.ManualApproval, set.DefaultGroups, set.Removal = true, []string{"everyone-ldap"}, ldapsource.RemoveSuspend
+	in := addIntegration(t, d, src, set)
+	rep, err := ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err != nil || rep.Created != 20 {
+		t.Fatalf("first run: %+v %v", rep, err)
+	}
+	for _, su := range src.Users {
+		if u, err := d.User(ctx, "example", su.Login); err != nil || u.Status != directory.StatusStaged {
+			t.Fatalf("%s under manual approval: %+v %v", su.Login, u, err)
+		}
+	}
+	if ms, err := d.GroupMembers(ctx, "example", "everyone-ldap"); err != nil || len(ms) != 20 {
+		t.Fatalf("everyone-ldap (the default group): %d members, %v", len(ms), err)
+	}
+	// An admin approves one; both it and a still STAGED one are deleted in
+	// the source: the approved one is suspended, the STAGED one (which a
+	// suspension does not apply to) deactivated, so no approval lets it in.
+	approved, staged := src.Users[3], src.Users[4]
+	if _, err := d.Lifecycle(ctx, "example", approved.Login, directory.ActionActivate); err != nil {
+		t.Fatal(err)
+	}
+	conn := src.Conn(t)
+	mustLDAP(t, conn.Del(ldap.NewDelRequest(approved.DN, nil)))
+	mustLDAP(t, conn.Del(ldap.NewDelRequest(staged.DN, nil)))
+	in, _ = d.Integration(ctx, "example", in.ID)
+	if rep, err = ldapsource.Run(ctx, d, "example", in, false, nil); err != nil || rep.Suspended != 1 || rep.Deactivated != 1 {
+		t.Fatalf("the run after the deletions under removal suspend: %+v %v", rep, err)
+	}
+	if u, _ := d.User(ctx, "example", approved.Login); u.Status != directory.StatusSuspended {
+		t.Errorf("%s (approved) deleted in the source is %s", approved.Login, u.Status)
+	}
+	if u, _ := d.User(ctx, "example", staged.Login); u.Status != directory.StatusDeprovisioned {
+		t.Errorf("%s (STAGED) deleted in the source is %s", staged.Login, u.Status)
+	}
 }
