@@ -24,6 +24,8 @@ type backend interface {
 	Users(ctx context.Context, org string) ([]*directory.User, error) // ordered by login
 	UserGroups(ctx context.Context, org, ref string) ([]*directory.Group, error)
 	SetPassword(ctx context.Context, org, ref string, pw []byte) (*directory.User, error)
+	// PatchProfile sets some profile attributes ("" clears one).
+	PatchProfile(ctx context.Context, org, ref string, set map[string]string) (*directory.User, error)
 	Lifecycle(ctx context.Context, org, ref string, a directory.Action) (*directory.User, error)
 	// DeleteUser deletes a DEPROVISIONED user and refuses any other.
 	DeleteUser(ctx context.Context, org, ref string) error

@@ -395,6 +395,14 @@ func (b *remoteBackend) SetPassword(ctx context.Context, _, ref string, pw []byt
 	return b.fullUser(ctx, u)
 }
 
+func (b *remoteBackend) PatchProfile(ctx context.Context, _, ref string, set map[string]string) (*directory.User, error) {
+	u, err := b.c.UpdateProfile(ctx, ref, set)
+	if err != nil {
+		return nil, err
+	}
+	return b.fullUser(ctx, u)
+}
+
 func (b *remoteBackend) Lifecycle(ctx context.Context, _, ref string, a directory.Action) (*directory.User, error) {
 	if err := b.c.Lifecycle(ctx, ref, string(a)); err != nil {
 		return nil, err

@@ -169,6 +169,8 @@ func TestRemoteSameOutput(t *testing.T) {
 		{"lifecycle of nobody", "", []string{"user", "activate", "--login", "nobody"}, 1, `no user "nobody"`},
 		{"delete an active user", "", []string{"user", "delete", "--login", "alice"}, 1, "cannot delete user alice: the user is ACTIVE; deactivate it first"},
 		{"delete nobody", "", []string{"user", "delete", "--login", "nobody"}, 1, `no user "nobody"`},
+		{"user update", "", []string{"user", "update", "--login", "alice", "--set", "title=Chief"}, 0, "updated user alice"},
+		{"user update an undeclared attribute", "", []string{"user", "update", "--login", "alice", "--set", "badge=1"}, 1, `profile attribute "badge" is not declared`},
 		{"weak password", "x\n", []string{"user", "set-password", "--login", "alice", "--password-stdin"}, 1, "password"},
 		{"remove a role not held", "", []string{"user", "remove-role", "--login", "alice", "--role", "org_admin"}, 1, "does not have the role ORG_ADMIN"},
 		{"add an unknown role", "", []string{"user", "add-role", "--login", "alice", "--role", "god"}, 1, `unknown admin role "god"`},

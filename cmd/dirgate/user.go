@@ -17,6 +17,7 @@ func (a *app) userCmd() *cobra.Command {
 		a.userCreateCmd(),
 		a.userListCmd(),
 		a.userShowCmd(),
+		a.userUpdateCmd(),
 		a.userSetPasswordCmd(),
 	)
 	for _, l := range []struct {
@@ -243,6 +244,56 @@ func (a *app) userShowCmd() *cobra.Command {
 		}),
 	}
 	addServerUserFlags(c, &f)
+	addOutputFlag(c, &out)
+	return c
+}
+
+func (a *app) userUpdateCmd() *cobra.Command {
+	var f userFlags
+	var sets []string
+	var out outputFormat
+	c := &cobra.Command{
+		Use:   "update (--data DIR --org ORG | --server URL) --login LOGIN --set NAME=VALUE ...",
+		Short: "Change some of a user's profile attributes",
+		Long: `Change some of a user's profile attributes (the others stay), as the API's
+partial update: NAME is a profile attribute (email, firstName, lastName,
+displayName, nickName, title, department, organization, primaryPhone,
+mobilePhone, login) or one of the org's custom attributes; an empty VALUE
+clears it. An attribute a directory integration maps is kept by it: the
+change is refused, naming the integration.`,
+		Example: `  dirgate user update --org acme --login alice --set title=CTO --set department=Engineering
+  dirgate user update --org acme --login alice --set nickName=`,
+		Args: cobra.NoArgs,
+		RunE: a.do(func(*cobra.Command, []string) error {
+			if err := out.check(); err != nil {
+				return err
+			}
+			set := map[string]string{}
+			for _, kv := range sets {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || strings.TrimSpace(k) == "" {
+					return usagef("--set wants NAME=VALUE, not %q", kv)
+				}
+				set[strings.TrimSpace(k)] = v
+			}
+			if len(set) == 0 {
+				return usagef("give what to change with --set NAME=VALUE")
+			}
+			return a.withBackend(&f.target, func(ctx context.Context, d backend) error {
+				u, err := d.PatchProfile(ctx, f.org, f.login, set)
+				if err != nil {
+					return err
+				}
+				if out.json() {
+					return writeJSON(a.stdout, viewUser(u))
+				}
+				fmt.Fprintf(a.stdout, "updated user %s (%s)\n", u.Profile.Login, u.ID)
+				return nil
+			})
+		}),
+	}
+	addServerUserFlags(c, &f)
+	c.Flags().StringArrayVar(&sets, "set", nil, "profile attribute `NAME=VALUE` to set (repeatable; empty VALUE clears it)")
 	addOutputFlag(c, &out)
 	return c
 }

@@ -128,6 +128,11 @@ func (s *Server) parse() error {
 		"fieldOf": func(name, label, value string, errs map[string]string, auto string) map[string]string {
 			return map[string]string{"Name": name, "Label": label, "Value": value, "Error": errs[name], "Auto": auto}
 		},
+		// ownedFieldOf is fieldOf for a profile field a directory
+		// integration may keep (owned: field -> integration name).
+		"ownedFieldOf": func(name, label, value string, errs, owned map[string]string, auto string) map[string]string {
+			return map[string]string{"Name": name, "Label": label, "Value": value, "Error": errs[name], "Auto": auto, "Owner": owned[name]}
+		},
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {

@@ -534,6 +534,23 @@ func TestIntegrationSyncFromSlapd(t *testing.T) {
 			t.Errorf("%s: %+v", su.Login, got.Profile)
 		}
 	}
+	// A synced user's page shows the mapped fields read-only, naming the
+	// integration; a forced change is refused by the field.
+	synced, err := f.d.User(ctx, "example", src.Users[0].Login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, person, _ := b.get("/console/people/" + synced.ID)
+	if !regexp.MustCompile(`id="firstName"[^>]* readonly aria-describedby="firstName-owner"`).MatchString(person) ||
+		!strings.Contains(person, "Kept by the directory integration Source LDAP") || !strings.Contains(person, "the directory integration Source LDAP</dd>") ||
+		regexp.MustCompile(`id="title"[^>]* readonly`).MatchString(person) {
+		t.Errorf("the synced user's page does not show the mapped fields read-only:\n%s", person)
+	}
+	code, person, _ = b.post("/console/people/"+synced.ID+"/profile", url.Values{"csrf": {csrf}, "login": {synced.Profile.Login},
+		"email": {synced.Profile.Email}, "firstName": {"Forced"}, "lastName": {synced.Profile.LastName}, "title": {""}, "department": {""}})
+	if code != http.StatusBadRequest || !strings.Contains(fieldError(t, person, "firstName"), `directory integration "Source LDAP"`) {
+		t.Errorf("a forced change of a mapped field: %d %q", code, fieldError(t, person, "firstName"))
+	}
 	if !strings.Contains(page, `id="last-run"`) || !strings.Contains(page, "29 created") {
 		t.Errorf("the last run is not shown:\n%s", page)
 	}

@@ -52,6 +52,7 @@ var profileAutocomplete = map[string]string{
 type meField struct {
 	Name, Label, Value, Error, Auto string
 	Editable                        bool
+	Owner                           string // the integration that keeps it
 }
 
 type meData struct {
@@ -78,6 +79,9 @@ func (s *Server) renderMe(w http.ResponseWriter, q *request, form map[string]str
 		v, _ := directory.ProfileValue(&a.User.Profile, n)
 		f := meField{Name: n, Label: profileLabels[n], Value: v, Auto: profileAutocomplete[n],
 			Editable: slices.Contains(a.Editable, n)}
+		if a.Source != nil && slices.Contains(a.Source.Owned, n) {
+			f.Owner = a.Source.Name
+		}
 		if f.Label == "" {
 			f.Label = n
 		}

@@ -54,6 +54,7 @@ type personData struct {
 	Factors    []factorRow
 	Pending    bool // a factor waits for activation
 	Enrollment *enrollment
+	Source     string // the directory integration the user came from
 }
 
 type factorRow struct {
@@ -84,6 +85,17 @@ func (s *Server) renderPerson(w http.ResponseWriter, q *request, ref string, f *
 		Form: personForm{Login: p.Login, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName, Title: p.Title, Department: p.Department}}
 	if f != nil {
 		d.Form = *f
+	}
+	src, err := s.dir.UserSource(q.ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if src != nil {
+		d.Source = src.Name
+		d.Form.Owned = map[string]string{}
+		for _, a := range src.Owned {
+			d.Form.Owned[a] = src.Name
+		}
 	}
 	for _, fa := range fs {
 		d.Factors = append(d.Factors, factorRow{Type: fa.Type, Status: fa.Status, Created: fa.Created.UTC().Format("2006-01-02 15:04 UTC")})

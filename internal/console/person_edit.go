@@ -40,6 +40,9 @@ func (s *Server) tempPassword(w http.ResponseWriter, r *http.Request, q *request
 type personForm struct {
 	Login, Email, FirstName, LastName, Title, Department string
 	Errors                                               map[string]string
+	// Owned are the fields a directory integration keeps (read-only
+	// here), with its name.
+	Owned map[string]string
 }
 
 func personFormOf(r *http.Request) personForm {

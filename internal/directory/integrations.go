@@ -447,6 +447,21 @@ func (d *Directory) userIntegration(ctx context.Context, userID string) (string,
 	return id, err
 }
 
+// UserSource is the integration user userID came from, whose Owned
+// attributes are read-only for everyone else; nil for a local user.
+func (d *Directory) UserSource(ctx context.Context, userID string) (*Integration, error) {
+	var out *Integration
+	err := d.st.View(ctx, func(r store.Reader) error {
+		id, err := r.UserIntegration(userID)
+		if err != nil || id == "" {
+			return err
+		}
+		out, err = r.Integration(id)
+		return err
+	})
+	return out, storeErr(err)
+}
+
 // SetDelegate sets the delegated-authentication check (connector
 // ldapsource's Delegator, which needs the Directory first). Call it before
 // serving sign-ins.

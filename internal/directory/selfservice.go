@@ -78,8 +78,12 @@ type Account struct {
 	User    *User
 	Groups  []*Group
 	Factors []*store.Factor
-	// Editable are the profile attributes the user may change.
+	// Editable are the profile attributes the user may change: the org's
+	// self-service ones, less those the user's integration keeps.
 	Editable []string
+	// Source is the directory integration the user came from (nil:
+	// local); its Owned attributes are read-only.
+	Source *Integration
 	// PasswordRules are the requirements of the password policy that
 	// applies to the user, as hints to show before they pick one.
 	PasswordRules []policy.Requirement
@@ -105,12 +109,21 @@ func (d *Directory) Account(ctx context.Context, orgID, userID string) (*Account
 			return err
 		}
 		a.PasswordRules = s.Requirements()
-		return nil
+		id, err := r.UserIntegration(a.User.ID)
+		if err != nil || id == "" {
+			return err
+		}
+		a.Source, err = r.Integration(id)
+		return err
 	})
 	if err != nil {
 		return nil, storeErr(err)
 	}
-	a.Editable = SelfServiceAttributesOf(a.Org)
+	for _, n := range SelfServiceAttributesOf(a.Org) {
+		if a.Source == nil || !slices.Contains(a.Source.Owned, n) {
+			a.Editable = append(a.Editable, n)
+		}
+	}
 	return a, nil
 }
 

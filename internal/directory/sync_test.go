@@ -126,6 +126,13 @@ func TestSync(t *testing.T) {
 	if _, err := d.PatchProfile(ctx, "example", "carol", map[string]string{"title": "CTO"}); err != nil {
 		t.Fatalf("editing a field the integration does not map: %v", err)
 	}
+	// Her self-service leaves out the mapped names (the org's default
+	// self-service has them) and keeps the phones.
+	carol, _ := d.User(ctx, "example", "carol")
+	if a, err := d.Account(ctx, carol.OrgID, carol.ID); err != nil || a.Source == nil || a.Source.Name != "Corp LDAP" ||
+		slices.Contains(a.Editable, "firstName") || !slices.Contains(a.Editable, "mobilePhone") {
+		t.Fatalf("carol's self-service: %+v %v", a, err)
+	}
 	// The source changes: carol renamed, erin leaves, dan leaves staff.
 	src.Users[0].Profile["firstName"] = "Caroline"
 	src.Users = slices.Delete(src.Users, 2, 3) // erin

@@ -120,6 +120,16 @@ func TestIntegrationDryRunAgainstDirgate(t *testing.T) {
 	if list := mustDirgate(t, "", "user", "list", "--data", data, "--org", "mirror", "--output", "json"); !strings.Contains(list, `"alice"`) {
 		t.Errorf("after sync the mirror org has:\n%s", list)
 	}
+	// Mapped fields are the integration's: the CLI refuses to change one,
+	// naming the integration, and changes an unmapped one.
+	r := dirgate(t, "", "user", "update", "--data", data, "--org", "mirror", "--login", "alice", "--set", "firstName=Alicia")
+	if r.code == 0 || !strings.Contains(r.stderr, `directory integration "Okta-style LDAP"`) {
+		t.Errorf("changing a mapped field with the CLI: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	mustDirgate(t, "", "user", "update", "--data", data, "--org", "mirror", "--login", "alice", "--set", "title=CTO")
+	if out := mustDirgate(t, "", "user", "show", "--data", data, "--org", "mirror", "--login", "alice"); !strings.Contains(out, "CTO") {
+		t.Errorf("alice after changing an unmapped field:\n%s", out)
+	}
 	// Make default: --default sets it, an update without the flag leaves
 	// it, --default=false takes it away.
 	isDefault := func() bool {
