@@ -406,6 +406,7 @@ func (d *Directory) RenewRun(ctx context.Context, id, holder string, ttl time.Du
 // EndRun records a run's outcome and releases holder's lease; set, when
 // not nil and the run succeeded, records the connector's marks.
 func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncReport, runErr error, set func(*IntegrationState)) error {
+	var in *Integration
 	err := d.st.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Integration(id)
 		if err != nil {
@@ -431,8 +432,15 @@ func (d *Directory) EndRun(ctx context.Context, id, holder string, rep *SyncRepo
 		if cur.State, err = json.Marshal(st); err != nil {
 			return err
 		}
+		in = cur
 		return tx.UpdateIntegration(cur)
 	})
+	// A failed run is in the system log too (a good one is, by Sync,
+	// with its counts); the connector's messages never hold a secret.
+	if err == nil && runErr != nil && in != nil {
+		d.emit(in.OrgID, &LogEvent{EventType: EventSyncRun, DisplayMessage: displayMessages[EventSyncRun], Actor: actorOf(ctx),
+			Target: []LogTarget{integrationTarget(in)}, Outcome: LogOutcome{Result: ResultFailure, Reason: runErr.Error()}})
+	}
 	return storeErr(err)
 }
 

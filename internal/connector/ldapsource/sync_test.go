@@ -551,11 +551,29 @@ func TestExternalEndpoint(t *testing.T) {
 	defer hs.Close()
 	set := openLDAPSettings(t, src)
 	set.CACert += string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw}))
-	set.ExternalURL = hs.URL + "/groups.json"
+	set.ExternalURL = hs.URL + "/groups.json?token=Sekret-Token-1"
 	in := addIntegration(t, d, src, set)
 	fail.Store(true)
-	if _, err := ldapsource.Run(ctx, d, "example", in, false, nil); err == nil || !strings.Contains(err.Error(), "503") {
-		t.Fatalf("a failing endpoint: %v", err)
+	_, err := ldapsource.Run(ctx, d, "example", in, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "503") || !strings.Contains(err.Error(), hs.URL+"/groups.json") || strings.Contains(err.Error(), "Sekret") {
+		t.Fatalf("a failing endpoint (its URL named without the query's token): %v", err)
+	}
+	// The failed run is in the system log, without the token.
+	var failed *directory.LogEvent
+	for deadline := time.Now().Add(10 * time.Second); failed == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		evs, err := d.Events(ctx, "example", directory.EventFilter{EventType: directory.EventSyncRun})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			var doc directory.LogEvent
+			if err := json.Unmarshal(e.Doc, &doc); err == nil && doc.Outcome.Result == directory.ResultFailure {
+				failed = &doc
+			}
+		}
+	}
+	if failed == nil || !strings.Contains(failed.Outcome.Reason, "503") || strings.Contains(failed.Outcome.Reason, "Sekret") {
+		t.Fatalf("the failed run in the system log: %+v", failed)
 	}
 	if us, _ := d.Users(ctx, "example"); len(us) != 0 {
 		t.Fatalf("a failed run wrote %d users", len(us))
