@@ -621,27 +621,8 @@ func TestIntegrationSyncRunning(t *testing.T) {
 // ends when its 2 s timeout does.
 func TestIntegrationSyncGoesOn(t *testing.T) {
 	f := newFixture(t, api.Config{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var held []net.Conn // accepted, never answered
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	settings := `{"urls":["ldaps://` + ln.Addr().String() + `"],"bindDN":"cn=sync,dc=example,dc=com",
+	addr := ldaptest.Silent(t)
+	settings := `{"urls":["ldaps://` + addr + `"],"bindDN":"cn=sync,dc=example,dc=com",
 	"userSearchBase":"ou=people,dc=example,dc=com","userAttribute":"uid","timeout":"2s"}`
 	res := f.do(t, f.super, "POST", integrations, integrationBody("Slow", settings, `,"bindPassword":"pw"`))
 	if res.status != 201 {

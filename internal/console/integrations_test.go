@@ -3,7 +3,6 @@ package console_test
 import (
 	"encoding/json"
 	"html"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -583,29 +582,10 @@ func TestIntegrationSyncFromSlapd(t *testing.T) {
 // the page shows how.
 func TestIntegrationSyncGoesOn(t *testing.T) {
 	f := newIntegrationFixture(t, func(c *console.Config) { c.SyncWait = 50 * time.Millisecond })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var held []net.Conn // accepted, never answered
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
+	addr := ldaptest.Silent(t)
 	b := f.browser(t)
 	csrf := b.signIn("root", "root-Password-1")
-	form := ldapForm(csrf, "Slow LDAP", "ldaps://"+ln.Addr().String())
+	form := ldapForm(csrf, "Slow LDAP", "ldaps://"+addr)
 	form.Set("startTLS", "")
 	form.Set("timeout", "2s")
 	code, page, h := b.post("/console/integrations", form)

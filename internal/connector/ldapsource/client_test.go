@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -229,24 +228,10 @@ func TestDial(t *testing.T) {
 	})
 	t.Run("Silent", func(t *testing.T) {
 		// A server that accepts and never answers: TLS times out.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				defer c.Close()
-			}
-		}()
-		s := settingsFor(t, srv, "ldaps://"+l.Addr().String())
+		s := settingsFor(t, srv, "ldaps://"+ldaptest.Silent(t))
 		s.Timeout = Duration(time.Second)
 		t0 := time.Now()
-		_, err = Dial(ctx, s, []byte(srv.BindPassword), nil)
+		_, err := Dial(ctx, s, []byte(srv.BindPassword), nil)
 		se := stepError(t, err, StepTLS)
 		if d := time.Since(t0); d > 5*time.Second || !strings.Contains(se.Error(), "within 1s") {
 			t.Errorf("%v after %v", se, d)
