@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/pghba"
 )
 
 // banner is what serve prints on stdout once it listens: what a new user
@@ -82,14 +83,24 @@ func (b *banner) ldapsearchExample() string {
 }
 
 // pgHBALine is a pg_hba.conf line for PostgreSQL's LDAP search+bind
-// against the demo org over LDAPS.
+// against the demo org (package pghba's), over LDAPS, else StartTLS.
 func (b *banner) pgHBALine() string {
-	if b.demoBase == "" || b.ldapsAddr == "" {
+	if b.demoBase == "" {
 		return ""
 	}
-	h, p := b.urlHost(b.ldapsAddr)
-	return fmt.Sprintf(`hostssl all +immuta_user 127.0.0.1/32 ldap ldapserver=%s ldapscheme=ldaps ldapport=%d ldapbasedn="ou=users,%s" ldapsearchattribute=uid ldapbinddn="%s" ldapbindpasswd="%s"`,
-		h, p, b.demoBase, b.bindDN(), b.password())
+	k := pghba.Kit{BaseDN: b.demoBase, BindDN: b.bindDN(), BindPassword: b.password()}
+	switch {
+	case b.ldapsAddr != "":
+		k.Host, k.LDAPSPort = b.urlHost(b.ldapsAddr)
+	case b.ldapAddr != "":
+		k.Host, k.LDAPPort = b.urlHost(b.ldapAddr)
+	default:
+		return ""
+	}
+	if ls := k.Lines(); len(ls) > 0 {
+		return ls[0].Text
+	}
+	return ""
 }
 
 func (b *banner) write(w io.Writer) {
@@ -153,7 +164,8 @@ func (b *banner) write(w io.Writer) {
 		s.WriteString("\nTry it:\n  " + ex + "\n")
 	}
 	if pg := b.pgHBALine(); pg != "" {
-		s.WriteString("\npg_hba.conf line for PostgreSQL LDAP search+bind (PostgreSQL's libldap must trust the CA too, e.g. TLS_CACERT in ldap.conf):\n  " + pg + "\n")
+		s.WriteString("\npg_hba.conf line for PostgreSQL LDAP search+bind (PostgreSQL's libldap must trust the CA too;\n" +
+			"'dirgate pg-hba --data " + b.dataDir + " --org " + demoOrg + "' says how, with Immuta's Helm value):\n  " + pg + "\n")
 	}
 	s.WriteString("\n")
 	io.WriteString(w, s.String())

@@ -183,6 +183,7 @@ command line (see 'dirgate user --help').`,
 	root.AddCommand(a.logsCmd())        // logs.go
 	root.AddCommand(a.tokenCmd())       // token.go
 	root.AddCommand(a.integrationCmd()) // integration.go
+	root.AddCommand(a.pgHBACmd())       // pghba.go
 	return root
 }
 

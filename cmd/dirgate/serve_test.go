@@ -224,7 +224,7 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("demo password %q: want 20 letters and digits", pw)
 	}
 	port := s.LDAPS[strings.LastIndexByte(s.LDAPS, ':')+1:]
-	pg := `hostssl all +immuta_user 127.0.0.1/32 ldap ldapserver=127.0.0.1 ldapscheme=ldaps ldapport=` + port +
+	pg := `hostssl all +immuta_user all ldap ldapserver=127.0.0.1 ldapscheme=ldaps ldapport=` + port +
 		` ldapbasedn="ou=users,dc=example,dc=okta,dc=com" ldapsearchattribute=uid ldapbinddn="uid=ldap-bind,dc=example,dc=okta,dc=com" ldapbindpasswd="` + pw + `"`
 	for _, want := range []string{
 		"base DN:     dc=example,dc=okta,dc=com",

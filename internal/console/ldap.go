@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/pghba"
 )
 
 // Directory integrations → LDAP Interface (Okta's name for it): what a
 // client needs to connect, the CA certificate to trust, a read-only bind
-// account made on the spot, and ready-to-paste configuration snippets.
+// account made on the spot, and ready-to-paste configuration snippets
+// (the pg_hba.conf ones from package pghba, the same as `dirgate pg-hba`).
 
 // ldapBindPerm is what creating the bind account takes. The account gets
 // an admin role (READ_ONLY_ADMIN), and admin roles are the SUPER_ADMIN's to
@@ -49,6 +51,13 @@ type ldapData struct {
 	Created            *ldapAccount // the account just made, shown once
 	BindLogin          string       // the login the snippets bind with
 	PgHBA, Helm, Query string       // the snippets ("" when they cannot be made)
+
+	// The pg_hba.conf snippets are package pghba's, as `dirgate pg-hba`
+	// prints them: PgHBA is the first (preferred) line, PgHBAAlt the
+	// StartTLS alternative when LDAPS is on too, Trust how PostgreSQL
+	// trusts the CA.
+	PgHBAAlt, Trust  string
+	PgHBAVia, AltVia string // "LDAPS" or "StartTLS"
 }
 
 type ldapForm struct {
@@ -90,51 +99,27 @@ func (s *Server) renderLDAP(w http.ResponseWriter, q *request, f ldapForm, acct 
 	if li.LDAPPort != 0 {
 		d.LDAPURL = "ldap://" + net.JoinHostPort(host, strconv.Itoa(li.LDAPPort))
 	}
-	pw := "<password of " + d.BindLogin + ">"
+	pw := "" // pghba's placeholder, <password of LOGIN>
 	if acct != nil {
 		d.BindLogin, pw = acct.Login, acct.Password
 	}
 	if !d.Off {
-		d.PgHBA = pgHBARule(host, li, base, d.BindLogin, pw)
-		d.Helm = helmPgHBARules(d.PgHBA)
+		kit := pghba.Kit{Host: host, LDAPSPort: li.LDAPSPort, LDAPPort: li.LDAPPort, BaseDN: base,
+			BindDN: "uid=" + d.BindLogin + "," + base, BindPassword: pw}
+		if d.CA {
+			kit.CAFile = d.CAName // the file the page offers for download
+		}
+		lines := kit.Lines()
+		d.PgHBA, d.PgHBAVia = lines[0].Text, lines[0].Via()
+		if len(lines) > 1 {
+			d.PgHBAAlt, d.AltVia = lines[1].Text, lines[1].Via()
+		}
+		d.Helm, d.Trust = kit.Helm(), kit.Trust()
 		d.Query = ldapsearchCommand(d, base)
 	}
 	v := s.view(q, "LDAP Interface", "ldap", d)
 	v.Error = msg
 	s.render(w, status, "ldap", v)
-}
-
-// pgHBARule is a pg_hba.conf line for PostgreSQL's LDAP search+bind, the
-// form `dirgate serve` prints: over LDAPS, else StartTLS (ldaptls=1).
-func pgHBARule(host string, li LDAPInfo, base, login, pw string) string {
-	scheme, port := "ldaps", li.LDAPSPort
-	if port == 0 {
-		scheme, port = "ldap ldaptls=1", li.LDAPPort
-	}
-	return fmt.Sprintf(`hostssl all +immuta_user 127.0.0.1/32 ldap ldapserver=%s ldapscheme=%s ldapport=%d ldapbasedn="ou=users,%s" ldapsearchattribute=uid ldapbinddn="uid=%s,%s" ldapbindpasswd="%s"`,
-		host, scheme, port, base, login, base, pw)
-}
-
-// helmPgHBARules is the Immuta Helm chart's value queryEngine.clientPgHBARules
-// holding rule, as Immuta's "Okta LDAP Interface" page shows it: a YAML
-// list with one pg_hba.conf line per item.
-func helmPgHBARules(rule string) string {
-	return "queryEngine:\n  clientPgHBARules:\n    - " + yamlScalar(rule) + "\n"
-}
-
-// yamlScalar is s as a YAML flow scalar: plain, as Immuta writes the
-// rule, unless something in it would change its meaning.
-func yamlScalar(s string) string {
-	plain := s != "" && s == strings.TrimSpace(s) && !strings.ContainsAny(s[:1], "!&*-?:,[]{}#|>@`\"'%") &&
-		!strings.Contains(s, ": ") && !strings.Contains(s, " #") && !strings.HasSuffix(s, ":") &&
-		!strings.ContainsAny(s, "\n\r\t")
-	if plain {
-		return s
-	}
-	if strings.ContainsAny(s, "\n\r\t") {
-		return strconv.Quote(s) // a YAML double-quoted scalar takes Go's escapes
-	}
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // ldapsearchCommand is an ldapsearch that checks the bind account: over

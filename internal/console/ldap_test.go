@@ -71,14 +71,23 @@ func codeOf(t *testing.T, page, id string) string {
 	return html.UnescapeString(m[1])
 }
 
-func pgHBAWant(login, pw string) string {
-	return `hostssl all +immuta_user 127.0.0.1/32 ldap ldapserver=ldap.example.com ldapscheme=ldaps ldapport=636 ldapbasedn="ou=users,` + base +
+// pgHBALine is the page's pg_hba.conf line for database db over scheme
+// ("ldaps" on 636 or "ldap ldaptls=1" on 389).
+func pgHBALine(db, scheme, login, pw string) string {
+	port := "636"
+	if scheme != "ldaps" {
+		port = "389"
+	}
+	return `hostssl ` + db + ` +immuta_user all ldap ldapserver=ldap.example.com ldapscheme=` + scheme + ` ldapport=` + port + ` ldapbasedn="ou=users,` + base +
 		`" ldapsearchattribute=uid ldapbinddn="uid=` + login + `,` + base + `" ldapbindpasswd="` + pw + `"`
 }
 
+func pgHBAWant(login, pw string) string { return pgHBALine("all", "ldaps", login, pw) }
+
 // checkHelm checks the Helm snippet is YAML whose
-// queryEngine.clientPgHBARules is the one rule.
-func checkHelm(t *testing.T, helm, rule string) {
+// queryEngine.clientPgHBARules is the one rule, and that alt ("" for
+// none) follows as a comment, valid YAML once uncommented.
+func checkHelm(t *testing.T, helm, rule, alt string) {
 	t.Helper()
 	var v struct {
 		QueryEngine struct {
@@ -91,8 +100,18 @@ func checkHelm(t *testing.T, helm, rule string) {
 	if got := v.QueryEngine.ClientPgHBARules; len(got) != 1 || got[0] != rule {
 		t.Fatalf("queryEngine.clientPgHBARules = %q, want [%q]\n%s", got, rule, helm)
 	}
-	if want := "queryEngine:\n  clientPgHBARules:\n    - " + rule + "\n"; helm != want {
+	want := "queryEngine:\n  clientPgHBARules:\n    - " + rule + "\n"
+	if alt == "" && helm != want || !strings.HasPrefix(helm, want) {
 		t.Errorf("the Helm snippet:\n%s\nwant:\n%s", helm, want)
+	}
+	if alt == "" {
+		return
+	}
+	if err := yaml.Unmarshal([]byte(strings.Replace(helm, "    # - ", "    - ", 1)), &v); err != nil {
+		t.Fatalf("the Helm snippet with its alternative uncommented is not YAML: %v\n%s", err, helm)
+	}
+	if got := v.QueryEngine.ClientPgHBARules; len(got) != 2 || got[1] != alt {
+		t.Fatalf("the Helm snippet's alternative = %q, want %q\n%s", got, alt, helm)
 	}
 }
 
@@ -132,12 +151,26 @@ func TestLDAPPageShowsConnectionDetails(t *testing.T) {
 	if got := snippet(t, page, "snippet-pghba"); got != rule {
 		t.Errorf("pg_hba line:\n%s\nwant:\n%s", got, rule)
 	}
-	checkHelm(t, snippet(t, page, "snippet-helm"), rule)
+	alt := pgHBALine("all", "ldap ldaptls=1", "ldap-bind", "<password of ldap-bind>")
+	if got := snippet(t, page, "snippet-pghba-alt"); got != alt {
+		t.Errorf("pg_hba line over StartTLS:\n%s\nwant:\n%s", got, alt)
+	}
+	checkHelm(t, snippet(t, page, "snippet-helm"),
+		pgHBALine("immuta", "ldaps", "ldap-bind", "<password of ldap-bind>"), pgHBALine("immuta", "ldap ldaptls=1", "ldap-bind", "<password of ldap-bind>"))
+	trust := snippet(t, page, "snippet-trust")
+	for _, want := range []string{"TLS_CACERT", "LDAPTLS_CACERT", "example-ca.pem", "ldapserver=ldap.example.com must be a name in dirgate's certificate", "ldapbindpasswd included"} {
+		if !strings.Contains(trust, want) {
+			t.Errorf("the trust text lacks %q:\n%s", want, trust)
+		}
+	}
+	if !strings.Contains(page, "dirgate pg-hba --org example") {
+		t.Error("the page does not name dirgate pg-hba")
+	}
 	wantQ := `LDAPTLS_CACERT=example-ca.pem ldapsearch -H ldaps://ldap.example.com:636 -x -D "uid=ldap-bind,` + base + `" -W -b "ou=users,` + base + `" "(uid=someone)"`
 	if got := snippet(t, page, "snippet-ldapsearch"); got != wantQ {
 		t.Errorf("ldapsearch:\n%s\nwant:\n%s", got, wantQ)
 	}
-	for _, id := range []string{"snippet-pghba", "snippet-helm", "snippet-ldapsearch"} {
+	for _, id := range []string{"snippet-pghba", "snippet-pghba-alt", "snippet-helm", "snippet-trust", "snippet-ldapsearch"} {
 		if !strings.Contains(page, `<label for="`+id+`">`) || !strings.Contains(page, `<output for="`+id+`"`) {
 			t.Errorf("%s has no label or output", id)
 		}
@@ -216,7 +249,7 @@ func TestLDAPBindAccount(t *testing.T) {
 	if got := snippet(t, page, "snippet-pghba"); got != rule {
 		t.Errorf("pg_hba line:\n%s\nwant:\n%s", got, rule)
 	}
-	checkHelm(t, snippet(t, page, "snippet-helm"), rule)
+	checkHelm(t, snippet(t, page, "snippet-helm"), pgHBALine("immuta", "ldaps", "ldap-bind", pw), pgHBALine("immuta", "ldap ldaptls=1", "ldap-bind", pw))
 
 	u, err := f.d.User(ctx, "example", "ldap-bind")
 	if err != nil {
@@ -275,11 +308,15 @@ func TestLDAPStartTLSOnlyAndOff(t *testing.T) {
 	if strings.Contains(page, `id="ldaps-url"`) || codeOf(t, page, "ldap-url") != "ldap://ldap.example.com:389" {
 		t.Fatalf("StartTLS only:\n%s", page)
 	}
-	want := `hostssl all +immuta_user 127.0.0.1/32 ldap ldapserver=ldap.example.com ldapscheme=ldap ldaptls=1 ldapport=389 ldapbasedn="ou=users,` + base +
+	want := `hostssl all +immuta_user all ldap ldapserver=ldap.example.com ldapscheme=ldap ldaptls=1 ldapport=389 ldapbasedn="ou=users,` + base +
 		`" ldapsearchattribute=uid ldapbinddn="uid=ldap-bind,` + base + `" ldapbindpasswd="<password of ldap-bind>"`
 	if got := snippet(t, page, "snippet-pghba"); got != want {
 		t.Errorf("pg_hba line over StartTLS:\n%s\nwant:\n%s", got, want)
 	}
+	if strings.Contains(page, "snippet-pghba-alt") {
+		t.Error("an alternative line with StartTLS only")
+	}
+	checkHelm(t, snippet(t, page, "snippet-helm"), strings.Replace(want, "hostssl all ", "hostssl immuta ", 1), "")
 	if got := snippet(t, page, "snippet-ldapsearch"); !strings.Contains(got, "-H ldap://ldap.example.com:389 -ZZ -x") {
 		t.Errorf("ldapsearch over StartTLS: %s", got)
 	}

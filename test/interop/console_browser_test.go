@@ -324,11 +324,11 @@ func TestConsolePgHBASnippet(t *testing.T) {
 		t.Fatalf("the pg_hba snippet: %q, %v", line, err)
 	}
 	pg := startPostgres(t, s.caFile, strings.TrimSpace(line))
-	pg.superSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
-	if out, ok := pg.login(t, "alice", "alice-password"); !ok || strings.TrimSpace(out) != "alice" {
+	pg.SuperSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
+	if out, ok := pg.Login(t, "alice", "alice-password"); !ok || strings.TrimSpace(out) != "alice" {
 		t.Fatalf("alice through the snippet's line: %v\n%s", ok, out)
 	}
-	if out, ok := pg.login(t, "alice", "wrong"); ok || !strings.Contains(out, ldapFailed) {
+	if out, ok := pg.Login(t, "alice", "wrong"); ok || !strings.Contains(out, ldapFailed) {
 		t.Fatalf("a wrong password through the snippet's line: %v\n%s", ok, out)
 	}
 }

@@ -85,15 +85,15 @@ func TestConsolePushSignIn(t *testing.T) {
 		t.Fatalf("the denied bind: exit %d %s", r.code, r.stderr)
 	}
 
-	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta_user", "127.0.0.1", s.ldapsPort, exUsers, bindDN, bindPW))
-	pg.superSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
+	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta", "127.0.0.1", s.ldapsPort, exBase, bindDN, bindPW))
+	pg.SuperSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
 	type login struct {
 		out string
 		ok  bool
 	}
 	pgc := make(chan login, 1)
 	go func() {
-		out, ok := pg.login(t, "alice", "alice-password,push")
+		out, ok := pg.Login(t, "alice", "alice-password,push")
 		pgc <- login{out, ok}
 	}()
 	// PostgreSQL binds as the user on a connection of its own (after

@@ -96,16 +96,16 @@ func TestMFAOverLDAPAndPostgres(t *testing.T) {
 	}
 
 	// PostgreSQL search+bind: the bind account needs no code, the person does.
-	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta_user", "127.0.0.1", s.ldapsPort, exUsers, bindDN, bindPW))
-	pg.superSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
+	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta", "127.0.0.1", s.ldapsPort, exBase, bindDN, bindPW))
+	pg.SuperSQL(t, `CREATE ROLE immuta_user NOLOGIN; CREATE ROLE alice LOGIN IN ROLE immuta_user;`)
 	next := oathtool(t, secret, now.Add(30*time.Second))
-	if out, ok := pg.login(t, "alice", "alice-password"); ok {
+	if out, ok := pg.Login(t, "alice", "alice-password"); ok {
 		t.Fatalf("psql without a code logged in:\n%s", out)
 	}
-	if out, ok := pg.login(t, "alice", "alice-password,"+next); !ok {
+	if out, ok := pg.Login(t, "alice", "alice-password,"+next); !ok {
 		t.Fatalf("psql with password,code refused:\n%s", out)
 	}
-	if out, ok := pg.login(t, "alice", "alice-password,"+next); ok {
+	if out, ok := pg.Login(t, "alice", "alice-password,"+next); ok {
 		t.Fatalf("psql with a replayed code logged in:\n%s", out)
 	}
 

@@ -3,6 +3,8 @@ package interop
 import (
 	"strings"
 	"testing"
+
+	"github.com/dirgate/dirgate/internal/pgtest"
 )
 
 // TestPostgresSearchBind is the reference documents' Query Engine set-up:
@@ -25,13 +27,13 @@ func TestPostgresSearchBind(t *testing.T) {
 	}
 	s := startDirgate(t, data, "--no-demo")
 
-	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta_user", "127.0.0.1", s.ldapsPort, exUsers, bindDN, bindPW))
+	pg := startPostgres(t, s.caFile, pgHBALDAP("immuta", "127.0.0.1", s.ldapsPort, exBase, bindDN, bindPW))
 	sql := "CREATE ROLE immuta_user NOLOGIN;"
 	for _, login := range []string{"alice", "carol", "nobody", "pat+test@example.com", "o'brien", "Dana.Upper", "plain"} {
-		sql += " CREATE ROLE " + quoteIdent(login) + " LOGIN IN ROLE immuta_user;"
+		sql += " CREATE ROLE " + pgtest.QuoteIdent(login) + " LOGIN IN ROLE immuta_user;"
 	}
 	sql += " CREATE ROLE outsider LOGIN;"
-	pg.superSQL(t, sql)
+	pg.SuperSQL(t, sql)
 
 	for _, tc := range []struct {
 		name, user, pw string
@@ -50,7 +52,7 @@ func TestPostgresSearchBind(t *testing.T) {
 		{"a comma-split password is not the password", people[0].login, "comma", false, ldapFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, ok := pg.login(t, tc.user, tc.pw)
+			out, ok := pg.Login(t, tc.user, tc.pw)
 			if ok != tc.ok {
 				t.Fatalf("psql as %q: ok=%v, want %v\n%s", tc.user, ok, tc.ok, out)
 			}
@@ -65,7 +67,7 @@ func TestPostgresSearchBind(t *testing.T) {
 	// A suspension made while PostgreSQL runs takes effect at the next login.
 	mustDirgate(t, "", "user", "suspend", "--data", data, "--org", "example", "--login", "alice")
 	eventually(t, "alice refused after suspension", func() error {
-		if out, ok := pg.login(t, "alice", "alice-password"); ok {
+		if out, ok := pg.Login(t, "alice", "alice-password"); ok {
 			return errorString("still logs in: " + out)
 		}
 		return nil

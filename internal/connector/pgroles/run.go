@@ -1,0 +1,77 @@
+package pgroles
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ErrBusy is a run refused because another holds the target.
+var ErrBusy = errors.New("another dirgate pgsync is running against this PostgreSQL; try again when it ends")
+
+// lockKey is the advisory lock that keeps runs against one PostgreSQL one
+// at a time, whichever node or process they come from ('dgps').
+const lockKey int64 = 0x64677073
+
+// batchSize is how many statements go to the server in one round trip.
+const batchSize = 500
+
+// Options are the choices of one run.
+type Options struct {
+	// DryRun plans and reports the SQL, and changes nothing.
+	DryRun bool
+}
+
+// Run reads the source, compares it with the target's roles and, unless
+// opt.DryRun, applies the difference in one transaction: a run stopped
+// part way (killed, the connection lost) leaves the target as it was, and
+// the next run does it all. A run with nothing to do sends no write.
+func Run(ctx context.Context, conn *pgx.Conn, cfg *Config, src Source, opt Options) (*Report, error) {
+	people, err := src.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the source: %w", err)
+	}
+	rep := &Report{DryRun: opt.DryRun, Target: targetName(conn), Skipped: []Skip{}}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL %s: %w", rep.Target, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The lock is taken before the catalog is read, so that two runs do not
+	// both plan from the same state; it ends with the transaction.
+	var locked bool
+	if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", lockKey).Scan(&locked); err != nil {
+		return nil, fmt.Errorf("PostgreSQL %s: %w", rep.Target, err)
+	}
+	if !locked {
+		return nil, ErrBusy
+	}
+	st, err := readState(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the roles of %s: %w", rep.Target, err)
+	}
+	plan(cfg, people, st, rep)
+	if opt.DryRun || len(rep.SQL) == 0 {
+		return rep, nil // rolled back: it wrote nothing
+	}
+	for i := 0; i < len(rep.SQL); i += batchSize {
+		batch := rep.SQL[i:min(i+batchSize, len(rep.SQL))]
+		if _, err := tx.Exec(ctx, strings.Join(batch, ";\n"), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return rep, fmt.Errorf("applying the changes to %s (none is kept): %w", rep.Target, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return rep, fmt.Errorf("committing the changes to %s (none is kept): %w", rep.Target, err)
+	}
+	return rep, nil
+}
+
+// targetName names the target for reports: user@host:port/database,
+// never the password.
+func targetName(conn *pgx.Conn) string {
+	c := conn.Config()
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
