@@ -65,6 +65,15 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
+// exitError ends a command with its own exit code (pgsync --check's
+// "changes pending"), msg (if any) on stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, args []string, a *app) int {
 	if a.lookupEnv == nil {
@@ -79,6 +88,13 @@ func run(ctx context.Context, args []string, a *app) int {
 	cmd, err := root.ExecuteC()
 	if err == nil || errors.Is(err, pflag.ErrHelp) {
 		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(a.stderr, "dirgate: "+oneLine(ee.msg))
+		}
+		return ee.code
 	}
 	msg := "dirgate: " + oneLine(message(err))
 	var ue *usageError
@@ -184,6 +200,7 @@ command line (see 'dirgate user --help').`,
 	root.AddCommand(a.tokenCmd())       // token.go
 	root.AddCommand(a.integrationCmd()) // integration.go
 	root.AddCommand(a.pgHBACmd())       // pghba.go
+	root.AddCommand(a.pgsyncCmd())      // pgsync.go
 	return root
 }
 

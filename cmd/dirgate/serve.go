@@ -54,6 +54,7 @@ type serveFlags struct {
 	httpPlaintext     bool
 	apiRateLimit      int
 	publicURL         string
+	pgsync            []string // ORG=FILE
 }
 
 // listening is what serve reports once it listens (tests use port 0).
@@ -111,6 +112,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.DurationVar(&f.bindCacheTTL, "bind-cache-ttl", directory.DefaultBindCacheTTL, "how long a successful bind is remembered, so the same password is not verified again (a keyed hash, never the password; forgotten on any change to the user); 0: off")
 	fl.DurationVar(&f.pushTimeout, "push-timeout", directory.DefaultPushTimeout, "how long a push sign-in (an LDAP bind with <password>,push) waits for the user to approve it on the console's self-service page; PostgreSQL gives up on a login after its authentication_timeout (60s by default)")
 	fl.BoolVar(&f.noSync, "no-sync", false, "do not run directory integrations on their schedules in this process ('dirgate integration sync' still runs them)")
+	fl.StringArrayVar(&f.pgsync, "pgsync", nil, "run 'dirgate pgsync' for `ORG=FILE` (a mapping file) on the file's schedule; repeatable")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) on this `ADDR` (loopback only; empty: off)")
 	fl.BoolVar(&f.upgradeHashes, "upgrade-hashes", false, "re-hash imported legacy password hashes ({SSHA}, {CRYPT}, …) with argon2id at the user's next successful bind")
 	return c
@@ -356,6 +358,10 @@ func (a *app) serve(f *serveFlags) (err error) {
 		}
 	}
 	b.orgs = orgs
+	pgJobs, err := a.pgsyncJobs(ctx, dir, f.pgsync, log)
+	if err != nil {
+		return err
+	}
 
 	// The LDAP view and server.
 	start := time.Now()
@@ -382,6 +388,10 @@ func (a *app) serve(f *serveFlags) (err error) {
 		}
 		wg.Add(1)
 		go func() { defer wg.Done(); sched.Loop(ditCtx) }()
+	}
+	if pgJobs != nil { // PostgreSQL role syncs (pgsync.go)
+		wg.Add(1)
+		go func() { defer wg.Done(); pgJobs.Loop(ditCtx) }()
 	}
 
 	srv, err := ldapserver.NewServer(ldapserver.Config{

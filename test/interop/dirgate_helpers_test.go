@@ -54,11 +54,17 @@ type cliResult struct {
 // dirgate runs one CLI command with stdin, bounded by cmdTimeout.
 func dirgate(t *testing.T, stdin string, args ...string) cliResult {
 	t.Helper()
+	return dirgateEnv(t, nil, stdin, args...)
+}
+
+// dirgateEnv is dirgate with the variables env (KEY=VALUE) set.
+func dirgateEnv(t *testing.T, env []string, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, dirgateBin(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

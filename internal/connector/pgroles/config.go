@@ -228,10 +228,13 @@ func (c *Config) Normalize() error {
 	return nil
 }
 
-// TargetURL is the target's connection string: DIRGATE_PGSYNC_URL, else
-// the config's.
-func (c *Config) TargetURL() (string, error) {
-	if v := strings.TrimSpace(os.Getenv(EnvTarget)); v != "" {
+// TargetURL is the target's connection string: DIRGATE_PGSYNC_URL (read
+// with getenv; nil: os.Getenv), else the config's.
+func (c *Config) TargetURL(getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if v := strings.TrimSpace(getenv(EnvTarget)); v != "" {
 		return v, nil
 	}
 	if c.Target != "" {

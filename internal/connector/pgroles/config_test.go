@@ -35,11 +35,11 @@ func TestParseConfig(t *testing.T) {
 		}
 	}
 	t.Setenv(EnvTarget, "")
-	if _, err := c.TargetURL(); err == nil || !strings.Contains(err.Error(), EnvTarget) {
+	if _, err := c.TargetURL(nil); err == nil || !strings.Contains(err.Error(), EnvTarget) {
 		t.Errorf("no target: %v", err)
 	}
 	t.Setenv(EnvTarget, "host=/tmp port=5432")
-	if u, err := (&Config{Target: "postgres://other"}).TargetURL(); err != nil || u != "host=/tmp port=5432" {
+	if u, err := (&Config{Target: "postgres://other"}).TargetURL(nil); err != nil || u != "host=/tmp port=5432" {
 		t.Errorf("the environment wins: %q %v", u, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -71,7 +72,50 @@ func Run(ctx context.Context, conn *pgx.Conn, cfg *Config, src Source, opt Optio
 
 // targetName names the target for reports: user@host:port/database,
 // never the password.
-func targetName(conn *pgx.Conn) string {
-	c := conn.Config()
+func targetName(conn *pgx.Conn) string { return nameOf(conn.Config()) }
+
+func nameOf(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// TargetName names the target at url as reports do, or "PostgreSQL" when
+// url cannot be read.
+func TargetName(url string) string {
+	c, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "PostgreSQL"
+	}
+	return nameOf(c)
+}
+
+// connectTimeout bounds reaching the target when its connection string
+// sets no connect_timeout.
+const connectTimeout = 30 * time.Second
+
+// Connect opens the target at url (Config.TargetURL). The errors name
+// the target without its password (pgx leaves it out).
+func Connect(ctx context.Context, url string) (*pgx.Conn, error) {
+	pc, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("the target PostgreSQL's connection string: %w", err)
+	}
+	if pc.ConnectTimeout == 0 {
+		pc.ConnectTimeout = connectTimeout
+	}
+	conn, err := pgx.ConnectConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the target PostgreSQL: %w", err)
+	}
+	return conn, nil
+}
+
+// Sync is one whole run: it connects to url, runs, and disconnects. A
+// report comes back with the error when the run got as far as planning.
+func Sync(ctx context.Context, url string, cfg *Config, src Source, opt Options) (*Report, error) {
+	conn, err := Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return Run(ctx, conn, cfg, src, opt)
 }
