@@ -163,8 +163,8 @@ func TestLDAPPageShowsConnectionDetails(t *testing.T) {
 			t.Errorf("the trust text lacks %q:\n%s", want, trust)
 		}
 	}
-	if !strings.Contains(page, "dirgate pg-hba --org example") {
-		t.Error("the page does not name dirgate pg-hba")
+	if !strings.Contains(page, "dirgate pg-hba --org example") || !strings.Contains(page, "dirgate pgsync --org example") {
+		t.Error("the page does not name dirgate pg-hba and dirgate pgsync")
 	}
 	wantQ := `LDAPTLS_CACERT=example-ca.pem ldapsearch -H ldaps://ldap.example.com:636 -x -D "uid=ldap-bind,` + base + `" -W -b "ou=users,` + base + `" "(uid=someone)"`
 	if got := snippet(t, page, "snippet-ldapsearch"); got != wantQ {
