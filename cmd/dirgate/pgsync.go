@@ -67,7 +67,8 @@ DIRGATE_PGSYNC_LDAP_PASSWORD. The connecting role needs CREATEROLE (on
 PostgreSQL 16 and later it then administers the roles it creates).
 
 A run is one transaction under an advisory lock (one run at a time per
-PostgreSQL, whichever node starts it): stopped part way it changes nothing,
+database, whichever node starts it; roles belong to the whole cluster, so
+give every mapping for a cluster the same database): stopped part way it changes nothing,
 and the next run does it all; a run with nothing to do writes nothing. Real
 runs are in the org's system log (system.pgsync.complete).
 

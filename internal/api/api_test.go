@@ -7,22 +7,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dirgate/dirgate/internal/api"
 	"github.com/dirgate/dirgate/internal/directory"
-	"github.com/dirgate/dirgate/internal/password"
-	"github.com/dirgate/dirgate/internal/sealed"
-	"github.com/dirgate/dirgate/internal/store/sqlite"
+	"github.com/dirgate/dirgate/internal/directory/dirtest"
 )
 
 var ctx = context.Background()
 
-// cheap keeps argon2id fast under -race; the parameters are not under test.
-var cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
 
 // fixture is a directory with org "example" (custom attribute costCenter),
 // an admin of each role and a plain user, a token for each admin, and the
@@ -37,26 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg api.Config) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sealed.KeyFromString(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := sealed.NewKeys(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := directory.New(directory.Config{Store: st, Password: cheap, LoginFlushInterval: time.Hour, Secrets: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close(); st.Close() })
-	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example", CustomAttributes: []string{"costCenter"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := dirtest.New(t, directory.OrgInput{Name: "example", CustomAttributes: []string{"costCenter"}})
 	f := &fixture{d: d}
 	for _, a := range []struct {
 		login, role string
@@ -84,6 +59,7 @@ func newFixture(t *testing.T, cfg api.Config) *fixture {
 			f.orgAdminTokenID = tok.ID
 		}
 	}
+	var err error
 	f.plain, err = d.CreateUser(ctx, "example", directory.UserInput{
 		Profile: directory.Profile{Login: "plain", Email: "plain@example.com", FirstName: "Plain", LastName: "User"}})
 	if err != nil {

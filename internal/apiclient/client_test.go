@@ -17,9 +17,7 @@ import (
 	"github.com/dirgate/dirgate/internal/api"
 	"github.com/dirgate/dirgate/internal/apiclient"
 	"github.com/dirgate/dirgate/internal/directory"
-	"github.com/dirgate/dirgate/internal/password"
-	"github.com/dirgate/dirgate/internal/sealed"
-	"github.com/dirgate/dirgate/internal/store/sqlite"
+	"github.com/dirgate/dirgate/internal/directory/dirtest"
 	"github.com/dirgate/dirgate/internal/totp"
 )
 
@@ -36,24 +34,7 @@ type server struct {
 
 func newServer(t *testing.T, tls bool) *server {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sealed.KeyFromString(strings.Repeat("cd", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, _ := sealed.NewKeys(key)
-	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1},
-		LoginFlushInterval: time.Hour, Secrets: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close(); st.Close() })
-	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "acme", CustomAttributes: []string{"costCenter"}}); err != nil {
-		t.Fatal(err)
-	}
+	d := dirtest.New(t, directory.OrgInput{Name: "acme", CustomAttributes: []string{"costCenter"}})
 	if _, err := d.CreateUser(ctx, "acme", directory.UserInput{Profile: directory.Profile{Login: "admin"}, Roles: []string{directory.RoleSuperAdmin}}); err != nil {
 		t.Fatal(err)
 	}

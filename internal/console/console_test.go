@@ -7,7 +7,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,9 +14,7 @@ import (
 
 	"github.com/dirgate/dirgate/internal/console"
 	"github.com/dirgate/dirgate/internal/directory"
-	"github.com/dirgate/dirgate/internal/password"
-	"github.com/dirgate/dirgate/internal/sealed"
-	"github.com/dirgate/dirgate/internal/store/sqlite"
+	"github.com/dirgate/dirgate/internal/directory/dirtest"
 )
 
 var ctx = context.Background()
@@ -31,27 +28,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...func(*console.Config)) *fixture {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sealed.KeyFromString(strings.Repeat("cd", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := sealed.NewKeys(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1}, LoginFlushInterval: time.Hour,
-		Secrets: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close(); st.Close() })
-	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example"}); err != nil {
-		t.Fatal(err)
-	}
+	d := dirtest.New(t, directory.OrgInput{Name: "example"})
 	for _, u := range []struct{ login, role string }{{"admin", directory.RoleOrgAdmin}, {"viewer", directory.RoleReadOnlyAdmin}, {"carol", ""}} {
 		in := directory.UserInput{Profile: directory.Profile{Login: u.login, FirstName: strings.ToUpper(u.login[:1]) + u.login[1:], LastName: "Example"},
 			Password: []byte(u.login + "-Password-1")}

@@ -23,6 +23,7 @@ import (
 	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/connector/ldapsource/ldaptest"
 	"github.com/dirgate/dirgate/internal/directory"
+	"github.com/dirgate/dirgate/internal/directory/dirtest"
 	"github.com/dirgate/dirgate/internal/password"
 	"github.com/dirgate/dirgate/internal/sealed"
 	"github.com/dirgate/dirgate/internal/store/sqlite"
@@ -31,29 +32,7 @@ import (
 var ctx = context.Background()
 
 func newDirectory(t *testing.T) *directory.Directory {
-	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := sealed.KeyFromString(strings.Repeat("ab", 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := sealed.NewKeys(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1},
-		LoginFlushInterval: time.Hour, Secrets: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close(); st.Close() })
-	if _, err := d.CreateOrg(ctx, directory.OrgInput{Name: "example"}); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	return dirtest.New(t, directory.OrgInput{Name: "example"})
 }
 
 // openLDAPSettings are what an administrator enters for the fixture's

@@ -54,6 +54,12 @@ type planner struct {
 	c   *Config
 	st  *state
 	rep *Report
+	// mapped are the roles whose memberships are the directory's (the
+	// login role and the usable group roles); memberOf the roles each role
+	// is a member of, sorted (st.members the other way round), so that a
+	// person's revocations cost its memberships, not every mapped role.
+	mapped   map[string]bool
+	memberOf map[string][]string
 }
 
 func (p *planner) exec(sql string) { p.rep.SQL = append(p.rep.SQL, sql) }
@@ -125,6 +131,19 @@ func plan(c *Config, people *People, st *state, rep *Report) {
 		slices.Sort(roles)
 		byName[name] = append(byName[name], userWant{login: person.Login, active: person.Active, roles: append([]string{c.LoginRole}, roles...)})
 	}
+	p.mapped = map[string]bool{c.LoginRole: true}
+	for _, r := range groupRole {
+		p.mapped[r] = true
+	}
+	p.memberOf = map[string][]string{}
+	for of, ms := range st.members {
+		for m := range ms {
+			p.memberOf[m] = append(p.memberOf[m], of)
+		}
+	}
+	for _, of := range p.memberOf {
+		slices.Sort(of)
+	}
 	keep := map[string]bool{marker: true} // managed roles that stay as they are
 	for r := range wantGroup {
 		keep[r] = true
@@ -144,7 +163,7 @@ func plan(c *Config, people *People, st *state, rep *Report) {
 			p.skip(name, ws[0].login, "the login's role name is the name of a group or marker role")
 		default:
 			keep[name] = true
-			p.userRole(name, ws[0], groupRole)
+			p.userRole(name, ws[0])
 		}
 	}
 	// Managed roles nobody wants any more.
@@ -229,7 +248,7 @@ func recordedGrants(comment string) []string {
 // userRole ensures a person's role: created with LOGIN (or NOLOGIN when
 // suspended) in its roles, or brought back in step, or, when the name is
 // a role dirgate did not create, left alone and reported.
-func (p *planner) userRole(name string, w userWant, groupRole map[string]string) {
+func (p *planner) userRole(name string, w userWant) {
 	r := p.st.roles[name]
 	comment := commentPrefix + "user " + w.login + " of " + p.rep.Origin
 	login := "NOLOGIN"
@@ -266,10 +285,8 @@ func (p *planner) userRole(name string, w userWant, groupRole map[string]string)
 	}
 	// Memberships in the roles this config maps are the directory's;
 	// others (a DBA's own grants) are left alone.
-	known := append([]string{p.c.LoginRole}, slices.Collect(maps.Values(groupRole))...)
-	slices.Sort(known)
-	for _, g := range slices.Compact(known) {
-		if !slices.Contains(w.roles, g) && p.st.isMember(name, g) {
+	for _, g := range p.memberOf[name] {
+		if p.mapped[g] && !slices.Contains(w.roles, g) {
 			p.exec(fmt.Sprintf("REVOKE %s FROM %s", ident(g), ident(name)))
 			p.rep.Revoked++
 		}

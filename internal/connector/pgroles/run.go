@@ -13,8 +13,12 @@ import (
 // ErrBusy is a run refused because another holds the target.
 var ErrBusy = errors.New("another dirgate pgsync is running against this PostgreSQL; try again when it ends")
 
-// lockKey is the advisory lock that keeps runs against one PostgreSQL one
-// at a time, whichever node or process they come from ('dgps').
+// lockKey is the advisory lock that keeps runs against one database one
+// at a time, whichever node or process they come from ('dgps'). Advisory
+// locks are per database while roles are per cluster: runs against two
+// databases of one cluster do not exclude each other (the later one then
+// fails on a role the other created, and the next run is right), so every
+// mapping for a cluster should name the same database.
 const lockKey int64 = 0x64677073
 
 // batchSize is how many statements go to the server in one round trip.

@@ -43,8 +43,8 @@ type Job struct {
 }
 
 // Scheduler runs jobs on their schedules until its context ends. Nodes
-// that run the same job are kept one at a time by the target's advisory
-// lock: the others find it busy and wait for the next time.
+// that run the same job are kept one at a time by the target database's
+// advisory lock: the others find it busy and wait for the next time.
 type Scheduler struct {
 	Dir  *directory.Directory
 	Jobs []*Job

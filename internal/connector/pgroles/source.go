@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 
@@ -106,8 +107,12 @@ func (s *LDAPSource) Read(ctx context.Context) (*People, error) {
 }
 
 // SourceOf is the source cfg names: its LDAP server (password from
-// DIRGATE_PGSYNC_LDAP_PASSWORD), else org of d.
+// DIRGATE_PGSYNC_LDAP_PASSWORD, read with getenv; nil: os.Getenv, as
+// Config.TargetURL), else org of d.
 func SourceOf(cfg *Config, d *directory.Directory, org string, getenv func(string) string, log *slog.Logger) (Source, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	if cfg.Source == nil || cfg.Source.LDAP == nil {
 		if d == nil || org == "" {
 			return nil, fmt.Errorf("the source is a dirgate org: give --org")

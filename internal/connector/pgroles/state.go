@@ -100,8 +100,15 @@ func readState(ctx context.Context, q pgx.Tx) (*state, error) {
 // ident quotes a role name for SQL.
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 
-// quoteLiteral quotes a string constant (standard_conforming_strings, on
-// by default since PostgreSQL 9.1: backslashes are plain).
+// quoteLiteral quotes a string constant as PostgreSQL's quote_literal
+// does: with a backslash in it, as an escape string (E'…', backslashes
+// doubled), which reads the same whatever standard_conforming_strings
+// says; in a plain '…' a login ending in \ would, with that setting off
+// on the target, end the literal early and the rest run as SQL.
 func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''") + "'"
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''")
+	if strings.Contains(s, `\`) {
+		return "E'" + strings.ReplaceAll(s, `\`, `\\`) + "'"
+	}
+	return "'" + s + "'"
 }
