@@ -58,6 +58,7 @@ The mapping is a YAML (or JSON) file; without --mapping every default holds:
   removed: drop            # or nologin: keep a leaver's role without LOGIN
   reassignOwnedTo: retired # with drop: REASSIGN OWNED first
   schedule: "*/15 * * * *" # runs inside 'dirgate serve --pgsync ORG=FILE'
+  lockTimeout: 1m          # a run waiting longer on a role another session holds fails, changing nothing
   source:                  # read an LDAP server instead of the org
     ldap: {…the settings of 'dirgate integration create'…}
 

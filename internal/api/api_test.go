@@ -17,7 +17,6 @@ import (
 
 var ctx = context.Background()
 
-
 // fixture is a directory with org "example" (custom attribute costCenter),
 // an admin of each role and a plain user, a token for each admin, and the
 // API served over httptest.

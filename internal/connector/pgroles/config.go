@@ -22,6 +22,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -32,6 +33,7 @@ import (
 const (
 	DefaultIAMID       = "immuta"
 	DefaultManagedRole = "dirgate_managed"
+	DefaultLockTimeout = time.Minute
 	// EnvTarget holds the target's connection string; it wins over the
 	// config file's target.
 	EnvTarget = "DIRGATE_PGSYNC_URL"
@@ -92,6 +94,11 @@ type Config struct {
 	// Schedule is a cron rule for `dirgate serve` (five fields); ""
 	// or manual: no scheduled runs.
 	Schedule string `json:"schedule,omitempty"`
+	// LockTimeout bounds how long a run waits for a lock another session
+	// holds on a role it changes (PostgreSQL's lock_timeout; default
+	// DefaultLockTimeout): past it the run fails and changes nothing,
+	// rather than hold the target's pgsync lock indefinitely.
+	LockTimeout ldapsource.Duration `json:"lockTimeout,omitempty"`
 	// Source is an LDAP server to read instead of the dirgate org (its
 	// bind password comes from DIRGATE_PGSYNC_LDAP_PASSWORD).
 	Source *SourceConfig `json:"source,omitempty"`
@@ -216,6 +223,12 @@ func (c *Config) Normalize() error {
 		if _, err := ldapsource.ParseSchedule(c.Schedule); err != nil {
 			return bad("schedule", "%v (or %q for manual runs only)", err, ldapsource.ScheduleManual)
 		}
+	}
+	switch {
+	case c.LockTimeout == 0:
+		c.LockTimeout = ldapsource.Duration(DefaultLockTimeout)
+	case c.LockTimeout < ldapsource.Duration(time.Millisecond) || c.LockTimeout > ldapsource.Duration(time.Hour):
+		return bad("lockTimeout", "%s is not between 1ms and 1h", time.Duration(c.LockTimeout))
 	}
 	if c.Source != nil {
 		if c.Source.LDAP == nil {

@@ -25,6 +25,8 @@ func TestParseConfig(t *testing.T) {
 		{"removed: delete", `not "delete"`},
 		{"removed: nologin\nreassignOwnedTo: admin", "a step of removed: drop"},
 		{"schedule: every hour", "manual"},
+		{"lockTimeout: 2h", "lockTimeout: 2h0m0s is not between 1ms and 1h"},
+		{"lockTimeout: soon", "invalid duration"},
 		{"source: {}", "the source is ldap"},
 		{"source: {ldap: {urls: [ldap://x]}}", "source.ldap"},
 		{"[1, 2]", "cannot unmarshal"},

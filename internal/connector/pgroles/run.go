@@ -54,6 +54,9 @@ func Run(ctx context.Context, conn *pgx.Conn, cfg *Config, src Source, opt Optio
 	if !locked {
 		return nil, ErrBusy
 	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", time.Duration(cfg.LockTimeout).Milliseconds())); err != nil {
+		return nil, fmt.Errorf("PostgreSQL %s: %w", rep.Target, err)
+	}
 	st, err := readState(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the roles of %s: %w", rep.Target, err)

@@ -456,6 +456,41 @@ const helperEnv = "PGROLES_TEST_KILLED_RUN"
 
 // startKilledRun starts this test binary as a child process that runs a
 // sync of src's people (groups {engineering: eng}) to url, for the test
+
+// TestRunLockTimeout: a run that waits longer than lockTimeout for a role
+// another session holds fails, says why, changes nothing and frees the
+// target for the next run.
+func TestRunLockTimeout(t *testing.T) {
+	pg := startTarget(t)
+	ctx := context.Background()
+	c := mustConfig(t, "lockTimeout: 200ms")
+	src := &fixedSource{origin: "org acme"}
+	src.set("bob", true)
+	mustRun(t, connect(t, pg, "pgroles_setup"), c, src, Options{})
+	before := roleState(t, pg)
+	src.set("bob", false)
+	src.set("aaron", true)
+	blocker := connect(t, pg, "pgroles_blocker")
+	btx, err := blocker.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := btx.Exec(ctx, "ALTER ROLE bob CONNECTION LIMIT 5"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(ctx, connect(t, pg, "pgroles_run"), c, src, Options{})
+	if err == nil || !strings.Contains(err.Error(), "lock timeout") || !strings.Contains(err.Error(), "none is kept") {
+		t.Fatalf("a run past lockTimeout: %v", err)
+	}
+	diffState(t, "after the timed-out run", roleState(t, pg), before)
+	if err := btx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustRun(t, connect(t, pg, "pgroles_again"), c, src, Options{}); rep.Created != 1 || rep.Altered != 1 {
+		t.Errorf("the next run: %s", counts(rep))
+	}
+}
+
 // to kill.
 func startKilledRun(t *testing.T, url string, src *fixedSource) *exec.Cmd {
 	t.Helper()

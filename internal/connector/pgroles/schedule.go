@@ -66,6 +66,9 @@ func (s *Scheduler) Check() error {
 		if err != nil {
 			return errors.New(j.Name + ": " + err.Error())
 		}
+		if sc.Next(time.Now()).IsZero() {
+			return errors.New(j.Name + ": schedule " + j.Config.Schedule + " never comes")
+		}
 		j.schedule = sc
 	}
 	return nil
