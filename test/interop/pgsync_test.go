@@ -74,7 +74,7 @@ func roleList(t *testing.T, pg *pgtest.Cluster) string {
 	t.Helper()
 	return pg.SuperSQL(t, `SELECT r.rolname || ' ' || r.rolcanlogin || ' ' || coalesce((SELECT string_agg(g.rolname, ',' ORDER BY g.rolname)
 		FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid), '')
-		FROM pg_roles r WHERE r.rolname NOT LIKE 'pg\_%' AND r.rolname <> 'postgres' ORDER BY 1`)
+		FROM pg_roles r WHERE r.rolname NOT LIKE 'pg\_%' AND r.rolname NOT IN ('postgres', 'dirgate_sync') ORDER BY 1`)
 }
 
 // du is psql's \du for one role as psql -At prints it:
@@ -117,10 +117,14 @@ func TestPgsync(t *testing.T) {
 	if line == "" {
 		t.Fatalf("no pg_hba.conf line in:\n%s", kit)
 	}
-	pg := startPostgres(t, s.caFile, line)
+	// pgsync connects as a role with CREATEROLE only, as documented, over
+	// the unix socket.
+	pg := startPostgres(t, s.caFile, line, "local all dirgate_sync trust")
+	pg.SuperSQL(t, `CREATE ROLE dirgate_sync LOGIN CREATEROLE`)
 	// bob's role is someone else's: it has a password and no memberships.
 	pg.SuperSQL(t, `CREATE ROLE bob LOGIN PASSWORD 'bobs-own-password'`)
 	p := newPgsyncer(t, data, pg, pgsyncMapping)
+	p.env[0] = "DIRGATE_PGSYNC_URL=" + strings.Replace(pg.SuperURL(""), "user=postgres", "user=dirgate_sync", 1)
 
 	before := roleList(t, pg)
 	if r := p.run("--check"); r.code != 3 || !strings.Contains(r.stderr, "pending") {
@@ -201,7 +205,7 @@ func TestPgsync(t *testing.T) {
 	if n := strings.Count(logs, `"eventType":"system.pgsync.complete"`); n != 3 {
 		t.Errorf("system log: %d pgsync events, want 3 (the real runs):\n%s", n, logs)
 	}
-	if !strings.Contains(logs, "postgres@") || strings.Contains(logs, "bobs-own-password") {
+	if !strings.Contains(logs, "dirgate_sync@") || strings.Contains(logs, "bobs-own-password") {
 		t.Errorf("system log does not name the target, or holds a password:\n%s", logs)
 	}
 }
