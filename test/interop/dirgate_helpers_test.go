@@ -128,7 +128,26 @@ func (s *syncBuffer) String() string {
 
 // startDirgate runs `dirgate serve` on free loopback ports over the data
 // directory and waits until /readyz says the snapshot is loaded.
+//
+// The ports are free when picked, not reserved: another process (a
+// client's ephemeral port, a cluster another test starts) may take one
+// first, and then serve is started again on others.
 func startDirgate(t *testing.T, data string, args ...string) *dgServer {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		s, inUse := tryStartDirgate(t, data, args...)
+		if !inUse || attempt == 3 {
+			if inUse {
+				t.Fatalf("dirgate serve: its ports were taken three times:\n%s", s.out.String())
+			}
+			return s
+		}
+	}
+}
+
+// tryStartDirgate is one start of startDirgate; inUse says serve exited
+// because a port it was given was taken.
+func tryStartDirgate(t *testing.T, data string, args ...string) (_ *dgServer, inUse bool) {
 	t.Helper()
 	ldapPort, ldapsPort, httpPort := freePort(t), freePort(t), freePort(t)
 	s := &dgServer{
@@ -161,11 +180,14 @@ func startDirgate(t *testing.T, data string, args ...string) *dgServer {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return s
+				return s, false
 			}
 		}
 		select {
 		case <-s.done:
+			if strings.Contains(s.out.String(), "address already in use") {
+				return s, true
+			}
 			t.Fatalf("dirgate serve exited early:\n%s", s.out.String())
 		case <-time.After(50 * time.Millisecond):
 		}
