@@ -2,16 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dirgate/dirgate/internal/directory"
-	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
 // Layout of a data directory.
@@ -90,25 +84,17 @@ type opened struct {
 	close func()
 }
 
-// openDirectory opens the data directory's database. Only create (init,
-// serve) makes a missing directory and database; the other commands
-// refuse, so a mistyped --data does not start an empty directory.
+// openDirectory opens the store (--store, else the data directory's
+// SQLite database; openStore) and the directory over it.
 func (a *app) openDirectory(data string, create bool) (*opened, error) {
-	db := filepath.Join(data, dbFile)
-	if create {
-		if err := os.MkdirAll(data, 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-	} else if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no dirgate database at %s (create one with 'dirgate init --data %s --org NAME', or start 'dirgate serve --data %s')", db, data, data)
-	}
-	keys, _, err := a.secretKeys(data) // the key sealing TOTP secrets (factor.go)
+	st, err := a.openStore(a.ctx, data, create, a.cliLogger()) // store.go
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(db, sqlite.Options{})
+	keys, _, err := a.secretKeys(data) // the key sealing TOTP secrets (factor.go)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", db, err)
+		st.Close()
+		return nil, err
 	}
 	d, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: a.cliLogger(), Secrets: keys})
 	if err != nil {

@@ -52,6 +52,10 @@ type app struct {
 	// argon2 are the cost parameters of new password hashes (existing
 	// hashes verify with the parameters they carry).
 	argon2 password.Params
+	// storeURL is --store (store.go), storeOnCommandLine whether it was
+	// given as a flag (not in the environment or the config file).
+	storeURL           string
+	storeOnCommandLine bool
 	// secretKeyFile is --secret-key-file (factor.go).
 	secretKeyFile string
 }
@@ -165,6 +169,7 @@ command line (see 'dirgate user --help').`,
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			dataOnCommandLine := cmd.Flags().Changed("data")
+			a.storeOnCommandLine = cmd.Flags().Changed("store")
 			if err := a.applyConfig(cmd, configFile); err != nil {
 				return err
 			}
@@ -178,6 +183,7 @@ command line (see 'dirgate user --help').`,
 	pf.Uint32Var(&a.argon2.Time, "argon2-time", password.DefaultParams.Time, "argon2id passes over the memory for new password hashes")
 	pf.Uint8Var(&a.argon2.Threads, "argon2-threads", password.DefaultParams.Threads, "argon2id lanes of new password hashes")
 	a.addSecretKeyFlag(pf) // factor.go
+	a.addStoreFlag(pf)     // store.go
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		if refused := refusedFlag(c, err); refused != nil { // remote.go
 			return refused

@@ -31,7 +31,6 @@ import (
 	"github.com/dirgate/dirgate/internal/directory"
 	"github.com/dirgate/dirgate/internal/dit"
 	"github.com/dirgate/dirgate/internal/ldapserver"
-	"github.com/dirgate/dirgate/internal/store/sqlite"
 	"github.com/dirgate/dirgate/internal/tlsboot"
 	"github.com/dirgate/dirgate/internal/version"
 )
@@ -195,9 +194,9 @@ func (a *app) serve(f *serveFlags) (err error) {
 	if createdKey != "" {
 		log.Info("created the secret key that encrypts TOTP secrets; back it up with the database", "file", createdKey)
 	}
-	st, err := sqlite.Open(filepath.Join(data, dbFile), sqlite.Options{})
+	st, err := a.openStore(ctx, data, true, log) // store.go
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", filepath.Join(data, dbFile), err)
+		return err
 	}
 	defer st.Close()
 	if f.pushTimeout < time.Second || f.pushTimeout > 10*time.Minute {

@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -326,11 +325,7 @@ func mapErr(err error) error {
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = store.Migration
 
 // migrationSteps are the parts of migrations that SQL cannot do, run
 // after the version's SQL in the same transaction.
@@ -339,29 +334,8 @@ var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	8: countStoredEvents, // eventcounts.go: the system log's counts per minute
 }
 
-// migrations returns the embedded migrations, checked to be numbered
-// 1, 2, 3, ... in file name order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for i, name := range names { // Glob sorts
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v != i+1 {
-			return nil, fmt.Errorf("migration %s: want a name like %04d_what.sql", base, i+1)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	return out, nil
-}
+// migrations returns the embedded migrations (store.ReadMigrations).
+func migrations() ([]migration, error) { return store.ReadMigrations(migrationFS, "migrations/*.sql") }
 
 // migrate applies the migrations of ms newer than the database's
 // schema_version, all in one write transaction, so two processes opening
@@ -394,12 +368,12 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 		return nil
 	}
 	for _, m := range ms[current:] {
-		if _, err := t.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migrate: %s: %w", m.name, err)
+		if _, err := t.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate: %s: %w", m.Name, err)
 		}
-		if step := migrationSteps[m.version]; step != nil {
+		if step := migrationSteps[m.Version]; step != nil {
 			if err := step(ctx, t); err != nil {
-				return fmt.Errorf("migrate: %s: %w", m.name, err)
+				return fmt.Errorf("migrate: %s: %w", m.Name, err)
 			}
 		}
 	}

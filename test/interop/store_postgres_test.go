@@ -1,0 +1,58 @@
+package interop
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dirgate/dirgate/internal/pgtest"
+)
+
+// TestServePostgresStore: two `dirgate serve` nodes over one PostgreSQL
+// store (each with its own data directory for TLS, sharing the key that
+// seals TOTP secrets) serve the same org: a user created through the CLI
+// on the store binds on both, and a suspension made through node 1's
+// store reaches node 2's LDAP within the poll interval.
+func TestServePostgresStore(t *testing.T) {
+	requireLdapsearch(t)
+	pg := pgtest.Start(t, pgtest.Options{})
+	pg.SuperSQL(t, "CREATE DATABASE dirgate")
+	url := "postgres://postgres@/dirgate?host=" + pg.Sock + "&port=" + strings.TrimSpace(pg.SuperSQL(t, "SHOW port")) + "&sslmode=disable"
+	key := filepath.Join(t.TempDir(), "secret.key")
+	common := []string{"--store", url, "--secret-key-file", key}
+	d1, d2 := t.TempDir(), t.TempDir()
+
+	mustDirgate(t, "", append([]string{"init", "--data", d1, "--org", "example"}, common...)...)
+	mustDirgate(t, bindPW+"\n", append([]string{"user", "create", "--data", d1, "--org", "example", "--login", "ldap-bind",
+		"--service-account", "--role", "read_only_admin", "--password-stdin"}, common...)...)
+	mustDirgate(t, "alice-password\n", append([]string{"user", "create", "--data", d1, "--org", "example", "--login", "alice", "--password-stdin"}, common...)...)
+	conn, err := pgx.Connect(context.Background(), pg.SuperURL("dirgate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var users int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 2 {
+		t.Fatalf("users in PostgreSQL: %d, %v", users, err)
+	}
+
+	n1 := startDirgate(t, d1, append([]string{"--no-demo"}, common...)...)
+	n2 := startDirgate(t, d2, append([]string{"--no-demo"}, common...)...)
+	for i, n := range []*dgServer{n1, n2} {
+		r := n.ldapsearch(t, "-LLL", "-x", "-H", n.ldapsURL, "-D", aliceExD, "-w", "alice-password", "-b", aliceExD, "-s", "base", "uid")
+		if r.code != 0 || len(dns(r.stdout)) != 1 {
+			t.Fatalf("alice's bind on node %d: exit %d %s", i+1, r.code, r.stderr)
+		}
+	}
+	mustDirgate(t, "", append([]string{"user", "suspend", "--data", d1, "--org", "example", "--login", "alice"}, common...)...)
+	eventually(t, "node 2 refuses suspended alice", func() error {
+		r := n2.ldapsearch(t, "-LLL", "-x", "-H", n2.ldapsURL, "-D", aliceExD, "-w", "alice-password", "-b", aliceExD, "-s", "base", "uid")
+		if r.code != 49 {
+			return errorString("alice still binds on node 2: " + r.stderr)
+		}
+		return nil
+	})
+}
