@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,14 +29,16 @@ func TestServePostgresStore(t *testing.T) {
 	mustDirgate(t, "", append([]string{"init", "--data", d1, "--org", "example"}, common...)...)
 	mustDirgate(t, bindPW+"\n", append([]string{"user", "create", "--data", d1, "--org", "example", "--login", "ldap-bind",
 		"--service-account", "--role", "read_only_admin", "--password-stdin"}, common...)...)
-	mustDirgate(t, "alice-password\n", append([]string{"user", "create", "--data", d1, "--org", "example", "--login", "alice", "--password-stdin"}, common...)...)
+	for _, u := range []string{"alice", "bob"} {
+		mustDirgate(t, u+"-password\n", append([]string{"user", "create", "--data", d1, "--org", "example", "--login", u, "--password-stdin"}, common...)...)
+	}
 	conn, err := pgx.Connect(context.Background(), pg.SuperURL("dirgate"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
 	var users int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 2 {
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 3 {
 		t.Fatalf("users in PostgreSQL: %d, %v", users, err)
 	}
 
@@ -55,4 +58,25 @@ func TestServePostgresStore(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Lockout across nodes: the default policy's 10 failed binds, five on
+	// each node, lock bob out on both (a per-node count would not).
+	bobDN := "uid=bob," + exUsers
+	for i := range 10 {
+		n := []*dgServer{n1, n2}[i%2]
+		if r := n.ldapsearch(t, "-LLL", "-x", "-H", n.ldapsURL, "-D", bobDN, "-w", "wrong", "-b", bobDN, "-s", "base", "uid"); r.code != 49 {
+			t.Fatalf("wrong password %d: exit %d %s", i+1, r.code, r.stderr)
+		}
+	}
+	eventually(t, "bob locked out on both nodes", func() error {
+		for i, n := range []*dgServer{n1, n2} {
+			if r := n.ldapsearch(t, "-LLL", "-x", "-H", n.ldapsURL, "-D", bobDN, "-w", "bob-password", "-b", bobDN, "-s", "base", "uid"); r.code != 49 {
+				return errorString(fmt.Sprintf("bob's right password on node %d: exit %d", i+1, r.code))
+			}
+		}
+		return nil
+	})
+	if out := mustDirgate(t, "", append([]string{"user", "show", "--data", d1, "--org", "example", "--login", "bob", "--output", "json"}, common...)...); !strings.Contains(out, `"LOCKED_OUT"`) {
+		t.Errorf("bob after 10 failures over two nodes:\n%s", out)
+	}
 }
