@@ -230,6 +230,9 @@ func storeErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: CodeUnavailable, Message: "the operation was cancelled or timed out", Err: err}
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return &Error{Code: CodeUnavailable, Message: "the directory's database cannot be reached; try again", Reason: err.Error(), Err: err}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "not found", Err: err}
 	}

@@ -22,6 +22,10 @@ var (
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict: a unique key (org name, login, group name, id) is taken.
 	ErrConflict = errors.New("store: already exists")
+	// ErrUnavailable wraps a failure to reach the database (a network
+	// store that is down, restarting or unreachable): the operation did
+	// not happen, and may succeed when retried.
+	ErrUnavailable = errors.New("store: unavailable")
 	// ErrNewerSchema: the database was written by a newer dirgate.
 	ErrNewerSchema = errors.New("store: database schema is newer than this dirgate")
 )

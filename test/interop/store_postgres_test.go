@@ -80,3 +80,60 @@ func TestServePostgresStore(t *testing.T) {
 		t.Errorf("bob after 10 failures over two nodes:\n%s", out)
 	}
 }
+
+// TestServePostgresStoreOutage: while the PostgreSQL store is down, serve
+// says not ready, LDAP keeps answering searches and right-password binds
+// from its snapshot, and a wrong password (which must be counted) fails
+// closed with unavailable, never as a success; once the database is back
+// the node is ready again and counts failures.
+func TestServePostgresStoreOutage(t *testing.T) {
+	requireLdapsearch(t)
+	pg := pgtest.Start(t, pgtest.Options{})
+	pg.SuperSQL(t, "CREATE DATABASE dirgate")
+	url := "postgres://postgres@/dirgate?host=" + pg.Sock + "&port=" + strings.TrimSpace(pg.SuperSQL(t, "SHOW port")) + "&sslmode=disable&connect_timeout=2"
+	common := []string{"--store", url, "--secret-key-file", filepath.Join(t.TempDir(), "secret.key")}
+	data := t.TempDir()
+	mustDirgate(t, "", append([]string{"init", "--data", data, "--org", "example"}, common...)...)
+	mustDirgate(t, bindPW+"\n", append([]string{"user", "create", "--data", data, "--org", "example", "--login", "ldap-bind",
+		"--service-account", "--role", "read_only_admin", "--password-stdin"}, common...)...)
+	mustDirgate(t, "alice-password\n", append([]string{"user", "create", "--data", data, "--org", "example", "--login", "alice", "--password-stdin"}, common...)...)
+	n := startDirgate(t, data, append([]string{"--no-demo"}, common...)...)
+	ready := func() int {
+		resp, err := n.get("/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	pg.Kill(t)
+	eventually(t, "not ready while the store is down", func() error {
+		if c := ready(); c != 503 {
+			return errorString(fmt.Sprintf("/readyz %d", c))
+		}
+		return nil
+	})
+	if r := n.ldapsearch(t, asBind(n.ldapsURL, "-b", exUsers, "(uid=alice)", "uid")...); r.code != 0 || len(dns(r.stdout)) != 1 {
+		t.Errorf("a search while the store is down: exit %d %s", r.code, r.stderr)
+	}
+	if r := n.ldapsearch(t, "-LLL", "-x", "-H", n.ldapsURL, "-D", aliceExD, "-w", "alice-password", "-b", aliceExD, "-s", "base", "uid"); r.code != 0 {
+		t.Errorf("alice's right password while the store is down: exit %d %s", r.code, r.stderr)
+	}
+	r := n.ldapsearch(t, "-LLL", "-x", "-H", n.ldapsURL, "-D", aliceExD, "-w", "wrong", "-b", aliceExD, "-s", "base", "uid")
+	if r.code != 52 && r.code != 51 {
+		t.Errorf("a wrong password while the store is down: exit %d (want 52 unavailable or 51 busy) %s", r.code, r.stderr)
+	}
+	t.Logf("wrong password during the outage: exit %d: %s", r.code, strings.TrimSpace(r.stderr))
+
+	pg.Restart(t)
+	eventually(t, "ready once the store is back", func() error {
+		if c := ready(); c != 200 {
+			return errorString(fmt.Sprintf("/readyz %d", c))
+		}
+		return nil
+	})
+	if r := n.ldapsearch(t, "-LLL", "-x", "-H", n.ldapsURL, "-D", aliceExD, "-w", "wrong", "-b", aliceExD, "-s", "base", "uid"); r.code != 49 {
+		t.Errorf("a wrong password once the store is back: exit %d %s", r.code, r.stderr)
+	}
+}

@@ -48,7 +48,7 @@ const minuteOf = `floor(extract(epoch FROM published) / 60)::bigint`
 // AppendEvents appends the events in one transaction and sets their Seq,
 // ascending in slice order. Every event needs a UUID (unique: a taken one
 // fails the whole batch with store.ErrConflict) and a Published time.
-func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
+func (s *Store) appendEvents(ctx context.Context, events []*store.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -91,7 +91,7 @@ const eventCols = `seq, uuid, published, org_id, event_type, outcome, actor_id, 
 
 // Events returns the events q selects, ordered by Seq. q.OrgID ""
 // selects the events of no org. q.Limit must be positive.
-func (s *Store) Events(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
+func (s *Store) events(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("postgres: events: limit %d, want > 0", q.Limit)
 	}
@@ -181,7 +181,7 @@ const dropCounts = `DELETE FROM event_counts
 // PruneEvents deletes the events published before the given time, in
 // transactions of about s.pruneBatch events each; if ctx ends midway it
 // reports what it deleted so far with ctx's error.
-func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) pruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	if before.IsZero() {
 		return 0, nil
 	}

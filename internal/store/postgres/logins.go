@@ -13,7 +13,7 @@ import (
 // RecordLogins sets the users' last logins, without a change, in one
 // statement: an upsert into user_logins (reads prefer it to
 // users.last_login) of the users that exist; unknown ids are left out.
-func (s *Store) RecordLogins(ctx context.Context, at map[string]time.Time) error {
+func (s *Store) recordLogins(ctx context.Context, at map[string]time.Time) error {
 	return s.recordTimes(ctx, "login", `INSERT INTO user_logins (user_id, at)
 		SELECT v.id, v.at FROM unnest($1::text[], $2::timestamptz[]) AS v (id, at) JOIN users u ON u.id = v.id
 		ON CONFLICT (user_id) DO UPDATE SET at = excluded.at`, at)

@@ -87,7 +87,7 @@ func (t *tx) DeleteToken(id string) error { return t.remove("token", deleteToken
 
 // RecordTokenUses sets the tokens' last use in one write transaction,
 // without a change.
-func (s *Store) RecordTokenUses(ctx context.Context, at map[string]time.Time) error {
+func (s *Store) recordTokenUses(ctx context.Context, at map[string]time.Time) error {
 	return s.recordTimes(ctx, "token use", `UPDATE api_tokens t SET last_used = v.at
 		FROM unnest($1::text[], $2::timestamptz[]) AS v (id, at) WHERE t.id = v.id`, at)
 }

@@ -19,7 +19,7 @@ const lockSeq = `SELECT value FROM meta WHERE key = 'seq' FOR UPDATE`
 // Update runs fn in a write transaction, holding the writer lock from its
 // first statement to commit. fn must not call Update itself (or
 // RecordLogins, RecordTokenUses): those would wait for the lock fn holds.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
@@ -58,7 +58,7 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 
 // View runs fn in a read-only REPEATABLE READ transaction: one snapshot
 // throughout, taken at its first statement.
-func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
+func (s *Store) view(ctx context.Context, fn func(store.Reader) error) error {
 	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
@@ -68,7 +68,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Reader) error) error {
 }
 
 // Seq returns the last change sequence number.
-func (s *Store) Seq(ctx context.Context) (uint64, error) {
+func (s *Store) seq(ctx context.Context) (uint64, error) {
 	var seq uint64
 	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'seq'`).Scan(&seq); err != nil {
 		return 0, fmt.Errorf("postgres: read seq: %w", err)
@@ -78,7 +78,7 @@ func (s *Store) Seq(ctx context.Context) (uint64, error) {
 
 // ChangesSince returns up to limit changes after since, oldest first; a
 // limit <= 0 means no limit.
-func (s *Store) ChangesSince(ctx context.Context, since uint64, limit int) ([]store.Change, error) {
+func (s *Store) changesSince(ctx context.Context, since uint64, limit int) ([]store.Change, error) {
 	var lim any // NULL: no limit
 	if limit > 0 {
 		lim = limit
