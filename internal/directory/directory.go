@@ -310,6 +310,15 @@ func (d *Directory) Seq(ctx context.Context) (uint64, error) {
 	return s, storeErr(err)
 }
 
+// Wake is the store's hint of new commits (store.Waker), or nil (a nil
+// channel never receives) when the store gives none.
+func (d *Directory) Wake(ctx context.Context) <-chan struct{} {
+	if w, ok := d.st.(store.Waker); ok {
+		return w.Wake(ctx)
+	}
+	return nil
+}
+
 // ChangesSince returns up to limit changes after seq, oldest first.
 func (d *Directory) ChangesSince(ctx context.Context, seq uint64, limit int) ([]store.Change, error) {
 	c, err := d.st.ChangesSince(ctx, seq, limit)

@@ -104,18 +104,27 @@ func (d *DIT) Seq() uint64 { return d.snap.Load().seq }
 // from the last snapshot, but the node is not ready.
 func (d *DIT) Ready() bool { return d.ready.Load() }
 
-// Run refreshes the snapshot every PollInterval until ctx ends.
+// Run refreshes the snapshot every PollInterval until ctx ends, and at
+// once when the source says something was committed (a store shared by
+// several nodes tells of the others' writes through Wake).
 func (d *DIT) Run(ctx context.Context) {
 	t := time.NewTicker(d.opts.PollInterval)
 	defer t.Stop()
+	var wake <-chan struct{}
+	if w, ok := d.src.(interface {
+		Wake(context.Context) <-chan struct{}
+	}); ok {
+		wake = w.Wake(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-wake:
 		case <-t.C:
-			if err := d.Refresh(ctx); err != nil && ctx.Err() == nil {
-				d.log.Warn("dit: refreshing the LDAP snapshot failed; serving the previous one", "seq", d.Seq(), "err", err)
-			}
+		}
+		if err := d.Refresh(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("dit: refreshing the LDAP snapshot failed; serving the previous one", "seq", d.Seq(), "err", err)
 		}
 	}
 }

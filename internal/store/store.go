@@ -189,6 +189,16 @@ type Store interface {
 }
 
 // Reader reads within a transaction.
+// A Waker is a Store that can tell of commits sooner than polling Seq
+// would, such as those of other nodes sharing a network database. The
+// channel is a hint: it may fire without a new change and may miss one
+// (a reconnect), so a follower still polls, and catches up by sequence
+// number either way.
+type Waker interface {
+	// Wake's channel receives after commits, until ctx ends.
+	Wake(ctx context.Context) <-chan struct{}
+}
+
 type Reader interface {
 	Seq() (uint64, error)
 	Org(id string) (*Org, error)

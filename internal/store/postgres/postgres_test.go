@@ -37,6 +37,7 @@ func TestPostgres(t *testing.T) {
 		{"PruneInBatches", testPruneInBatches},
 		{"ChangesFollow", testChangesFollow},
 		{"EventsFollow", testEventsFollow},
+		{"Wake", testWake},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -45,7 +45,9 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 		return t.err
 	}
 	if t.seq != start {
-		if _, err := pgTx.Exec(ctx, `UPDATE meta SET value = $1 WHERE key = 'seq'`, t.seq); err != nil {
+		// The notification goes out at commit, to every node's Wake.
+		if _, err := pgTx.Exec(ctx, `WITH u AS (UPDATE meta SET value = $1 WHERE key = 'seq' RETURNING value)
+			SELECT pg_notify('`+notifyChannel+`', value::text) FROM u`, t.seq); err != nil {
 			return fmt.Errorf("postgres: write seq: %w", err)
 		}
 	}
