@@ -201,12 +201,13 @@ command line (see 'dirgate user --help').`,
 		a.factorCmd(),
 	)
 	root.AddCommand(a.policyCmd())
-	root.AddCommand(a.orgCmd())         // org.go
-	root.AddCommand(a.logsCmd())        // logs.go
-	root.AddCommand(a.tokenCmd())       // token.go
-	root.AddCommand(a.integrationCmd()) // integration.go
-	root.AddCommand(a.pgHBACmd())       // pghba.go
-	root.AddCommand(a.pgsyncCmd())      // pgsync.go
+	root.AddCommand(a.orgCmd())          // org.go
+	root.AddCommand(a.logsCmd())         // logs.go
+	root.AddCommand(a.tokenCmd())        // token.go
+	root.AddCommand(a.integrationCmd())  // integration.go
+	root.AddCommand(a.pgHBACmd())        // pghba.go
+	root.AddCommand(a.pgsyncCmd())       // pgsync.go
+	root.AddCommand(a.migrateStoreCmd()) // migratestore.go
 	return root
 }
 
