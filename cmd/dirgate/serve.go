@@ -74,7 +74,8 @@ picks a free port (the banner and logs say which).
 On an empty data directory serve creates the demo org "example"
 (dc=example,dc=okta,dc=com) with the read-only bind account ldap-bind, an org
 admin, users alice, bob, carol and dave, and groups, with random passwords
-written to DIR/demo-credentials.txt (mode 0600); --no-demo leaves it empty.
+written to DIR/demo-credentials.txt (mode 0600); --no-demo leaves it empty,
+and so does a PostgreSQL --store (create orgs with 'dirgate init --store').
 
 TLS: without --tls-cert/--tls-key, serve makes a private CA (DIR/tls/ca.pem)
 and a server certificate signed by it for the --hostname names (and the listen
@@ -340,7 +341,10 @@ func (a *app) serve(f *serveFlags) (err error) {
 	if err != nil {
 		return err
 	}
-	if len(orgs) == 0 && !f.noDemo {
+	// Not over a shared PostgreSQL store: nodes starting together would
+	// race to make it, and its passwords would land in one node's
+	// directory only.
+	if len(orgs) == 0 && !f.noDemo && a.storeURL == "" {
 		b.demoBase = "dc=" + demoOrg + "," + directory.DefaultSuffix
 		if _, err := createDemo(ctx, dir, b.credFile, b); err != nil {
 			return err

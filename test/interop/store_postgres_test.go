@@ -93,6 +93,19 @@ func TestServePostgresStoreOutage(t *testing.T) {
 	url := "postgres://postgres@/dirgate?host=" + pg.Sock + "&port=" + strings.TrimSpace(pg.SuperSQL(t, "SHOW port")) + "&sslmode=disable&connect_timeout=2"
 	common := []string{"--store", url, "--secret-key-file", filepath.Join(t.TempDir(), "secret.key")}
 	data := t.TempDir()
+	// serve over an empty shared store makes no demo org (nodes would
+	// race to make it).
+	first := startDirgate(t, t.TempDir(), common...)
+	eventually(t, "the banner says there is no org", func() error {
+		if !strings.Contains(first.out.String(), "No orgs yet") {
+			return errorString("serve's output:\n" + first.out.String())
+		}
+		return nil
+	})
+	if strings.Contains(first.out.String(), "created the demo org") {
+		t.Fatalf("serve made the demo org in a shared PostgreSQL store:\n%s", first.out.String())
+	}
+	first.stop(t)
 	mustDirgate(t, "", append([]string{"init", "--data", data, "--org", "example"}, common...)...)
 	mustDirgate(t, bindPW+"\n", append([]string{"user", "create", "--data", data, "--org", "example", "--login", "ldap-bind",
 		"--service-account", "--role", "read_only_admin", "--password-stdin"}, common...)...)
