@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,17 @@ func isPostgresURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
+// urlHasPassword says whether a postgres:// URL itself holds a password
+// (not PGPASSWORD or ~/.pgpass, which pgx also reads).
+func urlHasPassword(s string) bool {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	return strings.Contains(s, "password=")
+}
+
 // storeName names the store for messages and logs: the SQLite file, or
 // user@host:port/database of PostgreSQL (never a password).
 func (a *app) storeName(data string) string {
@@ -56,7 +68,7 @@ func (a *app) openStore(ctx context.Context, data string, create bool, log *slog
 	switch {
 	case a.storeURL == "":
 	case isPostgresURL(a.storeURL):
-		if c, err := pgx.ParseConfig(a.storeURL); err == nil && c.Password != "" && a.storeOnCommandLine {
+		if a.storeOnCommandLine && urlHasPassword(a.storeURL) {
 			log.Warn("the --store URL holds a password, which anyone who can list processes sees: put it in PGPASSWORD or ~/.pgpass, or the URL in DIRGATE_STORE")
 		}
 		st, err := postgres.Open(ctx, a.storeURL, postgres.Options{})
