@@ -15,7 +15,10 @@ import (
 // needs to connect. It is the one place a demo password is printed, on
 // the first start only.
 type banner struct {
-	dataDir   string
+	dataDir string
+	// store names a PostgreSQL --store (no password), "" for SQLite in
+	// dataDir; the commands the banner suggests then need --store too.
+	store     string
 	ldapAddr  string // bound addresses; "" when disabled
 	ldapsAddr string
 	httpAddr  string
@@ -135,16 +138,21 @@ func (b *banner) write(w io.Writer) {
 		line("cert:", b.certFile)
 	}
 	line("data:", b.dataDir)
+	storeFlag := ""
+	if b.store != "" {
+		line("store:", b.store)
+		storeFlag = " --store URL" // the URL serve was given: the banner never shows a password
+	}
 	if b.demoBase == "" {
 		if len(b.orgs) == 0 {
-			s.WriteString("\nNo orgs yet. Create one:\n  dirgate init --data " + b.dataDir + " --org NAME\n")
+			s.WriteString("\nNo orgs yet. Create one:\n  dirgate init --data " + b.dataDir + storeFlag + " --org NAME\n")
 		} else {
 			s.WriteString("\nOrgs:\n")
 			for _, o := range b.orgs {
 				fmt.Fprintf(&s, "  %-12s %s\n", o.Name, directory.BaseDN(o))
 			}
 		}
-		s.WriteString("\nAn LDAP bind account (e.g. for pg_hba.conf):\n  dirgate user create --data " + b.dataDir +
+		s.WriteString("\nAn LDAP bind account (e.g. for pg_hba.conf):\n  dirgate user create --data " + b.dataDir + storeFlag +
 			" --org NAME --login ldap-bind --service-account --role READ_ONLY_ADMIN --password-stdin\n\n")
 		io.WriteString(w, s.String())
 		return

@@ -220,7 +220,7 @@ func (a *app) serve(f *serveFlags) (err error) {
 	}()
 
 	// TLS.
-	b := &banner{dataDir: data, hostname: f.hostnames[0], plaintext: f.plaintext, httpPlaintext: f.httpPlaintext,
+	b := &banner{dataDir: data, store: a.pgStoreName(data), hostname: f.hostnames[0], plaintext: f.plaintext, httpPlaintext: f.httpPlaintext,
 		credFile: filepath.Join(data, credentialsFile)}
 	certFile, keyFile := f.tlsCert, f.tlsKey
 	generated := certFile == ""

@@ -60,6 +60,14 @@ func (a *app) storeName(data string) string {
 	return fmt.Sprintf("postgres://%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
+// pgStoreName is storeName for a PostgreSQL --store, "" for SQLite.
+func (a *app) pgStoreName(data string) string {
+	if !isPostgresURL(a.storeURL) {
+		return ""
+	}
+	return a.storeName(data)
+}
+
 // openStore opens the store of --store, or the SQLite database in data.
 // Only create (init, serve) makes a missing SQLite file; the other
 // commands refuse, so a mistyped --data does not start an empty

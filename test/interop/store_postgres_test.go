@@ -97,7 +97,7 @@ func TestServePostgresStoreOutage(t *testing.T) {
 	// race to make it).
 	first := startDirgate(t, t.TempDir(), common...)
 	eventually(t, "the banner says there is no org", func() error {
-		if !strings.Contains(first.out.String(), "No orgs yet") {
+		if !strings.Contains(first.out.String(), "No orgs yet") || !strings.Contains(first.out.String(), "--store URL --org NAME") {
 			return errorString("serve's output:\n" + first.out.String())
 		}
 		return nil
