@@ -82,7 +82,8 @@ and a server certificate signed by it for the --hostname names (and the listen
 address when it is a specific one, and this machine's host name along with
 localhost, as libldap checks ldap://localhost against it), reuses them on later starts and renews
 the server certificate when it expires within 30 days. Clients trust ca.pem
-(LDAPTLS_CACERT). SIGHUP reloads the certificate files.
+(LDAPTLS_CACERT). SIGHUP reloads the certificate files, and --tls-cert/--tls-key
+are reloaded within a minute of changing on disk (a renewed Kubernetes Secret).
 
 One serve per data directory (it locks DIR/serve.lock); the CLI commands work
 on the same directory while it runs, and serve sees their changes within
@@ -440,6 +441,11 @@ func (a *app) serve(f *serveFlags) (err error) {
 
 	renew := time.NewTicker(12 * time.Hour)
 	defer renew.Stop()
+	// Given certificate files are reloaded when they change: Kubernetes
+	// and cert-manager swap a mounted Secret's files without a SIGHUP.
+	watch := time.NewTicker(certFileCheck)
+	defer watch.Stop()
+	stamp := fileStamp(certFile, keyFile)
 	refreshCert := func(why string) {
 		if generated {
 			r, err := tlsboot.Ensure(boot)
@@ -472,6 +478,11 @@ loop:
 		case <-renew.C:
 			if generated {
 				refreshCert("renewal check")
+			}
+		case <-watch.C:
+			if now := fileStamp(certFile, keyFile); !generated && now != stamp {
+				stamp = now
+				refreshCert("files changed")
 			}
 		}
 	}
@@ -506,6 +517,24 @@ func certExpiry(c *tls.Certificate) string {
 		return ""
 	}
 	return c.Leaf.NotAfter.UTC().Format(time.DateOnly)
+}
+
+// certFileCheck is how often serve looks whether --tls-cert or --tls-key
+// changed on disk (tests shorten it).
+var certFileCheck = time.Minute
+
+// fileStamp is the size and modification time of each file (following
+// symbolic links, as a mounted Secret's files are), to notice a change.
+func fileStamp(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		if fi, err := os.Stat(n); err == nil {
+			fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
+		} else {
+			b.WriteString("-;")
+		}
+	}
+	return b.String()
 }
 
 // httpHandler serves the REST API below /api/, the console below

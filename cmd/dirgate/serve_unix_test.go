@@ -10,6 +10,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/dirgate/dirgate/internal/tlsboot"
 )
 
 // TestServeSIGHUP: SIGHUP renews the generated certificate when it must
@@ -44,5 +47,60 @@ func TestServeSIGHUP(t *testing.T) {
 	})
 	if !strings.Contains(s.stderr.String(), `reason="no server certificate yet"`) {
 		t.Errorf("renewal not logged:\n%s", s.stderr)
+	}
+}
+
+// TestServeReloadsChangedCertFiles: --tls-cert/--tls-key replaced on disk
+// (as Kubernetes swaps a renewed Secret's files) are served without a
+// SIGHUP or a restart.
+func TestServeReloadsChangedCertFiles(t *testing.T) {
+	defer func(d time.Duration) { certFileCheck = d }(certFileCheck)
+	certFileCheck = 20 * time.Millisecond
+	issue := func() *tlsboot.Result {
+		r, err := tlsboot.Ensure(tlsboot.Options{Dir: t.TempDir(), Hosts: []string{"127.0.0.1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first, second := issue(), issue()
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	install := func(r *tlsboot.Result) {
+		for from, to := range map[string]string{r.CertFile: cert, r.KeyFile: key} {
+			b, err := os.ReadFile(from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(to+".new", b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(to+".new", to); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	install(first)
+	c := newCLI(t)
+	s := startServe(t, c, t.TempDir(), "--no-demo", "--tls-cert", cert, "--tls-key", key)
+	issuer := func() string {
+		t.Helper()
+		conn, err := tls.Dial("tcp", s.LDAPS, &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return string(conn.ConnectionState().PeerCertificates[0].AuthorityKeyId)
+	}
+	before := issuer()
+	install(second)
+	eventually(t, "the replaced certificate served", func() error {
+		if after := issuer(); after == before {
+			return fmt.Errorf("still the first certificate")
+		}
+		return nil
+	})
+	if !strings.Contains(s.stderr.String(), `trigger="files changed"`) {
+		t.Errorf("reload not logged:\n%s", s.stderr)
 	}
 }
