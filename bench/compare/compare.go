@@ -45,6 +45,10 @@ const (
 	ServerDirgate = "dirgate"
 	ServerSlapd   = "slapd"
 	ServerNull    = "null"
+	// ServerDirgatePG is dirgate over a PostgreSQL store (--store) in a
+	// private cluster that compare starts: searches come from the same
+	// snapshot, binds count their failures and last sign-ins there.
+	ServerDirgatePG = "dirgate-pg"
 )
 
 // options are the command's flags.
@@ -108,8 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o.servers = strList(*servers)
 	for _, s := range o.servers {
-		if s != ServerDirgate && s != ServerSlapd && s != ServerNull {
-			return nil, fmt.Errorf("-servers: unknown server %q (want dirgate, slapd, null)", s)
+		if s != ServerDirgate && s != ServerDirgatePG && s != ServerSlapd && s != ServerNull {
+			return nil, fmt.Errorf("-servers: unknown server %q (want dirgate, dirgate-pg, slapd, null)", s)
 		}
 	}
 	if len(o.ops) == 0 || len(o.servers) == 0 {
@@ -219,7 +223,7 @@ func run(ctx context.Context, o *options, progress io.Writer, command string) (*
 		return nil, err
 	}
 	has := func(s string) bool { return slices.Contains(o.servers, s) }
-	if has(ServerDirgate) && o.dirgate == "" {
+	if (has(ServerDirgate) || has(ServerDirgatePG)) && o.dirgate == "" {
 		o.dirgate = filepath.Join(work, "bin", "dirgate")
 		logf("building %s", o.dirgate)
 		if err := goBuild(ctx, root, o.dirgate, "./cmd/dirgate"); err != nil {
@@ -258,7 +262,7 @@ func run(ctx context.Context, o *options, progress io.Writer, command string) (*
 		}
 		rep.SlapdVersion = shortSlapdVersion(rep.SlapdVersion)
 	}
-	if has(ServerDirgate) {
+	if has(ServerDirgate) || has(ServerDirgatePG) {
 		rep.DirgateVersion = dirgateVersion(ctx, o.dirgate, root)
 	}
 
@@ -306,7 +310,9 @@ func runSize(ctx context.Context, o *options, work string, n int, logf func(stri
 		var err error
 		switch name {
 		case ServerDirgate:
-			t, err = startDirgate(ctx, o.dirgate, filepath.Join(dir, "dirgate"), set)
+			t, err = startDirgate(ctx, o.dirgate, filepath.Join(dir, "dirgate"), set, nil)
+		case ServerDirgatePG:
+			t, err = startDirgatePG(ctx, o.dirgate, filepath.Join(dir, "dirgate-pg"), set)
 		case ServerSlapd:
 			t, err = startSlapd(ctx, filepath.Join(dir, "slapd"), set)
 		case ServerNull:
@@ -331,6 +337,7 @@ func runSize(ctx context.Context, o *options, work string, n int, logf func(stri
 						Duration:     o.duration,
 						Warmup:       o.warmup,
 						ServerPID:    t.pid,
+						OtherCPU:     t.cpuOthers,
 						Set:          set,
 						BindDN:       set.ServiceDN(),
 						BindPassword: set.ServicePassword(),

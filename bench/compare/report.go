@@ -194,6 +194,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		r.Warmup, r.Duration, strings.Join(r.Servers, ", "), r.Rounds, r.Seed)
 	b.WriteString("- Cells: median over the rounds, (min–max) when there are several; [k/n] when only k of n rounds count (the others are listed under the table). " +
 		"ops/s is throughput; CPU is the server process's user+system time (all threads, from /proc) per operation, in µs. ")
+	if slices.Contains(r.Servers, ServerDirgatePG) {
+		b.WriteString("dirgate-pg's CPU includes its PostgreSQL's (postmaster and backends). ")
+	}
 	if len(r.Servers) > 1 {
 		fmt.Fprintf(&b, "A ratio is %s's median over the other's: above 1 for ops/s, below 1 for CPU, is %s doing better.", r.Servers[0], r.Servers[0])
 	}

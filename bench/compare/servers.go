@@ -28,6 +28,9 @@ type target struct {
 	facts []Fact
 	stop  func()
 	alive func() bool
+	// cpuOthers is the CPU so far of the processes it relies on (nil:
+	// none), counted with its own.
+	cpuOthers func() (time.Duration, error)
 }
 
 // proc is a server process started by compare, stopped with SIGTERM (the
@@ -38,12 +41,14 @@ type proc struct {
 	log  *os.File
 }
 
-func startProc(bin string, args []string, logPath string, stdout io.Writer) (*proc, error) {
+// env is the process's environment (nil: dgcompare's).
+func startProc(bin string, args []string, logPath string, stdout io.Writer, env []string) (*proc, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = env
 	cmd.Stderr = logf
 	cmd.Stdout = logf
 	if stdout != nil {
@@ -104,8 +109,9 @@ func writeLDIF(set *dataset.Set, path string, o dataset.LDIFOptions) error {
 
 // startDirgate loads the set into a fresh data directory with dirgate's
 // own CLI, as an administrator would (init, import, a read-only admin
-// service account), and serves it on plaintext LDAP only.
-func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set) (*target, error) {
+// service account), and serves it on plaintext LDAP only. With pg the
+// store is that PostgreSQL cluster's database dirgate instead of SQLite.
+func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set, pg *pgStore) (*target, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -116,8 +122,13 @@ func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set) (*targ
 	if err := writeLDIF(set, ldif, dataset.LDIFOptions{}); err != nil {
 		return nil, err
 	}
+	var env []string
+	if pg != nil {
+		env = append(os.Environ(), "DIRGATE_STORE="+pg.url)
+	}
 	cli := func(stdin string, args ...string) (time.Duration, error) {
 		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
 		cmd.Stdin = strings.NewReader(stdin)
 		t0 := time.Now()
 		out, err := cmd.CombinedOutput()
@@ -151,7 +162,7 @@ func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set) (*targ
 	t0 := time.Now()
 	p, err := startProc(bin, []string{"serve", "--data", data, "--no-demo", "--allow-plaintext",
 		"--ldap", fmt.Sprintf("127.0.0.1:%d", ldapPort), "--ldaps", "",
-		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort), "--http-plaintext"}, logPath, nil)
+		"--http", fmt.Sprintf("127.0.0.1:%d", httpPort), "--http-plaintext"}, logPath, nil, env)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +172,12 @@ func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set) (*targ
 		return nil, fmt.Errorf("dirgate serve not ready: %v\n%s", err, fileTail(logPath, 20))
 	}
 	startup := time.Since(t0)
+	name := ServerDirgate
+	if pg != nil {
+		name = ServerDirgatePG
+	}
 	t := &target{
-		name: ServerDirgate, url: fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort), pid: p.cmd.Process.Pid,
+		name: name, url: fmt.Sprintf("ldap://127.0.0.1:%d", ldapPort), pid: p.cmd.Process.Pid,
 		log: logPath, stop: p.stop, alive: p.alive,
 	}
 	rss, err := rssAfterStart(ctx, t.pid)
@@ -174,7 +189,11 @@ func startDirgate(ctx context.Context, bin, dir string, set *dataset.Set) (*targ
 		{"import", seconds(importTime)},
 		{"start-up to /readyz", seconds(startup)},
 		{"RSS after start-up", rss},
-		{"database", dirSize(data)},
+	}
+	if pg == nil {
+		t.facts = append(t.facts, Fact{"database", dirSize(data)})
+	} else {
+		t.facts = append(t.facts, Fact{"database", pg.size()})
 	}
 	return t, nil
 }
@@ -229,7 +248,7 @@ func startNull(ctx context.Context, bin, dir string, set *dataset.Set) (*target,
 	lines := &lineWatch{want: "listening on", found: make(chan struct{})}
 	t0 := time.Now()
 	p, err := startProc(bin, []string{"null", "-listen", addr, "-users", strconv.Itoa(set.N()),
-		"-seed", strconv.FormatInt(set.Seed(), 10), "-base", set.Base()}, logPath, lines)
+		"-seed", strconv.FormatInt(set.Seed(), 10), "-base", set.Base()}, logPath, lines, nil)
 	if err != nil {
 		return nil, err
 	}

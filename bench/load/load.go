@@ -70,7 +70,10 @@ type Config struct {
 	Duration  time.Duration // measured interval (required)
 	Warmup    time.Duration // same load before measuring, not counted
 	ServerPID int           // server process for CPU accounting; 0: none
-	Set       *dataset.Set  // what the server was loaded with (required)
+	// OtherCPU, when set, is the CPU time so far of processes the server
+	// relies on (dirgate-pg's PostgreSQL), counted in ServerCPU with it.
+	OtherCPU func() (time.Duration, error)
+	Set      *dataset.Set // what the server was loaded with (required)
 	// BindDN and BindPassword are the account the searches bind as
 	// (default: the data set's service account).
 	BindDN, BindPassword string
@@ -197,13 +200,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		}()
 	}
 
+	serverCPU := func() (time.Duration, error) {
+		d, err := ProcessCPU(c.ServerPID)
+		if err == nil && c.OtherCPU != nil {
+			var o time.Duration
+			o, err = c.OtherCPU()
+			d += o
+		}
+		return d, err
+	}
 	var cpu0, cpu1 time.Duration
 	var cpuErr error
 	if sleepUntil(ctx, win.start) && c.ServerPID > 0 {
-		cpu0, cpuErr = ProcessCPU(c.ServerPID)
+		cpu0, cpuErr = serverCPU()
 	}
 	if sleepUntil(ctx, win.end) && c.ServerPID > 0 && cpuErr == nil {
-		cpu1, cpuErr = ProcessCPU(c.ServerPID)
+		cpu1, cpuErr = serverCPU()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -329,6 +341,67 @@ func ProcessCPU(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
 	}
 	return d, nil
+}
+
+// ProcessTreeCPU is the user+system time of process pid, of its children
+// that ended (its cutime and cstime), and of every descendant running now:
+// what a server made of processes (PostgreSQL's postmaster and backends)
+// has used so far. A descendant that ends between two readings moves its
+// time into its parent's children counts, so the sum only grows.
+func ProcessTreeCPU(pid int) (time.Duration, error) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	type proc struct {
+		ppid int
+		cpu  time.Duration // own, plus waited-for children
+	}
+	procs := map[int]proc{}
+	for _, d := range dirs {
+		p, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue // ended meanwhile
+		}
+		st := string(b)
+		k := strings.LastIndexByte(st, ')')
+		if k < 0 {
+			continue
+		}
+		f := strings.Fields(st[k+1:])
+		if len(f) < 15 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		var ticks uint64
+		for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
+			v, _ := strconv.ParseUint(f[i], 10, 64)
+			ticks += v
+		}
+		procs[p] = proc{ppid: ppid, cpu: time.Duration(ticks) * (time.Second / clkTck)}
+	}
+	if _, ok := procs[pid]; !ok {
+		return 0, fmt.Errorf("no process %d", pid)
+	}
+	var total time.Duration
+	for p, pr := range procs {
+		for q := p; ; {
+			if q == pid {
+				total += pr.cpu
+				break
+			}
+			next, ok := procs[q]
+			if !ok || next.ppid == q || next.ppid == 0 {
+				break
+			}
+			q = next.ppid
+		}
+	}
+	return total, nil
 }
 
 // parseStat reads utime and stime from a /proc/<pid>/stat line.

@@ -1,7 +1,8 @@
 // Package pgtest starts a private PostgreSQL cluster on 127.0.0.1 for a
 // test, for testing what dirgate does with PostgreSQL: logins through a
 // pg_hba.conf LDAP line against dirgate's LDAP interface, and dirgate
-// managing roles. It is imported only by tests.
+// managing roles. Tests import it, and the benchmark (Launch) for a
+// PostgreSQL store.
 //
 //	pg := pgtest.Start(t, pgtest.Options{CAFile: caFile, HBA: []string{hbaLine}})
 //	pg.SuperSQL(t, `CREATE ROLE alice LOGIN`)
@@ -68,6 +69,8 @@ type Cluster struct {
 	psql    string     // psql of the same version when there is one
 	runAs   *user.User // nil: the current user
 	logFile string
+	root    string // the temporary directory holding everything
+	started bool   // a postmaster may run (Stop stops it)
 }
 
 // superHBA comes first in pg_hba.conf, so that SuperSQL and SuperURL work
@@ -83,19 +86,72 @@ const cmdTimeout = 2 * time.Minute
 // unless CI=true (then the test fails).
 func Start(t testing.TB, o Options) *Cluster {
 	t.Helper()
-	c := &Cluster{bin: binDir(t)}
+	bin, err := findBin()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	c, err := launch(bin, o)
+	if c != nil {
+		t.Cleanup(func() {
+			failed := t.Failed()
+			if failed {
+				log, _ := os.ReadFile(c.logFile)
+				t.Logf("pgtest: postgres log:\n%s", log)
+			}
+			c.Stop()
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Launch starts a cluster outside a test (the benchmark's); Stop stops it
+// and removes its files.
+func Launch(o Options) (*Cluster, error) {
+	bin, err := findBin()
+	if err != nil {
+		return nil, err
+	}
+	c, err := launch(bin, o)
+	if err != nil && c != nil {
+		log, _ := os.ReadFile(c.logFile)
+		c.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, log)
+	}
+	return c, err
+}
+
+// Stop stops the cluster at once (its data is thrown away) and removes
+// its directory.
+func (c *Cluster) Stop() {
+	if c.started {
+		c.run(filepath.Join(c.bin, "pg_ctl"), "-D", c.Dir, "-m", "immediate", "-w", "stop")
+		c.started = false
+	}
+	os.RemoveAll(c.root)
+}
+
+// launch sets a cluster up and starts it; on an error after the cluster's
+// directory exists it returns the cluster too, for Stop.
+func launch(bin string, o Options) (*Cluster, error) {
+	c := &Cluster{bin: bin}
 	c.psql = filepath.Join(c.bin, "psql")
 	if _, err := os.Stat(c.psql); err != nil {
 		p, err := exec.LookPath("psql")
 		if err != nil {
-			t.Fatal("pgtest: psql not found (apt-get install postgresql-client)")
+			return nil, fmt.Errorf("pgtest: psql not found (apt-get install postgresql-client)")
 		}
 		c.psql = p
 	}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Fatalf("pgtest: running as root needs the postgres system user (apt-get install postgresql): %v", err)
+			return nil, fmt.Errorf("pgtest: running as root needs the postgres system user (apt-get install postgresql): %v", err)
 		}
 		c.runAs = u
 	}
@@ -105,65 +161,71 @@ func Start(t testing.TB, o Options) *Cluster {
 	// limited to about 100 bytes, which a long test name exceeds.
 	root, err := os.MkdirTemp("", "pgtest-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { os.RemoveAll(root) })
+	c.root = root
 	c.Dir, c.Sock, c.logFile = filepath.Join(root, "data"), filepath.Join(root, "sock"), filepath.Join(root, "postgres.log")
 	if err := os.Mkdir(c.Sock, 0o700); err != nil {
-		t.Fatal(err)
+		return c, err
 	}
-	c.chown(t, root)
-	c.chown(t, c.Sock)
+	if err := c.chown(root); err != nil {
+		return c, err
+	}
+	if err := c.chown(c.Sock); err != nil {
+		return c, err
+	}
 	if o.CAFile != "" {
 		b, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			t.Fatal(err)
+			return c, err
 		}
 		c.CAFile = filepath.Join(root, "ldap-ca.pem")
-		c.writeOwned(t, c.CAFile, b)
+		if err := c.writeOwned(c.CAFile, b); err != nil {
+			return c, err
+		}
 	}
 
 	if out, err := c.run(filepath.Join(c.bin, "initdb"), "-D", c.Dir, "-U", "postgres", "-A", "trust",
 		"--no-sync", "-E", "UTF8", "--locale=C.UTF-8"); err != nil {
-		t.Fatalf("pgtest: initdb: %v\n%s", err, out)
+		return c, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
 	}
 	certPEM, keyPEM, err := ldapserver.GenerateSelfSigned([]string{"127.0.0.1", "localhost"}, 24*time.Hour)
 	if err != nil {
-		t.Fatal(err)
+		return c, err
 	}
-	c.writeOwned(t, filepath.Join(c.Dir, "server.crt"), certPEM)
-	c.writeOwned(t, filepath.Join(c.Dir, "server.key"), keyPEM)
-	c.writeOwned(t, filepath.Join(c.Dir, "pg_hba.conf"), hbaFile(o.HBA))
+	for name, b := range map[string][]byte{"server.crt": certPEM, "server.key": keyPEM, "pg_hba.conf": hbaFile(o.HBA)} {
+		if err := c.writeOwned(filepath.Join(c.Dir, name), b); err != nil {
+			return c, err
+		}
+	}
 
 	// The port is free when picked but not reserved: if the postmaster
 	// finds it taken, try again with another.
 	conf, err := os.ReadFile(filepath.Join(c.Dir, "postgresql.conf"))
 	if err != nil {
-		t.Fatal(err)
+		return c, err
 	}
 	for attempt := 1; ; attempt++ {
-		c.Port = FreePort(t)
+		if c.Port, err = freePort(); err != nil {
+			return c, err
+		}
 		extra := fmt.Sprintf("\n# pgtest\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\n"+
 			"ssl = on\nfsync = off\nlog_connections = on\n%s\n", c.Port, c.Sock, o.Conf)
-		c.writeOwned(t, filepath.Join(c.Dir, "postgresql.conf"), append(conf[:len(conf):len(conf)], extra...))
+		if err := c.writeOwned(filepath.Join(c.Dir, "postgresql.conf"), append(conf[:len(conf):len(conf)], extra...)); err != nil {
+			return c, err
+		}
 		out, err := c.run(filepath.Join(c.bin, "pg_ctl"), "-D", c.Dir, "-l", c.logFile, "-w", "-t", "60", "start")
 		if err == nil {
-			break
+			c.started = true
+			return c, nil
 		}
 		log, _ := os.ReadFile(c.logFile)
 		if attempt < 3 && strings.Contains(string(log), "Address already in use") {
 			continue
 		}
-		t.Fatalf("pgtest: pg_ctl start: %v\n%s\n%s", err, out, log)
+		c.started = true // pg_ctl may have left a postmaster behind
+		return c, fmt.Errorf("pgtest: pg_ctl start: %v\n%s", err, out)
 	}
-	t.Cleanup(func() {
-		c.run(filepath.Join(c.bin, "pg_ctl"), "-D", c.Dir, "-m", "immediate", "-w", "stop")
-		if t.Failed() {
-			log, _ := os.ReadFile(c.logFile)
-			t.Logf("pgtest: postgres log:\n%s", log)
-		}
-	})
-	return c
 }
 
 // SuperURL is a libpq (and pgx) keyword/value connection string for the
@@ -216,7 +278,9 @@ func (c *Cluster) LoginDB(t testing.TB, db, user, password string) (out string, 
 // PostgreSQL finds an error in the new file.
 func (c *Cluster) SetHBA(t testing.TB, lines ...string) {
 	t.Helper()
-	c.writeOwned(t, filepath.Join(c.Dir, "pg_hba.conf"), hbaFile(lines))
+	if err := c.writeOwned(filepath.Join(c.Dir, "pg_hba.conf"), hbaFile(lines)); err != nil {
+		t.Fatal(err)
+	}
 	// pg_hba_file_rules parses the file on disk, not the rules in force.
 	if bad := c.SuperSQL(t, `SELECT line_number || ': ' || error FROM pg_hba_file_rules WHERE error IS NOT NULL ORDER BY line_number`); bad != "" {
 		t.Fatalf("pgtest: pg_hba.conf has errors (line: error):\n%s\nfile:\n%s", bad, hbaFile(lines))
@@ -279,10 +343,9 @@ func quoteValue(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
-// binDir finds the server binaries: Debian's newest under
+// findBin finds the server binaries: Debian's newest under
 // /usr/lib/postgresql, else initdb's directory on PATH.
-func binDir(t testing.TB) string {
-	t.Helper()
+func findBin() (string, error) {
 	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(matches) == 0 {
 		if p, err := exec.LookPath("initdb"); err == nil {
@@ -290,27 +353,31 @@ func binDir(t testing.TB) string {
 		}
 	}
 	if len(matches) == 0 {
-		const msg = "pgtest: PostgreSQL server binaries not found (apt-get install postgresql)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		return "", fmt.Errorf("pgtest: PostgreSQL server binaries not found (apt-get install postgresql)")
 	}
 	// Glob sorts by name: "9.6" after "17", but Debian has had no 9.x for
 	// years.
-	return filepath.Dir(matches[len(matches)-1])
+	return filepath.Dir(matches[len(matches)-1]), nil
 }
 
 // FreePort is a TCP port of 127.0.0.1 free when asked (not reserved: a
 // listener may race for it).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // run runs a server binary as the cluster's user, its LDAP client
@@ -334,23 +401,19 @@ func (c *Cluster) run(name string, args ...string) ([]byte, error) {
 
 // writeOwned writes a file that only the cluster's user reads (the server
 // refuses a key others can read).
-func (c *Cluster) writeOwned(t testing.TB, name string, b []byte) {
-	t.Helper()
+func (c *Cluster) writeOwned(name string, b []byte) error {
 	if err := os.WriteFile(name, b, 0o600); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	c.chown(t, name)
+	return c.chown(name)
 }
 
-func (c *Cluster) chown(t testing.TB, name string) {
-	t.Helper()
+func (c *Cluster) chown(name string) error {
 	if c.runAs == nil {
-		return
+		return nil
 	}
 	uid, gid := c.ids()
-	if err := os.Chown(name, int(uid), int(gid)); err != nil {
-		t.Fatal(err)
-	}
+	return os.Chown(name, int(uid), int(gid))
 }
 
 func (c *Cluster) ids() (uid, gid uint32) {
