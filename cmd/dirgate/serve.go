@@ -24,8 +24,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dirgate/dirgate/internal/api"
+	"github.com/dirgate/dirgate/internal/ber"
 	"github.com/dirgate/dirgate/internal/connector/ldapsource"
 	"github.com/dirgate/dirgate/internal/console"
 	"github.com/dirgate/dirgate/internal/directory"
@@ -54,6 +56,44 @@ type serveFlags struct {
 	apiRateLimit      int
 	publicURL         string
 	pgsync            []string // ORG=FILE
+	limits            ldapLimits
+}
+
+// ldapLimits are the LDAP server's limits as serve's flags set them (0:
+// ldapserver's default; negative lifts the limits that can be lifted).
+type ldapLimits struct {
+	maxMessage, maxConns, maxConnsPerIP, maxOutstanding int
+	sizeLimit, maxPageSize, maxPaged                    int
+	idle, handshake, write, searchTime                  time.Duration
+}
+
+func (l *ldapLimits) flags(fl *pflag.FlagSet) {
+	fl.IntVar(&l.maxMessage, "ldap-max-message", ber.DefaultMaxMessage, "largest LDAP request in `BYTES`; a larger one ends the connection (at least 1024)")
+	fl.IntVar(&l.maxConns, "ldap-max-connections", ldapserver.DefaultMaxConnections, "open LDAP connections over all listeners; more are closed at once; negative: unlimited")
+	fl.IntVar(&l.maxConnsPerIP, "ldap-max-connections-per-ip", ldapserver.DefaultMaxConnectionsPerIP, "open LDAP connections from one client address; negative: unlimited")
+	fl.IntVar(&l.maxOutstanding, "ldap-max-outstanding", ldapserver.DefaultMaxOutstandingOps, "operations in progress on one connection; more are answered busy (51)")
+	fl.IntVar(&l.sizeLimit, "ldap-size-limit", ldapserver.DefaultMaxEntriesUnpaged, "entries a search without paging returns before sizeLimitExceeded (4)")
+	fl.IntVar(&l.maxPageSize, "ldap-max-page-size", ldapserver.DefaultMaxPageSize, "largest page a paged search gets, whatever it asks")
+	fl.IntVar(&l.maxPaged, "ldap-max-paged-searches", ldapserver.DefaultMaxPagedSearches, "paged searches one connection may hold open; one more drops the oldest")
+	fl.DurationVar(&l.idle, "ldap-idle-timeout", ldapserver.DefaultIdleTimeout, "closes an LDAP connection idle this long; negative: never")
+	fl.DurationVar(&l.handshake, "ldap-tls-handshake-timeout", ldapserver.DefaultTLSHandshakeTimeout, "bound on a TLS handshake (LDAPS and StartTLS)")
+	fl.DurationVar(&l.write, "ldap-write-timeout", ldapserver.DefaultWriteTimeout, "a client that does not read its answers for this long is disconnected; negative: never")
+	fl.DurationVar(&l.searchTime, "ldap-search-time-limit", ldapserver.DefaultSearchTimeLimit, "bound on one search (or page); a client's smaller timeLimit wins; exceeding it gives timeLimitExceeded (3)")
+}
+
+// limitFlagNames turns ldapserver.Config's field names in its errors into
+// the flags that set them.
+var limitFlagNames = strings.NewReplacer(
+	"ldapserver: ", "", "MaxMessageSize", "--ldap-max-message", "MaxConnectionsPerIP", "--ldap-max-connections-per-ip",
+	"MaxConnections", "--ldap-max-connections", "MaxOutstandingOps", "--ldap-max-outstanding",
+	"MaxEntriesUnpaged", "--ldap-size-limit", "MaxPageSize", "--ldap-max-page-size", "MaxPagedSearches", "--ldap-max-paged-searches",
+	"TLSHandshakeTimeout", "--ldap-tls-handshake-timeout", "SearchTimeLimit", "--ldap-search-time-limit", "ShutdownGrace", "--shutdown-grace")
+
+// apply sets them in c.
+func (l *ldapLimits) apply(c *ldapserver.Config) {
+	c.MaxMessageSize, c.MaxConnections, c.MaxConnectionsPerIP = l.maxMessage, l.maxConns, l.maxConnsPerIP
+	c.MaxOutstandingOps, c.MaxEntriesUnpaged, c.MaxPageSize, c.MaxPagedSearches = l.maxOutstanding, l.sizeLimit, l.maxPageSize, l.maxPaged
+	c.IdleTimeout, c.TLSHandshakeTimeout, c.WriteTimeout, c.SearchTimeLimit = l.idle, l.handshake, l.write, l.searchTime
 }
 
 // listening is what serve reports once it listens (tests use port 0).
@@ -115,6 +155,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.BoolVar(&f.noSync, "no-sync", false, "do not run directory integrations on their schedules in this process ('dirgate integration sync' still runs them)")
 	fl.StringArrayVar(&f.pgsync, "pgsync", nil, "run 'dirgate pgsync' for `ORG=FILE` (a mapping file) on the file's schedule; repeatable")
 	fl.StringVar(&f.pprof, "pprof", "", "serve Go's profiler (/debug/pprof/) on this `ADDR` (loopback only; empty: off)")
+	f.limits.flags(fl)
 	fl.BoolVar(&f.upgradeHashes, "upgrade-hashes", false, "re-hash imported legacy password hashes ({SSHA}, {CRYPT}, …) with argon2id at the user's next successful bind")
 	return c
 }
@@ -398,16 +439,18 @@ func (a *app) serve(f *serveFlags) (err error) {
 		go func() { defer wg.Done(); pgJobs.Loop(ditCtx) }()
 	}
 
-	srv, err := ldapserver.NewServer(ldapserver.Config{
+	lc := ldapserver.Config{
 		Backend:        v,
 		TLSConfig:      certs.TLSConfig(),
 		AllowPlaintext: f.plaintext,
 		Logger:         log,
 		Registerer:     reg,
 		ShutdownGrace:  f.shutdownGrace,
-	})
+	}
+	f.limits.apply(&lc)
+	srv, err := ldapserver.NewServer(lc)
 	if err != nil {
-		return err
+		return usagef("%s", limitFlagNames.Replace(err.Error()))
 	}
 	if ldapL != nil {
 		wg.Add(1)

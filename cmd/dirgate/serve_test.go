@@ -408,3 +408,31 @@ func certNames(t *testing.T, pemBytes []byte) string {
 	}
 	return strings.Join(c.DNSNames, ",")
 }
+
+// TestServeLimitFlags: the LDAP server's limits are serve flags: a lower
+// size limit and per-address connection cap take effect, and a value that
+// cannot work is refused at start.
+func TestServeLimitFlags(t *testing.T) {
+	c := newCLI(t)
+	s := startServe(t, c, t.TempDir(), "--ldap-size-limit", "2", "--ldap-max-connections-per-ip", "2")
+	m := regexp.MustCompile(`(?m)^  password:\s+(\S+)$`).FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no password in the banner:\n%s", s.stdout)
+	}
+	l := s.ldaps(t, "uid=ldap-bind,dc=example,dc=okta,dc=com", m[1])
+	entries, err := search(l, "ou=users,dc=example,dc=okta,dc=com", "(objectClass=inetOrgPerson)", "uid")
+	if !goldap.IsErrorWithCode(err, goldap.LDAPResultSizeLimitExceeded) || len(entries) > 2 {
+		t.Errorf("unpaged search over 2 entries: %d entries, %v; want sizeLimitExceeded after 2", len(entries), err)
+	}
+	s.ldaps(t, "uid=ldap-bind,dc=example,dc=okta,dc=com", m[1]) // the second, kept open
+	// A third connection from 127.0.0.1 is closed at once.
+	third, err := goldap.DialURL("ldaps://"+s.LDAPS, goldap.DialWithTLSConfig(s.tlsConfig(t)))
+	if err == nil {
+		defer third.Close()
+		if err = third.Bind("uid=ldap-bind,dc=example,dc=okta,dc=com", m[1]); err == nil {
+			t.Error("a third connection from one address was served with --ldap-max-connections-per-ip 2")
+		}
+	}
+	c.fails(2, "--ldap-max-message must be at least 1024", "", "serve", "--data", t.TempDir(), "--no-demo",
+		"--ldap", "127.0.0.1:0", "--ldaps", "127.0.0.1:0", "--http", "", "--ldap-max-message", "100")
+}

@@ -35,7 +35,12 @@ func dirgateBin(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "dirgate")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/dirgate/dirgate/cmd/dirgate")
+		// Built as the Dockerfile builds the image's binary (static,
+		// -trimpath), so these tests run what ships, and the Helm
+		// chart's test (deploy/helm) finds the packages in the build
+		// cache.
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "github.com/dirgate/dirgate/cmd/dirgate")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
