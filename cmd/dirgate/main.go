@@ -208,6 +208,8 @@ command line (see 'dirgate user --help').`,
 	root.AddCommand(a.pgHBACmd())        // pghba.go
 	root.AddCommand(a.pgsyncCmd())       // pgsync.go
 	root.AddCommand(a.migrateStoreCmd()) // migratestore.go
+	root.AddCommand(a.backupCmd())       // backup.go
+	root.AddCommand(a.restoreCmd())      // backup.go
 	return root
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -200,17 +201,7 @@ func (a *app) migrateStore(ctx context.Context, src, dst storeSpec, out *outputF
 	rep, err := storecopy.Copy(ctx, from, to, progress)
 	closeTo()
 	if err != nil {
-		err = fmt.Errorf("copying %s to %s: %w", src, dst, err)
-		if dst.url == "" {
-			// A SQLite target is the file this run created: removed, so
-			// that the next run can start over.
-			db := filepath.Join(dst.dir, dbFile)
-			for _, f := range []string{db, db + "-wal", db + "-shm"} {
-				os.Remove(f)
-			}
-			err = fmt.Errorf("%w (%s, which this run created, was removed)", err, db)
-		}
-		return err
+		return removeCreated(dst, fmt.Errorf("copying %s to %s: %w", src, dst, err))
 	}
 	m := migrated{From: src.String(), To: dst.String(), Match: true, SHA256: rep.Target.SHA256,
 		Kinds: rep.Target.Kinds, DeletedOrgs: rep.DeletedOrgs}
@@ -230,13 +221,32 @@ func (a *app) migrateStore(ctx context.Context, src, dst storeSpec, out *outputF
 	return nil
 }
 
-func printMigrated(a *app, m migrated) error {
-	fmt.Fprintf(a.stdout, "copied %s to %s\n", m.From, m.To)
-	rows := make([][]string, 0, len(m.Kinds))
-	for _, k := range m.Kinds {
+// removeCreated removes a SQLite target a failed copy created (openSpec
+// made it, exclusively), so that the next run can start over, and says so
+// in err.
+func removeCreated(dst storeSpec, err error) error {
+	if dst.url != "" {
+		return err
+	}
+	db := filepath.Join(dst.dir, dbFile)
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		os.Remove(f)
+	}
+	return fmt.Errorf("%w (%s, which this run created, was removed)", err, db)
+}
+
+// kindsTable prints a store summary: each kind's count and SHA-256.
+func kindsTable(w io.Writer, kinds []storecopy.KindSummary) error {
+	rows := make([][]string, 0, len(kinds))
+	for _, k := range kinds {
 		rows = append(rows, []string{k.Kind, strconv.Itoa(k.Count), k.SHA256})
 	}
-	if err := table(a.stdout, []string{"KIND", "COUNT", "SHA-256"}, rows); err != nil {
+	return table(w, []string{"KIND", "COUNT", "SHA-256"}, rows)
+}
+
+func printMigrated(a *app, m migrated) error {
+	fmt.Fprintf(a.stdout, "copied %s to %s\n", m.From, m.To)
+	if err := kindsTable(a.stdout, m.Kinds); err != nil {
 		return err
 	}
 	if m.DeletedOrgs > 0 {

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -383,6 +384,63 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 	}
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to path, a file that
+// must not exist yet (it is created mode 0600: it holds password hashes),
+// while the Store goes on reading and writing: VACUUM INTO reads one
+// snapshot on a connection of its own, so writers are not held up. The
+// copy is on disk (fsync'd, with its directory) when Backup returns; on an
+// error the partial file is removed.
+func (s *Store) Backup(ctx context.Context, path string) (err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	f.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	var src string
+	if err := s.w.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&src); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	// Not query_only: SQLite counts writing the new file as a write.
+	db, err := sql.Open("sqlite", src+"?_busy_timeout=10000")
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("sqlite: backup into %s: %w", path, err)
+	}
+	return syncFile(path)
+}
+
+// syncFile flushes the file and its directory entry to disk.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: sync %s: %w", path, err)
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sqlite: sync %s: %w", filepath.Dir(path), err)
 	}
 	return nil
 }
