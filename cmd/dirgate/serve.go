@@ -49,6 +49,7 @@ type serveFlags struct {
 	eventRetention    time.Duration // system log (logs.go)
 	bindCacheTTL      time.Duration
 	pushTimeout       time.Duration
+	failureFloor      time.Duration
 	noSync            bool
 	pprof             string
 	upgradeHashes     bool
@@ -122,8 +123,8 @@ and a server certificate signed by it for the --hostname names (and the listen
 address when it is a specific one, and this machine's host name along with
 localhost, as libldap checks ldap://localhost against it), reuses them on later starts and renews
 the server certificate when it expires within 30 days. Clients trust ca.pem
-(LDAPTLS_CACERT). SIGHUP reloads the certificate files, and --tls-cert/--tls-key
-are reloaded within a minute of changing on disk (a renewed Kubernetes Secret).
+(LDAPTLS_CACERT). SIGHUP reloads the certificate files, and a handshake reloads
+them when they changed on disk (checked every 5 s: a renewed Kubernetes Secret).
 
 One serve per data directory (it locks DIR/serve.lock); the CLI commands work
 on the same directory while it runs, and serve sees their changes within
@@ -151,6 +152,7 @@ about a second. SIGINT or SIGTERM stops it gracefully.`,
 	fl.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "how long running operations may finish on shutdown")
 	fl.DurationVar(&f.eventRetention, "event-retention", directory.DefaultEventRetention, "how long the system log keeps events (negative: forever); pruned hourly")
 	fl.DurationVar(&f.bindCacheTTL, "bind-cache-ttl", directory.DefaultBindCacheTTL, "how long a successful bind is remembered, so the same password is not verified again (a keyed hash, never the password; forgotten on any change to the user); 0: off")
+	fl.DurationVar(&f.failureFloor, "bind-failure-floor", directory.DefaultFailureFloor, "a failed bind or sign-in is answered no sooner than this after it began, so its time does not tell an unknown user from a wrong password (SECURITY.md); 0: off")
 	fl.DurationVar(&f.pushTimeout, "push-timeout", directory.DefaultPushTimeout, "how long a push sign-in (an LDAP bind with <password>,push) waits for the user to approve it on the console's self-service page; PostgreSQL gives up on a login after its authentication_timeout (60s by default)")
 	fl.BoolVar(&f.noSync, "no-sync", false, "do not run directory integrations on their schedules in this process ('dirgate integration sync' still runs them)")
 	fl.StringArrayVar(&f.pgsync, "pgsync", nil, "run 'dirgate pgsync' for `ORG=FILE` (a mapping file) on the file's schedule; repeatable")
@@ -242,6 +244,9 @@ func (a *app) serve(f *serveFlags) (err error) {
 		return err
 	}
 	defer st.Close()
+	if f.failureFloor < 0 || f.failureFloor > 5*time.Second {
+		return usagef("--bind-failure-floor must be between 0 and 5s, not %s", f.failureFloor)
+	}
 	if f.pushTimeout < time.Second || f.pushTimeout > 10*time.Minute {
 		return usagef("--push-timeout must be between 1s and 10m, not %s", f.pushTimeout)
 	}
@@ -250,7 +255,7 @@ func (a *app) serve(f *serveFlags) (err error) {
 		ttl = -1 // off (directory.Config reads 0 as the default)
 	}
 	dir, err := directory.New(directory.Config{Store: st, Password: a.argon2, Logger: log, Secrets: keys, EventRetention: f.eventRetention,
-		BindCacheTTL: ttl, UpgradeHashes: f.upgradeHashes, PushTimeout: f.pushTimeout})
+		BindCacheTTL: ttl, UpgradeHashes: f.upgradeHashes, PushTimeout: f.pushTimeout, FailureFloor: f.failureFloor})
 	if err != nil {
 		return err
 	}
@@ -330,6 +335,9 @@ func (a *app) serve(f *serveFlags) (err error) {
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dirgate_build_info", Help: "The running dirgate's version."}, []string{"version"})
 	build.WithLabelValues(version.Version).Set(1)
 	reg.MustRegister(build)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "dirgate_password_verifications_total",
+		Help: "Slow password hashes (argon2id, bcrypt, SHA-crypt) verified by sign-ins: their CPU cost."},
+		func() float64 { return float64(dir.PasswordVerifications()) }))
 	var view atomic.Pointer[dit.DIT]
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
@@ -484,11 +492,6 @@ func (a *app) serve(f *serveFlags) (err error) {
 
 	renew := time.NewTicker(12 * time.Hour)
 	defer renew.Stop()
-	// Given certificate files are reloaded when they change: Kubernetes
-	// and cert-manager swap a mounted Secret's files without a SIGHUP.
-	watch := time.NewTicker(certFileCheck)
-	defer watch.Stop()
-	stamp := fileStamp(certFile, keyFile)
 	refreshCert := func(why string) {
 		if generated {
 			r, err := tlsboot.Ensure(boot)
@@ -521,11 +524,6 @@ loop:
 		case <-renew.C:
 			if generated {
 				refreshCert("renewal check")
-			}
-		case <-watch.C:
-			if now := fileStamp(certFile, keyFile); !generated && now != stamp {
-				stamp = now
-				refreshCert("files changed")
 			}
 		}
 	}
@@ -560,24 +558,6 @@ func certExpiry(c *tls.Certificate) string {
 		return ""
 	}
 	return c.Leaf.NotAfter.UTC().Format(time.DateOnly)
-}
-
-// certFileCheck is how often serve looks whether --tls-cert or --tls-key
-// changed on disk (tests shorten it).
-var certFileCheck = time.Minute
-
-// fileStamp is the size and modification time of each file (following
-// symbolic links, as a mounted Secret's files are), to notice a change.
-func fileStamp(names ...string) string {
-	var b strings.Builder
-	for _, n := range names {
-		if fi, err := os.Stat(n); err == nil {
-			fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
-		} else {
-			b.WriteString("-;")
-		}
-	}
-	return b.String()
 }
 
 // httpHandler serves the REST API below /api/, the console below

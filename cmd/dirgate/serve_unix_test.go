@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/dirgate/dirgate/internal/tlsboot"
 )
@@ -52,10 +51,8 @@ func TestServeSIGHUP(t *testing.T) {
 
 // TestServeReloadsChangedCertFiles: --tls-cert/--tls-key replaced on disk
 // (as Kubernetes swaps a renewed Secret's files) are served without a
-// SIGHUP or a restart.
+// SIGHUP or a restart (the certificate source looks every 5 s).
 func TestServeReloadsChangedCertFiles(t *testing.T) {
-	defer func(d time.Duration) { certFileCheck = d }(certFileCheck)
-	certFileCheck = 20 * time.Millisecond
 	issue := func() *tlsboot.Result {
 		r, err := tlsboot.Ensure(tlsboot.Options{Dir: t.TempDir(), Hosts: []string{"127.0.0.1"}})
 		if err != nil {
@@ -100,7 +97,4 @@ func TestServeReloadsChangedCertFiles(t *testing.T) {
 		}
 		return nil
 	})
-	if !strings.Contains(s.stderr.String(), `trigger="files changed"`) {
-		t.Errorf("reload not logged:\n%s", s.stderr)
-	}
 }

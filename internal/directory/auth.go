@@ -49,9 +49,17 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 	// A failure is answered late once its address failed often (throttle.go).
 	var accountBuf [192]byte
 	account := appendAccount(accountBuf[:0], &req) // on the stack: a success needs no copy
+	// A failure is answered no sooner than the failure floor after it
+	// began, so the time does not tell an unknown user (no write) from a
+	// wrong password (a failure counted in the store).
+	start := d.now()
 	defer func() {
 		if c := CodeOf(err); c == CodeInvalidCredentials || c == CodePolicyDenied {
-			d.sleep(ctx, d.throttle.failed(req.Client.IP, account, d.now()))
+			wait := d.throttle.failed(req.Client.IP, account, d.now())
+			if rest := d.failureFloor - d.now().Sub(start); d.failureFloor > 0 && rest > 0 {
+				wait += rest
+			}
+			d.sleep(ctx, wait)
 		}
 	}()
 	if d.throttle.refused(req.Client.IP, account, d.now()) {
@@ -430,3 +438,9 @@ func (d *Directory) flushLoop() {
 func sortUsers(us []*User) {
 	slices.SortFunc(us, func(a, b *User) int { return strings.Compare(a.LoginKey, b.LoginKey) })
 }
+
+// PasswordVerifications is how many slow password hashes (argon2id and
+// the like) sign-ins and password checks have verified since New: the
+// sign-in cost an operator watches (dirgate_password_verifications_total),
+// and what shows that an unknown user costs the same as a known one.
+func (d *Directory) PasswordVerifications() uint64 { return d.hasher.SlowVerifications() }

@@ -89,7 +89,17 @@ type Config struct {
 	// PushTimeout is how long a push sign-in waits for the user's answer
 	// (push.go); 0 is DefaultPushTimeout.
 	PushTimeout time.Duration
+	// FailureFloor: a failed sign-in is answered no sooner than this
+	// after it began (auth.go), longer than the store write a wrong
+	// password costs and an unknown user does not. 0 or negative: off
+	// (serve's --bind-failure-floor sets DefaultFailureFloor).
+	FailureFloor time.Duration
 }
+
+// DefaultFailureFloor is serve's failure floor: above an argon2id
+// verification at the default cost with a synced store write, on slow
+// disks too.
+const DefaultFailureFloor = 250 * time.Millisecond
 
 // Delegate checks login's password at integration integrationID's source.
 // handled is false when that integration does not delegate; err is set
@@ -105,9 +115,10 @@ type Directory struct {
 	// secrets is Config.Secrets (factors.go).
 	secrets *sealed.Keys
 
-	throttle *throttle
-	sleep    func(context.Context, time.Duration)
-	upgrade  bool // Config.UpgradeHashes
+	throttle     *throttle
+	sleep        func(context.Context, time.Duration)
+	failureFloor time.Duration // Config.FailureFloor
+	upgrade      bool          // Config.UpgradeHashes
 	// touched and binds let sign-ins skip the store (credential.go).
 	touched touched
 	binds   *bindCache

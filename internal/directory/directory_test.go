@@ -17,9 +17,18 @@ import (
 // cheap keeps argon2id fast under -race; the parameters are not under test.
 var cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
 
-type clock struct{ t time.Time }
+// clock is the tests' clock: still, or moving step at each reading.
+type clock struct {
+	t    time.Time
+	step time.Duration
+}
 
-func (c *clock) now() time.Time { return c.t }
+func (c *clock) now() time.Time {
+	if c.step != 0 {
+		c.t = c.t.Add(c.step)
+	}
+	return c.t
+}
 
 func newDir(t *testing.T) (*directory.Directory, store.Store, *clock) {
 	t.Helper()

@@ -19,20 +19,21 @@ func New(cfg Config) (*Directory, error) {
 		return nil, errors.New("directory: Config.Store is required")
 	}
 	d := &Directory{
-		st:         cfg.Store,
-		hasher:     password.NewHasher(cfg.Password),
-		now:        cfg.Now,
-		log:        cfg.Logger,
-		secrets:    cfg.Secrets,
-		throttle:   newThrottle(cfg.Throttle),
-		sleep:      cfg.Sleep,
-		upgrade:    cfg.UpgradeHashes,
-		binds:      newBindCache(cfg.BindCacheTTL),
-		pushes:     newPushHub(cfg.PushTimeout),
-		logins:     map[string]time.Time{},
-		flushEvery: cfg.LoginFlushInterval,
-		stop:       make(chan struct{}),
-		stopped:    make(chan struct{}),
+		st:           cfg.Store,
+		hasher:       password.NewHasher(cfg.Password),
+		now:          cfg.Now,
+		log:          cfg.Logger,
+		secrets:      cfg.Secrets,
+		throttle:     newThrottle(cfg.Throttle),
+		sleep:        cfg.Sleep,
+		failureFloor: cfg.FailureFloor,
+		upgrade:      cfg.UpgradeHashes,
+		binds:        newBindCache(cfg.BindCacheTTL),
+		pushes:       newPushHub(cfg.PushTimeout),
+		logins:       map[string]time.Time{},
+		flushEvery:   cfg.LoginFlushInterval,
+		stop:         make(chan struct{}),
+		stopped:      make(chan struct{}),
 	}
 	if d.now == nil {
 		d.now = time.Now

@@ -149,7 +149,7 @@ func (d *Directory) CreateToken(ctx context.Context, org, login, name string) (*
 			return err
 		}
 		if !slices.ContainsFunc(u.Roles, func(r string) bool { _, ok := rolePerms[r]; return ok }) {
-			return invalid("login", "%s holds no admin role; a token acts with its admin's roles, so it would be refused everything (assign one first: dirgate user role add)", u.Profile.Login)
+			return invalid("login", "%s holds no admin role; a token acts with its admin's roles, so it would be refused everything (assign one first: dirgate user add-role)", u.Profile.Login)
 		}
 		if u.Status != StatusActive {
 			return invalid("login", "%s is %s; only an ACTIVE admin's token is accepted", u.Profile.Login, u.Status)

@@ -22,7 +22,8 @@ type Config struct {
 
 	// TLSConfig is used for ldaps:// listeners and StartTLS. A certificate
 	// is usually supplied through CertSource.GetCertificate. The server
-	// works on a clone and raises MinVersion to TLS 1.2.
+	// works on a clone, raises MinVersion to TLS 1.2 and, when
+	// CipherSuites is nil, limits TLS 1.2 to CipherSuites12.
 	TLSConfig *tls.Config
 
 	// AllowPlaintext lets operations other than StartTLS, Unbind and
@@ -145,6 +146,9 @@ func (c *Config) withDefaults() Config {
 		t := d.TLSConfig.Clone()
 		if t.MinVersion < tls.VersionTLS12 {
 			t.MinVersion = tls.VersionTLS12
+		}
+		if t.CipherSuites == nil {
+			t.CipherSuites = CipherSuites12
 		}
 		d.TLSConfig = t
 	}

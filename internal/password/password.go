@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Params are argon2id's cost parameters.
@@ -59,7 +60,14 @@ type Hasher struct {
 	once  sync.Once
 	slots chan struct{} // a token per computation running
 	n     int           // capacity of slots; 0 means runtime.NumCPU()*2
+
+	slowVerifies atomic.Uint64 // Verify calls that ran a slow hash
 }
+
+// SlowVerifications is how many Verify calls ran a deliberately slow hash
+// (argon2id, bcrypt, SHA-crypt): what a sign-in costs, so that tests can
+// check that an unknown user costs what a known one does.
+func (h *Hasher) SlowVerifications() uint64 { return h.slowVerifies.Load() }
 
 // NewHasher returns a Hasher; zero fields of p take DefaultParams' values.
 func NewHasher(p Params) *Hasher {
@@ -170,6 +178,7 @@ func (h *Hasher) Verify(ctx context.Context, hash string, pw []byte) (bool, erro
 			return false, err
 		}
 		defer h.release()
+		h.slowVerifies.Add(1)
 	}
 	return v.verify(pw), nil
 }
