@@ -22,7 +22,8 @@ import (
 
 // TestThreeNodesOneKilled is issue 11's availability walk: three `dirgate
 // serve` nodes over one PostgreSQL store; a user created through node 1's
-// REST API binds on node 3; node 2 is killed with SIGKILL in the middle
+// REST API binds on node 3; ten failed binds spread over the three lock
+// a user out on all of them; node 2 is killed with SIGKILL in the middle
 // of a bounded load of searches, binds and user creations spread over the
 // nodes, and the clients, which retry on another node when one fails to
 // answer, see no wrong answer and lose no acknowledged write; node 2
@@ -106,10 +107,34 @@ func TestThreeNodesOneKilled(t *testing.T) {
 	if code, err := create(nodes[0], "first"); err != nil || code != 200 {
 		t.Fatalf("creating a user through node 1: %d %v", code, err)
 	}
+	created := time.Now()
 	eventually(t, "node 3 binds the user made through node 1", func() error {
 		err := bind(nodes[2], "uid=first,"+exUsers, "Password-of-first", false)
 		return err
 	})
+	// The figure for the README; a bound here would be a timed test.
+	t.Logf("node 3 bound the user %v after node 1 acknowledged its creation", time.Since(created).Round(time.Millisecond))
+
+	// Lockout across the three nodes: the default policy's 10 failed
+	// binds, spread over them (4, 3, 3), lock the user on all three; a
+	// count per node would leave it 6 or 7 more tries.
+	lockDN := "uid=user000000," + exUsers
+	for i := range 10 {
+		if err := bind(nodes[i%3], lockDN, "wrong", false); !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+			t.Fatalf("wrong password %d on node %d: %v", i+1, i%3+1, err)
+		}
+	}
+	eventually(t, "user000000 locked out on every node", func() error {
+		for i, n := range nodes {
+			if err := bind(n, lockDN, "password-user000000", false); !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+				return fmt.Errorf("the right password on node %d: %v", i+1, err)
+			}
+		}
+		return nil
+	})
+	if out := cli("", "user", "show", "--org", "example", "--login", "user000000", "--output", "json"); !strings.Contains(out, `"LOCKED_OUT"`) {
+		t.Fatalf("user000000 after 10 failures over three nodes:\n%s", out)
+	}
 
 	// The load: workers × ops operations, each retried on the next node
 	// while a node fails to answer (a connection error, not an LDAP
