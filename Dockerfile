@@ -2,7 +2,7 @@
 # user. deploy/helm/dirgate runs it; deploy/helm's tests build the binary
 # with this file's `go build` line and run it as the chart's pods do.
 #   docker build -t dirgate:dev --build-arg VERSION=0.1.0 .
-FROM golang:1.26-bookworm AS build
+FROM golang:1.27.3-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

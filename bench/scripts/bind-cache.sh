@@ -10,6 +10,7 @@ users=${1:-200}
 conns=${2:-16}
 duration=${3:-5s}
 cd "$(dirname "$0")/../.."
+export GOTOOLCHAIN=go1.27.3 # as scripts/test: the standard library's security fixes
 work=$(mktemp -d)
 trap 'pkill -f "dirgate serve --data $work/d" 2>/dev/null || true; rm -rf "$work"' EXIT
 go build -o "$work/dirgate" ./cmd/dirgate

@@ -6,5 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
+export GOTOOLCHAIN=go1.27.3 # as scripts/test: the standard library's security fixes
 bench/scripts/install-slapd.sh
 exec go run ./bench/compare/cmd/dgcompare "$@"

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PATH="$PATH:/usr/local/go/bin"
+export GOTOOLCHAIN=go1.27.3 # as scripts/test: the standard library's security fixes
 users=${1:-100000}
 dir=${SCALE_DIR:-/tmp/dirgate-scale}
 load=${LOAD:-1}

@@ -12,6 +12,7 @@ OUT=$ROOT/internal/ldap/testdata/captures
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$ROOT"
+export GOTOOLCHAIN=go1.27.3 # as scripts/test: the standard library's security fixes
 
 go build -o "$TMP/responder" ./test/capture
 go build -o "$TMP/goldap" ./test/capture/goldap
