@@ -234,6 +234,9 @@ func storeErr(err error) error {
 	if errors.Is(err, store.ErrUnavailable) {
 		return &Error{Code: CodeUnavailable, Message: "the directory's database cannot be reached; try again", Reason: err.Error(), Err: err}
 	}
+	if errors.Is(err, store.ErrFull) {
+		return &Error{Code: CodeUnavailable, Message: "the directory's disk is full: the change was not made; free space and retry", Reason: err.Error(), Err: err}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Code: CodeNotFound, Message: "not found", Err: err}
 	}

@@ -26,6 +26,10 @@ var (
 	// store that is down, restarting or unreachable): the operation did
 	// not happen, and may succeed when retried.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrFull wraps a write refused because the database's disk (or its
+	// quota) is full: the write did not happen; reads go on working, and
+	// the write succeeds once space is freed.
+	ErrFull = errors.New("store: the database's disk is full")
 	// ErrNewerSchema: the database was written by a newer dirgate.
 	ErrNewerSchema = errors.New("store: database schema is newer than this dirgate")
 )

@@ -104,7 +104,8 @@ func (st *eventStmts) close() error {
 // for the UUIDs (claimUUIDs; more if some are late or not canonical), one
 // per page and per event type of a page, and one per org, type, minute
 // and outcome of the batch's events (their counts, eventcounts.go).
-func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) error {
+func (s *Store) AppendEvents(ctx context.Context, events []*store.Event) (err error) {
+	defer func() { err = fullErr(err) }()
 	if len(events) == 0 {
 		return nil
 	}
@@ -438,7 +439,8 @@ const prunePages = `WITH RECURSIVE orgs (id) AS (
 // PruneEvents deletes the events published before the given time, in
 // transactions of about s.pruneBatch events each; if ctx ends midway it
 // reports what it deleted so far with ctx's error.
-func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (_ int64, err error) {
+	defer func() { err = fullErr(err) }()
 	if before.IsZero() {
 		return 0, nil
 	}

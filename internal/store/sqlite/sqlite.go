@@ -177,7 +177,8 @@ func (s *Store) Check(ctx context.Context) error {
 
 // Update runs fn in a write transaction. fn must not call Update itself:
 // writes of one process share one connection, so that would deadlock.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) (err error) {
+	defer func() { err = fullErr(err) }()
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", mapErr(err))
@@ -275,7 +276,8 @@ func (s *Store) RecordLogins(ctx context.Context, at map[string]time.Time) error
 // recordTimes runs q (arguments: the time, the id) for each entry of at in
 // one write transaction, without a change; an id whose row is gone (a
 // foreign key refusal, or no row to update) is skipped.
-func (s *Store) recordTimes(ctx context.Context, what, q string, at map[string]time.Time) error {
+func (s *Store) recordTimes(ctx context.Context, what, q string, at map[string]time.Time) (err error) {
+	defer func() { err = fullErr(err) }()
 	if len(at) == 0 {
 		return nil
 	}
@@ -319,6 +321,23 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %w", store.ErrConflict, err)
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+	}
+	return err
+}
+
+// fullErr adds store.ErrFull to an error SQLite gave because the disk is
+// full (SQLITE_FULL; an I/O error while the disk has no room counts too,
+// as SQLite reports some ENOSPC that way).
+func fullErr(err error) error {
+	if err == nil || errors.Is(err, store.ErrFull) {
+		return err
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	if c := se.Code() & 0xff; c == sqlite3.SQLITE_FULL || (c == sqlite3.SQLITE_IOERR && strings.Contains(err.Error(), "no space")) {
+		return fmt.Errorf("%w: %w", store.ErrFull, err)
 	}
 	return err
 }

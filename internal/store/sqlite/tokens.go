@@ -97,6 +97,7 @@ func (t *tx) DeleteToken(id string) error {
 
 // RecordTokenUses sets the tokens' last use in one write transaction,
 // without a change.
-func (s *Store) RecordTokenUses(ctx context.Context, at map[string]time.Time) error {
+func (s *Store) RecordTokenUses(ctx context.Context, at map[string]time.Time) (err error) {
+	defer func() { err = fullErr(err) }()
 	return s.recordTimes(ctx, "token use", `UPDATE api_tokens SET last_used = ? WHERE id = ?`, at)
 }
