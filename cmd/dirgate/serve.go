@@ -63,9 +63,9 @@ type serveFlags struct {
 // ldapLimits are the LDAP server's limits as serve's flags set them (0:
 // ldapserver's default; negative lifts the limits that can be lifted).
 type ldapLimits struct {
-	maxMessage, maxConns, maxConnsPerIP, maxOutstanding int
-	sizeLimit, maxPageSize, maxPaged                    int
-	idle, handshake, write, searchTime                  time.Duration
+	maxMessage, maxConns, maxConnsPerIP, maxOutstanding, maxRunning int
+	sizeLimit, maxPageSize, maxPaged                                int
+	idle, handshake, write, searchTime                              time.Duration
 }
 
 func (l *ldapLimits) flags(fl *pflag.FlagSet) {
@@ -73,6 +73,7 @@ func (l *ldapLimits) flags(fl *pflag.FlagSet) {
 	fl.IntVar(&l.maxConns, "ldap-max-connections", ldapserver.DefaultMaxConnections, "open LDAP connections over all listeners; more are closed at once; negative: unlimited")
 	fl.IntVar(&l.maxConnsPerIP, "ldap-max-connections-per-ip", ldapserver.DefaultMaxConnectionsPerIP, "open LDAP connections from one client address; negative: unlimited")
 	fl.IntVar(&l.maxOutstanding, "ldap-max-outstanding", ldapserver.DefaultMaxOutstandingOps, "operations in progress on one connection; more are answered busy (51)")
+	fl.IntVar(&l.maxRunning, "ldap-max-running-per-ip", 0, "operations executing at once for one client address, over its connections; more wait their turn, so one address cannot take every core (0: 2 × the cores; negative: unlimited)")
 	fl.IntVar(&l.sizeLimit, "ldap-size-limit", ldapserver.DefaultMaxEntriesUnpaged, "entries a search without paging returns before sizeLimitExceeded (4)")
 	fl.IntVar(&l.maxPageSize, "ldap-max-page-size", ldapserver.DefaultMaxPageSize, "largest page a paged search gets, whatever it asks")
 	fl.IntVar(&l.maxPaged, "ldap-max-paged-searches", ldapserver.DefaultMaxPagedSearches, "paged searches one connection may hold open; one more drops the oldest")
@@ -94,6 +95,7 @@ var limitFlagNames = strings.NewReplacer(
 func (l *ldapLimits) apply(c *ldapserver.Config) {
 	c.MaxMessageSize, c.MaxConnections, c.MaxConnectionsPerIP = l.maxMessage, l.maxConns, l.maxConnsPerIP
 	c.MaxOutstandingOps, c.MaxEntriesUnpaged, c.MaxPageSize, c.MaxPagedSearches = l.maxOutstanding, l.sizeLimit, l.maxPageSize, l.maxPaged
+	c.MaxRunningPerIP = l.maxRunning
 	c.IdleTimeout, c.TLSHandshakeTimeout, c.WriteTimeout, c.SearchTimeLimit = l.idle, l.handshake, l.write, l.searchTime
 }
 

@@ -7,6 +7,17 @@ import (
 	"unicode/utf8"
 )
 
+// invalidUTF8 is what encoding/json writes for a byte that is not UTF-8:
+// "\ufffd" up to Go 1.26, the replacement character itself from 1.27.
+// Asked once, so that the events' bytes are json.Marshal's on either.
+var invalidUTF8 = func() string {
+	b, err := json.Marshal("\xff")
+	if err != nil || len(b) < 2 {
+		return `\ufffd`
+	}
+	return string(b[1 : len(b)-1])
+}()
+
 // The system log's documents are encoded by hand: every bind writes one,
 // and encoding/json's reflection cost as much as the rest of the bind. The
 // output is byte for byte what json.Marshal gives (FuzzEventJSON checks).
@@ -145,7 +156,7 @@ func appendJSONString(b []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			b = append(b, invalidUTF8...)
 			i += size
 			start = i
 			continue

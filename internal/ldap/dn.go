@@ -591,9 +591,23 @@ func appendNormValue(b []byte, v string) []byte {
 }
 
 // foldRune maps r to one representative of its simple case-folding orbit:
-// lower(upper(r)), so that e.g. 'ſ', 's' and 'S' (or 'K' and the Kelvin
-// sign) fold alike. Iterated to a fixed point so folding is idempotent.
+// the smallest lower(upper(x)) over the orbit's members x, so that e.g.
+// 'ſ', 's' and 'S' (or 'K' and the Kelvin sign) fold to 's', and runes
+// that fold together without an upper case form between them (U+0390 and
+// U+1FD3 since Unicode 16) fold alike too. Idempotent: the result is in
+// the orbit and is its own representative.
 func foldRune(r rune) rune {
+	best := lowerUpper(r)
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if x := lowerUpper(f); x < best {
+			best = x
+		}
+	}
+	return best
+}
+
+// lowerUpper is lower(upper(r)), iterated to a fixed point.
+func lowerUpper(r rune) rune {
 	for range 4 {
 		f := unicode.ToLower(unicode.ToUpper(r))
 		if f == r {

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -66,6 +67,14 @@ type Config struct {
 	// MaxOutstandingOps bounds the operations in progress on one connection
 	// (default 128). Beyond it an operation is answered busy (51).
 	MaxOutstandingOps int
+
+	// MaxRunningPerIP bounds the operations (searches, compares, extended
+	// operations, writes; binds have the password hasher's own bound) that
+	// execute at once for one client address, over all its connections
+	// (default 2 × GOMAXPROCS, negative: unlimited). More wait their turn:
+	// an address that floods expensive searches gets that many cores, and
+	// every other address its own share.
+	MaxRunningPerIP int
 
 	// SearchTimeLimit bounds one search (or one page of a paged search);
 	// a client's smaller timeLimit wins (default 2 minutes). Exceeding it
@@ -131,6 +140,7 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.MaxConnections, DefaultMaxConnections)
 	setInt(&d.MaxConnectionsPerIP, DefaultMaxConnectionsPerIP)
 	setInt(&d.MaxOutstandingOps, DefaultMaxOutstandingOps)
+	setInt(&d.MaxRunningPerIP, 2*runtime.GOMAXPROCS(0))
 	setInt(&d.MaxEntriesUnpaged, DefaultMaxEntriesUnpaged)
 	setInt(&d.MaxPageSize, DefaultMaxPageSize)
 	setInt(&d.MaxPagedSearches, DefaultMaxPagedSearches)

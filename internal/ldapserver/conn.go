@@ -25,7 +25,8 @@ import (
 type conn struct {
 	srv         *Server
 	ip          string
-	raw         net.Conn // the TCP connection
+	slots       chan struct{} // the address's execution slots (Server.running); nil: unlimited
+	raw         net.Conn      // the TCP connection
 	implicitTLS bool
 	br          *bufio.Reader
 	sess        Session

@@ -94,6 +94,16 @@ func (o *op) release() {
 
 func (o *op) run() {
 	defer o.release()
+	// Wait for one of the client address's execution slots. An operation
+	// abandoned or cut off meanwhile goes on without one: the backend sees
+	// its context done at once.
+	if slots := o.c.slots; slots != nil {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-o.ctx.Done():
+		}
+	}
 	switch req := o.msg.Request.(type) {
 	case *ldap.SearchRequest:
 		o.search(req)

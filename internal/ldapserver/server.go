@@ -43,7 +43,11 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	perIP     map[string]int
-	done      chan struct{} // closed when the last connection ends during shutdown
+	// running holds each client address's execution slots (a buffered
+	// channel of MaxRunningPerIP), shared by its connections while it has
+	// any: one address's operations cannot take every core.
+	running map[string]chan struct{}
+	done    chan struct{} // closed when the last connection ends during shutdown
 }
 
 // NewServer validates cfg and returns a server ready to Serve.
@@ -64,6 +68,7 @@ func NewServer(cfg Config) (*Server, error) {
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 		perIP:     make(map[string]int),
+		running:   make(map[string]chan struct{}),
 	}
 	s.ctrls, _ = c.Backend.(ControlSupporter)
 	s.modify, _ = c.Backend.(Modifier)
@@ -173,6 +178,14 @@ func (s *Server) admit(nc net.Conn, implicitTLS bool) (*conn, string) {
 	c := newConn(s, nc, ip, implicitTLS)
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
+	if n := s.cfg.MaxRunningPerIP; n > 0 {
+		slots, ok := s.running[ip]
+		if !ok {
+			slots = make(chan struct{}, n)
+			s.running[ip] = slots
+		}
+		c.slots = slots
+	}
 	return c, ""
 }
 
@@ -184,6 +197,7 @@ func (s *Server) forget(c *conn) {
 		s.perIP[c.ip] = n
 	} else {
 		delete(s.perIP, c.ip)
+		delete(s.running, c.ip)
 	}
 	if s.done != nil && len(s.conns) == 0 {
 		close(s.done)
