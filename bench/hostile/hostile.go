@@ -363,6 +363,55 @@ func (a *attacker) dialTLS(ctx context.Context) (*tls.Conn, error) {
 	return tc, nil
 }
 
+// each dials until ctx ends, counting connections (and failed dials as
+// refused), and runs body on every connection, which it then closes; ctx
+// ending closes the connection too, so a blocked body returns.
+func (a *attacker) each(ctx context.Context, k *Counts, dial func(context.Context) (net.Conn, error), body func(net.Conn)) {
+	for ctx.Err() == nil {
+		a.once(ctx, k, dial, body)
+	}
+}
+
+// once is one round of each.
+func (a *attacker) once(ctx context.Context, k *Counts, dial func(context.Context) (net.Conn, error), body func(net.Conn)) {
+	session(ctx, k, &k.Refused, dial, body)
+}
+
+// eachLDAP is each for go-ldap connections over TLS, bound as the
+// service account when bound.
+func (a *attacker) eachLDAP(ctx context.Context, k *Counts, bound bool, body func(*ldap.Conn)) {
+	dial := a.ldapConnUnbound
+	if bound {
+		dial = a.ldapConn
+	}
+	for ctx.Err() == nil {
+		session(ctx, k, &k.Errors, dial, body)
+	}
+}
+
+// session dials, runs body on the connection until it returns or ctx
+// ends, and closes it; a failed dial (not the run's end) counts in
+// dialFailed and waits a moment.
+func session[C io.Closer](ctx context.Context, k *Counts, dialFailed *atomic.Int64, dial func(context.Context) (C, error), body func(C)) {
+	conn, err := dial(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			dialFailed.Add(1)
+		}
+		sleep(ctx, 200*time.Millisecond)
+		return
+	}
+	k.Conns.Add(1)
+	stop := closeOnDone(ctx, conn)
+	body(conn)
+	stop()
+	conn.Close()
+}
+
+func (a *attacker) plain(ctx context.Context) (net.Conn, error)   { return a.dialTCP(ctx, a.c.LDAP) }
+func (a *attacker) tlsPort(ctx context.Context) (net.Conn, error) { return a.dialTCP(ctx, a.c.LDAPS) }
+func (a *attacker) secure(ctx context.Context) (net.Conn, error)  { return a.dialTLS(ctx) }
+
 // closeOnDone closes conn when ctx ends, so blocked reads return.
 func closeOnDone(ctx context.Context, conn io.Closer) func() bool {
 	return context.AfterFunc(ctx, func() { conn.Close() })
@@ -374,24 +423,12 @@ func (a *attacker) idle(ctx context.Context, k *Counts) {
 	var wg sync.WaitGroup
 	for range a.c.Idle {
 		wg.Go(func() {
-			for ctx.Err() == nil {
-				conn, err := a.dialTCP(ctx, a.c.LDAP)
-				if err != nil {
-					if ctx.Err() == nil {
-						k.Refused.Add(1)
-						sleep(ctx, 200*time.Millisecond)
-					}
-					continue
-				}
-				k.Conns.Add(1)
-				stop := closeOnDone(ctx, conn)
+			a.each(ctx, k, a.plain, func(conn net.Conn) {
 				io.Copy(io.Discard, conn) // until the server (or the end) closes it
-				stop()
-				conn.Close()
 				if ctx.Err() == nil {
 					k.Closed.Add(1)
 				}
-			}
+			})
 		})
 	}
 	wg.Wait()
@@ -400,68 +437,43 @@ func (a *attacker) idle(ctx context.Context, k *Counts) {
 // slowloris sends a bind request a byte at a time.
 func (a *attacker) slowloris(ctx context.Context, k *Counts) {
 	msg := bindRequest(1, a.c.VictimDN, "slow-password")
-	for ctx.Err() == nil {
-		conn, err := a.dialTCP(ctx, a.c.LDAP)
-		if err != nil {
-			k.Refused.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
+	a.each(ctx, k, a.plain, func(conn net.Conn) {
 		for i := 0; i < len(msg) && ctx.Err() == nil; i++ {
 			conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			if _, err := conn.Write(msg[i : i+1]); err != nil {
 				k.Closed.Add(1)
-				break
+				return
 			}
 			k.Ops.Add(1)
 			sleep(ctx, 200*time.Millisecond)
 		}
-		conn.Close()
-	}
+	})
 }
 
 // stall connects to ldaps:// and never says hello (or only half of it).
 func (a *attacker) stall(ctx context.Context, k *Counts) {
 	hello := []byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01} // a record header promising 512 bytes, then nothing
-	for i := 0; ctx.Err() == nil; i++ {
-		conn, err := a.dialTCP(ctx, a.c.LDAPS)
-		if err != nil {
-			k.Refused.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
-		if i%2 == 1 {
+	i := 0
+	a.each(ctx, k, a.tlsPort, func(conn net.Conn) {
+		if i++; i%2 == 0 {
 			conn.Write(hello)
 		}
-		stop := closeOnDone(ctx, conn)
 		io.Copy(io.Discard, conn)
-		stop()
-		conn.Close()
 		if ctx.Err() == nil {
 			k.Closed.Add(1)
 		}
-	}
+	})
 }
 
 // malformed sends a message that announces 64 MiB, and one whose filter
 // is nested 1,000 deep, on fresh TLS connections.
 func (a *attacker) malformed(ctx context.Context, k *Counts) {
 	nested := deepFilterSearch(2, a.c.Base, 1000)
-	for i := 0; ctx.Err() == nil; i++ {
-		conn, err := a.dialTLS(ctx)
-		if err != nil {
-			k.Errors.Add(1)
-			sleep(ctx, 100*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
-		var msg []byte
-		if i%2 == 0 {
+	i := 0
+	a.each(ctx, k, a.secure, func(conn net.Conn) {
+		msg := nested
+		if i++; i%2 == 0 {
 			msg = []byte{0x30, 0x84, 0x04, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01}
-		} else {
-			msg = nested
 		}
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
 		conn.Write(msg)
@@ -471,22 +483,13 @@ func (a *attacker) malformed(ctx context.Context, k *Counts) {
 		} else {
 			k.Errors.Add(1)
 		}
-		conn.Close()
-	}
+	})
 }
 
 // storm keeps StormOutstanding expensive substring searches in flight on
 // a bound connection.
 func (a *attacker) storm(ctx context.Context, k *Counts) {
-	for ctx.Err() == nil {
-		l, err := a.ldapConn(ctx)
-		if err != nil {
-			k.Errors.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
-		stop := closeOnDone(ctx, l)
+	a.eachLDAP(ctx, k, true, func(l *ldap.Conn) {
 		var wg sync.WaitGroup
 		for range a.c.StormOutstanding {
 			wg.Go(func() {
@@ -508,23 +511,13 @@ func (a *attacker) storm(ctx context.Context, k *Counts) {
 			})
 		}
 		wg.Wait()
-		stop()
-		l.Close()
-	}
+	})
 }
 
 // flood writes FloodPerConn searches on one bound connection without
 // reading, then reads what comes back.
 func (a *attacker) flood(ctx context.Context, k *Counts) {
-	for ctx.Err() == nil {
-		conn, err := a.dialTLS(ctx)
-		if err != nil {
-			k.Errors.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
-		stop := closeOnDone(ctx, conn)
+	a.each(ctx, k, a.secure, func(conn net.Conn) {
 		conn.Write(bindRequest(1, a.c.BindDN, a.c.BindPassword))
 		var buf []byte
 		for i := range a.c.FloodPerConn {
@@ -541,69 +534,63 @@ func (a *attacker) flood(ctx context.Context, k *Counts) {
 		conn.Write(buf)
 		// Read the answers a while: busy (51) beyond the outstanding limit.
 		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
-		busy := countResults(conn, ldap.LDAPResultBusy)
-		k.Refused.Add(busy)
-		stop()
-		conn.Close()
-	}
+		k.Refused.Add(countResults(conn, ldap.LDAPResultBusy))
+	})
 }
 
 // abandons sends a search and abandons it at once, over and over.
 func (a *attacker) abandons(ctx context.Context, k *Counts) {
-	for ctx.Err() == nil {
-		conn, err := a.dialTLS(ctx)
-		if err != nil {
-			k.Errors.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
-		stop := closeOnDone(ctx, conn)
+	a.each(ctx, k, a.secure, func(conn net.Conn) {
 		conn.Write(bindRequest(1, a.c.BindDN, a.c.BindPassword))
 		go io.Copy(io.Discard, conn)
 		for i := int64(2); ctx.Err() == nil && i < 20000; i += 2 {
 			conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 			if _, err := conn.Write(append(searchRequest(i, a.c.Base, "(objectClass=*)"), abandonRequest(i+1, i)...)); err != nil {
 				k.Closed.Add(1)
-				break
+				return
 			}
 			k.Ops.Add(2)
 		}
-		stop()
-		conn.Close()
-	}
+	})
 }
 
-// startTLSMidway sends a search and, before its answer, StartTLS.
+// startTLSMidway sends a search and, before its answer, StartTLS: on
+// ldap:// (where the search is refused for want of TLS, so nothing is in
+// flight, and StartTLS proceeds; the client then never handshakes) and on
+// a bound ldaps:// connection (where StartTLS must be refused:
+// operationsError, counted as refused).
 func (a *attacker) startTLSMidway(ctx context.Context, k *Counts) {
-	for ctx.Err() == nil {
-		conn, err := a.dialTCP(ctx, a.c.LDAP)
-		if err != nil {
-			k.Refused.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
+	i := 0
+	midway := func(secure bool) func(net.Conn) {
+		return func(conn net.Conn) {
+			conn.SetDeadline(time.Now().Add(3 * time.Second))
+			if secure {
+				conn.Write(bindRequest(9, a.c.BindDN, a.c.BindPassword))
+			}
+			conn.Write(append(searchRequest(1, a.c.Base, "(objectClass=*)"), startTLSRequest(2)...))
+			k.Ops.Add(2)
+			if secure {
+				k.Refused.Add(countResults(conn, int(ldap.LDAPResultOperationsError)))
+			} else {
+				countResults(conn, -1)
+			}
+			sleep(ctx, 20*time.Millisecond)
 		}
-		k.Conns.Add(1)
-		conn.SetDeadline(time.Now().Add(5 * time.Second))
-		conn.Write(append(searchRequest(1, a.c.Base, "(objectClass=*)"), startTLSRequest(2)...))
-		k.Ops.Add(2)
-		countResults(conn, -1) // whatever comes: refusals, then the close or the wait
-		conn.Close()
-		sleep(ctx, 20*time.Millisecond)
+	}
+	for ctx.Err() == nil {
+		i++
+		dial, secure := a.plain, false
+		if i%2 == 0 {
+			dial, secure = a.secure, true
+		}
+		a.once(ctx, k, dial, midway(secure))
 	}
 }
 
 // hugePasswords binds as the user with a 1 MiB password.
 func (a *attacker) hugePasswords(ctx context.Context, k *Counts) {
 	pw := strings.Repeat("p", 1<<20)
-	for ctx.Err() == nil {
-		l, err := a.ldapConnUnbound(ctx)
-		if err != nil {
-			k.Errors.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
+	a.eachLDAP(ctx, k, false, func(l *ldap.Conn) {
 		for i := 0; i < 20 && ctx.Err() == nil; i++ {
 			err := l.Bind(a.c.VictimDN, pw)
 			k.Ops.Add(1)
@@ -612,12 +599,13 @@ func (a *attacker) hugePasswords(ctx context.Context, k *Counts) {
 			} else if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 				k.Refused.Add(1)
 			} else {
-				k.Errors.Add(1)
-				break
+				if ctx.Err() == nil { // not the end of the run closing it
+					k.Errors.Add(1)
+				}
+				return
 			}
 		}
-		l.Close()
-	}
+	})
 }
 
 // injection tries bind DNs and filter values built from strings a user
@@ -629,19 +617,9 @@ func (a *attacker) injection(ctx context.Context, k *Counts) {
 		"uid=" + a.c.UserUID + "," + users + ")(objectClass=*", "uid=*)(|(uid=*," + users, "(uid=*)",
 	}
 	values := []string{"*", "*)(uid=*", a.c.UserUID + ")(|(uid=*", "\\2a", "*))(|(objectClass=*", a.c.UserUID + "\x00"}
-	for ctx.Err() == nil {
-		l, err := a.ldapConnUnbound(ctx)
-		if err != nil {
-			k.Errors.Add(1)
-			sleep(ctx, 200*time.Millisecond)
-			continue
-		}
-		k.Conns.Add(1)
+	a.eachLDAP(ctx, k, false, func(l *ldap.Conn) {
 		for _, dn := range dns {
-			for _, pw := range []string{a.c.UserPassword, "*", ""} {
-				if pw == "" {
-					continue // an unauthenticated bind: refused by design, not an injection
-				}
+			for _, pw := range []string{a.c.UserPassword, "*"} {
 				k.Ops.Add(1)
 				if err := l.Bind(dn, pw); err == nil {
 					a.breach("bind as %q with %q succeeded", dn, pw)
@@ -663,9 +641,8 @@ func (a *attacker) injection(ctx context.Context, k *Counts) {
 				}
 			}
 		}
-		l.Close()
 		sleep(ctx, 50*time.Millisecond)
-	}
+	})
 }
 
 func (a *attacker) ldapConnUnbound(ctx context.Context) (*ldap.Conn, error) {

@@ -65,7 +65,7 @@ type serveFlags struct {
 type ldapLimits struct {
 	maxMessage, maxConns, maxConnsPerIP, maxOutstanding, maxRunning int
 	sizeLimit, maxPageSize, maxPaged                                int
-	idle, handshake, write, searchTime                              time.Duration
+	idle, read, handshake, write, searchTime                        time.Duration
 }
 
 func (l *ldapLimits) flags(fl *pflag.FlagSet) {
@@ -78,6 +78,7 @@ func (l *ldapLimits) flags(fl *pflag.FlagSet) {
 	fl.IntVar(&l.maxPageSize, "ldap-max-page-size", ldapserver.DefaultMaxPageSize, "largest page a paged search gets, whatever it asks")
 	fl.IntVar(&l.maxPaged, "ldap-max-paged-searches", ldapserver.DefaultMaxPagedSearches, "paged searches one connection may hold open; one more drops the oldest")
 	fl.DurationVar(&l.idle, "ldap-idle-timeout", ldapserver.DefaultIdleTimeout, "closes an LDAP connection idle this long; negative: never")
+	fl.DurationVar(&l.read, "ldap-read-timeout", ldapserver.DefaultReadTimeout, "time one LDAP request may take to arrive in full once it has begun; a client sending slower (slowloris) is disconnected; negative: never")
 	fl.DurationVar(&l.handshake, "ldap-tls-handshake-timeout", ldapserver.DefaultTLSHandshakeTimeout, "bound on a TLS handshake (LDAPS and StartTLS)")
 	fl.DurationVar(&l.write, "ldap-write-timeout", ldapserver.DefaultWriteTimeout, "a client that does not read its answers for this long is disconnected; negative: never")
 	fl.DurationVar(&l.searchTime, "ldap-search-time-limit", ldapserver.DefaultSearchTimeLimit, "bound on one search (or page); a client's smaller timeLimit wins; exceeding it gives timeLimitExceeded (3)")
@@ -95,7 +96,7 @@ var limitFlagNames = strings.NewReplacer(
 func (l *ldapLimits) apply(c *ldapserver.Config) {
 	c.MaxMessageSize, c.MaxConnections, c.MaxConnectionsPerIP = l.maxMessage, l.maxConns, l.maxConnsPerIP
 	c.MaxOutstandingOps, c.MaxEntriesUnpaged, c.MaxPageSize, c.MaxPagedSearches = l.maxOutstanding, l.sizeLimit, l.maxPageSize, l.maxPaged
-	c.MaxRunningPerIP = l.maxRunning
+	c.MaxRunningPerIP, c.ReadTimeout = l.maxRunning, l.read
 	c.IdleTimeout, c.TLSHandshakeTimeout, c.WriteTimeout, c.SearchTimeLimit = l.idle, l.handshake, l.write, l.searchTime
 }
 

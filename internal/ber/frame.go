@@ -60,6 +60,32 @@ func ReadMessage(r *bufio.Reader, max int) ([]byte, error) {
 	return msg, nil
 }
 
+// Framed reports whether b begins with one whole element: its header and
+// all the contents the header announces. A malformed header counts as
+// framed, since reading it fails at once. The LDAP server asks this of what
+// it has buffered, to start the clock on a request that arrives slowly.
+func Framed(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	hlen, clen := 2, int(b[1])
+	if b[1] >= 0x80 {
+		n := int(b[1] & 0x7f)
+		if n == 0 || n > 4 {
+			return true
+		}
+		if len(b) < 2+n {
+			return false
+		}
+		clen = 0
+		for _, c := range b[2 : 2+n] {
+			clen = clen<<8 | int(c)
+		}
+		hlen = 2 + n
+	}
+	return len(b)-hlen >= clen
+}
+
 func unexpected(err error) error {
 	if err == io.EOF {
 		return io.ErrUnexpectedEOF

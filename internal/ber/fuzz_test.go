@@ -3,6 +3,7 @@ package ber
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"testing"
 )
 
@@ -59,6 +60,15 @@ func FuzzDecode(f *testing.F) {
 		f.Add(unhex(f, s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// Framed agrees with the framer: what it reads whole is framed,
+		// and what it finds cut short (or longer than all of b) is not.
+		_, err := ReadMessage(bufio.NewReader(bytes.NewReader(b)), len(b)+1)
+		switch framed := Framed(b); {
+		case err == nil && !framed:
+			t.Fatalf("ReadMessage reads a whole message from %x, Framed says no", b)
+		case (err == io.ErrUnexpectedEOF || err == ErrTooLarge) && framed:
+			t.Fatalf("ReadMessage finds %x incomplete (%v), Framed says it is whole", b, err)
+		}
 		var e Encoder
 		if err := walk(NewReader(b), &e); err != nil {
 			return

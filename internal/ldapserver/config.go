@@ -56,6 +56,13 @@ type Config struct {
 	// progress for this long (default 5 minutes, negative: never).
 	IdleTimeout time.Duration
 
+	// ReadTimeout bounds how long one request may take to arrive in full
+	// once its first octets have: a client that sends a request a byte at
+	// a time (slowloris) is disconnected (default 30 s, negative: never).
+	// Real clients send a request in one write, so the clock runs only for
+	// the rare request that is not all there when it starts.
+	ReadTimeout time.Duration
+
 	// TLSHandshakeTimeout bounds the TLS handshake of ldaps:// and StartTLS
 	// (default 10 s).
 	TLSHandshakeTimeout time.Duration
@@ -109,6 +116,7 @@ const (
 	DefaultMaxConnections      = 10000
 	DefaultMaxConnectionsPerIP = 1000
 	DefaultIdleTimeout         = 5 * time.Minute
+	DefaultReadTimeout         = 30 * time.Second
 	DefaultTLSHandshakeTimeout = 10 * time.Second
 	DefaultWriteTimeout        = 30 * time.Second
 	DefaultMaxOutstandingOps   = 128
@@ -145,6 +153,7 @@ func (c *Config) withDefaults() Config {
 	setInt(&d.MaxPageSize, DefaultMaxPageSize)
 	setInt(&d.MaxPagedSearches, DefaultMaxPagedSearches)
 	setDur(&d.IdleTimeout, DefaultIdleTimeout)
+	setDur(&d.ReadTimeout, DefaultReadTimeout)
 	setDur(&d.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout)
 	setDur(&d.WriteTimeout, DefaultWriteTimeout)
 	setDur(&d.SearchTimeLimit, DefaultSearchTimeLimit)

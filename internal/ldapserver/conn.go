@@ -83,6 +83,7 @@ const (
 	reasonProtocolError = "protocol_error"
 	reasonTooLarge      = "message_too_large"
 	reasonIdle          = "idle_timeout"
+	reasonReadTimeout   = "read_timeout"
 	reasonShutdown      = "shutdown"
 	reasonWriteError    = "write_error"
 	reasonReadError     = "read_error"
@@ -126,7 +127,7 @@ func (c *conn) run() string {
 			c.protocolError("malformed message: not an LDAPMessage", errors.New("first octet is not a SEQUENCE tag"))
 			return reasonProtocolError
 		}
-		b, err := ber.ReadMessage(c.br, max)
+		b, err := c.readRequest(max)
 		if err != nil {
 			switch {
 			case c.shutdown.Load():
@@ -138,7 +139,8 @@ func (c *conn) run() string {
 			case err == io.ErrUnexpectedEOF || err == io.EOF:
 				return reasonClientClosed
 			case isTimeout(err):
-				return reasonIdle
+				c.srv.log.Warn("ldap request not received in full in time; disconnecting", "conn", c.sess.id, "remote", c.sess.remoteAddr.String(), "timeout", c.srv.cfg.ReadTimeout)
+				return reasonReadTimeout
 			}
 			var ne net.Error
 			if errors.As(err, &ne) {
@@ -191,6 +193,32 @@ func (c *conn) waitForRequest() error {
 		}
 		return err
 	}
+}
+
+// readRequest reads the request that has begun to arrive. When it is not
+// all buffered already, the read deadline becomes ReadTimeout from now, so
+// a client dribbling octets cannot hold the connection until the idle
+// timeout; the next waitForRequest restores the idle deadline.
+func (c *conn) readRequest(max int) ([]byte, error) {
+	rt := c.srv.cfg.ReadTimeout
+	if rt > 0 {
+		if buf, _ := c.br.Peek(c.br.Buffered()); !ber.Framed(buf) {
+			d := time.Now().Add(rt)
+			c.raw.SetReadDeadline(d)
+			c.rdeadline = time.Time{} // refreshed by the next wait
+			// As in waitForRequest: a shutdown's past deadline may just
+			// have been replaced.
+			if c.shutdown.Load() {
+				return nil, errShutdown
+			}
+			b, err := ber.ReadMessage(c.br, max)
+			if err == nil && c.srv.cfg.IdleTimeout <= 0 {
+				c.raw.SetReadDeadline(time.Time{})
+			}
+			return b, err
+		}
+	}
+	return ber.ReadMessage(c.br, max)
 }
 
 func isTimeout(err error) bool {

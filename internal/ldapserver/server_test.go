@@ -660,6 +660,31 @@ func TestIdleTimeout(t *testing.T) {
 	rc.expectClosed()
 }
 
+// TestReadTimeout: a request that has begun to arrive must arrive in full
+// within ReadTimeout (slowloris is disconnected long before the idle
+// timeout), while a connection waiting between requests, and a request
+// sent in two parts within the bound, are served.
+func TestReadTimeout(t *testing.T) {
+	ts := startServer(t, func(c *ldapserver.Config) { c.AllowPlaintext = true; c.ReadTimeout = 300 * time.Millisecond })
+	rc := dialRaw(t, ts.addr)
+	bind := bindReq(1, 3, "cn=admin", "secret")
+	rc.send(bind[:5])
+	time.Sleep(50 * time.Millisecond)
+	rc.send(bind[5:])
+	rc.expectResult(1, ldap.TagBindResponse, ldap.Success)
+	time.Sleep(500 * time.Millisecond) // idle between requests: no read timeout
+	rc.send(compareReq(2, "cn=x", "cn", "yes"))
+	rc.expectResult(2, ldap.TagCompareResponse, ldap.CompareTrue)
+
+	slow := dialRaw(t, ts.addr)
+	slow.nc.SetReadDeadline(time.Now().Add(10 * time.Second)) // the idle timeout (5 min) would not end it
+	for _, b := range bindReq(1, 3, "cn=admin", "secret")[:4] {
+		slow.send([]byte{b})
+		time.Sleep(50 * time.Millisecond)
+	}
+	slow.expectClosed()
+}
+
 // TestShutdownGraceful: idle connections get a Notice of Disconnection
 // (unavailable) at once; a running operation finishes and is answered
 // before its connection is closed; Serve returns ErrServerClosed.

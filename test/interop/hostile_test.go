@@ -39,7 +39,9 @@ func TestHostileClients(t *testing.T) {
 		duration = v
 	}
 	mustDirgate(t, "", "import", "--data", data, "--org", "example", writeUsersLDIF(t, t.TempDir(), exBase, users))
-	s := startDirgate(t, data, "--no-demo")
+	// A short read timeout, so that slowloris is seen disconnected
+	// within the run (the default is 30 s).
+	s := startDirgate(t, data, "--no-demo", "--ldap-read-timeout", "2s")
 	pem, err := os.ReadFile(filepath.Join(data, "tls", "ca.pem"))
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +79,9 @@ func TestHostileClients(t *testing.T) {
 	for name, c := range rep.Attacks {
 		if c.Conns.Load() == 0 {
 			t.Errorf("attack %q made no connection: the test does not test it", name)
+		}
+		if strings.HasPrefix(name, "slowloris") && c.Closed.Load() == 0 {
+			t.Errorf("%s: no connection was closed by the server's 2 s read timeout", name)
 		}
 	}
 	if grew := rep.RSSMax - rep.RSSBefore; grew > 512<<10 {
