@@ -160,12 +160,17 @@ func (d *Directory) ExpireWithTempPassword(ctx context.Context, org, ref string)
 	return u, temp, nil
 }
 
-// tempPassword is 16 random characters with an upper- and a lower-case
-// letter, a digit and a symbol, so the usual strength rules accept it.
-func tempPassword() string {
-	b := make([]byte, 16)
+// tempPassword is 16 random characters; see generatePassword.
+func tempPassword() string { return generatePassword(16) }
+
+// generatePassword is n (at least 16) random characters with an upper-
+// and a lower-case letter, a digit and a symbol, so the usual strength
+// rules accept it.
+func generatePassword(n int) string {
+	b := make([]byte, max(n, 16))
 	fillBase62(b)
-	b[0], b[5], b[10], b[15] = "ABCDEFGHJKLMNPQRSTUVWXYZ"[b[0]%24], "abcdefghijkmnopqrstuvwxyz"[b[5]%25], "23456789"[b[10]%8], "!#%+-=?@"[b[15]%8]
+	last := len(b) - 1
+	b[0], b[5], b[10], b[last] = "ABCDEFGHJKLMNPQRSTUVWXYZ"[b[0]%24], "abcdefghijkmnopqrstuvwxyz"[b[5]%25], "23456789"[b[10]%8], "!#%+-=?@"[b[last]%8]
 	return string(b)
 }
 

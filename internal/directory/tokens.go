@@ -86,13 +86,7 @@ func (p *Principal) Allow(perm Permission) error {
 	if perm == PermInstallation {
 		return nil
 	}
-	best := Permission(-1)
-	for _, r := range p.User.Roles {
-		if q, ok := rolePerms[r]; ok && q > best {
-			best = q
-		}
-	}
-	if perm <= best {
+	if perm <= best(p.User.Roles) {
 		return nil
 	}
 	need := RoleSuperAdmin

@@ -48,20 +48,28 @@ func (s *snapshot) resolveBind(name string) bindTarget {
 	if t.org = s.byBase[base.Normalize()]; t.org == nil {
 		return t
 	}
-	key, ok := uidType.Equality.Normalize(t.login)
+	t.user = t.org.userByLogin(t.login)
+	return t
+}
+
+// userByLogin returns the entry of the user with that uid (an exact
+// spelling wins over a case-folded one), or -1.
+func (o *orgView) userByLogin(login string) int32 {
+	key, ok := uidType.Equality.Normalize(login)
 	if !ok {
-		return t
+		return -1
 	}
-	lo, hi := t.org.users()
-	for _, i := range t.org.idx[indexSlot(idUID)].get(key) {
+	user := int32(-1)
+	lo, hi := o.users()
+	for _, i := range o.idx[indexSlot(idUID)].get(key) {
 		if int(i) < lo || int(i) >= hi {
 			continue
 		}
-		if t.user < 0 || t.org.entries[i].login == t.login {
-			t.user = i // an exact spelling wins over a case-folded one
+		if user < 0 || o.entries[i].login == login {
+			user = i
 		}
 	}
-	return t
+	return user
 }
 
 // resolveServedDN is resolveBind's fast path, without parsing or

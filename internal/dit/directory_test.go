@@ -3,9 +3,6 @@ package dit_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,11 +10,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/dirgate/dirgate/internal/directory"
-	"github.com/dirgate/dirgate/internal/dit"
-	"github.com/dirgate/dirgate/internal/ldapserver"
-	"github.com/dirgate/dirgate/internal/password"
 	"github.com/dirgate/dirgate/internal/policy"
-	"github.com/dirgate/dirgate/internal/store/sqlite"
 )
 
 // TestWithDirectory runs dit over a real Directory and SQLite store,
@@ -25,17 +18,7 @@ import (
 // Run follows the change feed.
 func TestWithDirectory(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "dirgate.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	log := slog.New(slog.DiscardHandler)
-	dir, err := directory.New(directory.Config{Store: st, Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dir.Close() })
+	dir := realDirectory(t)
 	must := func(_ any, err error) {
 		t.Helper()
 		if err != nil {
@@ -50,26 +33,8 @@ func TestWithDirectory(t *testing.T) {
 	must(dir.CreateGroup(ctx, "acme", directory.GroupInput{Name: "Engineering"}))
 	must(dir.AddMember(ctx, "acme", "Engineering", "Alice+ops@acme.example"))
 
-	d, err := dit.New(dir, dit.Options{PollInterval: 10 * time.Millisecond, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { d.Run(runCtx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	srv, err := ldapserver.NewServer(ldapserver.Config{Backend: d, AllowPlaintext: true, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	c, err := goldap.DialURL("ldap://" + l.Addr().String())
+	url := serveDirectory(t, dir)
+	c, err := goldap.DialURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +59,7 @@ func TestWithDirectory(t *testing.T) {
 	}
 
 	// PostgreSQL's search+bind: a second connection binds as the DN found.
-	c2, err := goldap.DialURL("ldap://" + l.Addr().String())
+	c2, err := goldap.DialURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,7 @@ type Source interface {
 	Seq(ctx context.Context) (uint64, error)
 	ChangesSince(ctx context.Context, seq uint64, limit int) ([]store.Change, error)
 	Authenticate(ctx context.Context, req directory.AuthRequest) (*directory.User, error)
+	ChangePasswordAs(ctx context.Context, c directory.PasswordChange) (string, error)
 }
 
 var _ Source = (*directory.Directory)(nil)
@@ -68,8 +69,9 @@ type DIT struct {
 }
 
 var (
-	_ ldapserver.Backend = (*DIT)(nil)
-	_ ldapserver.Cursor  = (*cursor)(nil)
+	_ ldapserver.Backend  = (*DIT)(nil)
+	_ ldapserver.Modifier = (*DIT)(nil)
+	_ ldapserver.Cursor   = (*cursor)(nil)
 )
 
 // New loads the first snapshot from src.
@@ -287,12 +289,16 @@ func (d *DIT) Compare(ctx context.Context, s *ldapserver.Session, req *ldap.Comp
 	return d.compare(identityOf(s), req)
 }
 
-// Extended implements ldapserver.Backend: WhoAmI (RFC 4532).
+// Extended implements ldapserver.Backend: WhoAmI (RFC 4532) and Password
+// Modify (RFC 3062, password.go).
 func (d *DIT) Extended(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest, _ []ldap.Control) (ldap.ExtendedResponse, error) {
-	if req.Name != ldap.OIDWhoAmI {
-		return ldap.ExtendedResponse{}, ldapserver.ErrUnknownExtended
+	switch req.Name {
+	case ldap.OIDWhoAmI:
+		return whoAmI(identityOf(s)), nil
+	case ldap.OIDPasswordModify:
+		return d.passwordModify(ctx, s, req)
 	}
-	return whoAmI(identityOf(s)), nil
+	return ldap.ExtendedResponse{}, ldapserver.ErrUnknownExtended
 }
 
 // whoAmI is the authzId of the bound identity: "dn:<DN>", or empty while

@@ -209,7 +209,7 @@ func TestRootDSE(t *testing.T) {
 		{"namingContexts", v(acmeBase)},
 		{"supportedLDAPVersion", v("3")},
 		{"supportedControl", v(ldap.OIDPagedResults)},
-		{"supportedExtension", v("1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3")},
+		{"supportedExtension", v("1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3", "1.3.6.1.4.1.4203.1.11.1")},
 		{"supportedFeatures", v("1.3.6.1.4.1.4203.1.5.1")},
 		{"subschemaSubentry", v("cn=schema")},
 		{"vendorName", v("dirgate")},

@@ -2,6 +2,7 @@ package dit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -541,4 +542,10 @@ func (f *fakeSource) addBigOrg(orgID, name string, n int) {
 		f.addGroup(orgID, fmt.Sprintf("00g%s%05d", name, g), fmt.Sprintf("group%04d", g), "", all[g*100:min(n, g*100+100)]...)
 	}
 	f.addGroup(orgID, "00g"+name+"all", "all", "everyone", all...)
+}
+
+// ChangePasswordAs is not faked: password changes are tested over a real
+// directory (password_test.go).
+func (f *fakeSource) ChangePasswordAs(context.Context, directory.PasswordChange) (string, error) {
+	return "", errors.New("fakeSource: password changes are not faked")
 }

@@ -24,7 +24,7 @@ func (o *orgView) buildRootDSE(b *builder) {
 	b.add(idNamingContexts, o.base)
 	b.add(idLDAPVersion, "3")
 	b.add(idControl, ldap.OIDPagedResults)
-	b.add(idExtension, ldap.OIDStartTLS, ldap.OIDWhoAmI)
+	b.add(idExtension, ldap.OIDStartTLS, ldap.OIDWhoAmI, ldap.OIDPasswordModify)
 	b.add(idFeatures, featureAllOperational)
 	b.add(idSubschema, schemaDN)
 	b.add(idVendorName, "dirgate")

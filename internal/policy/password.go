@@ -44,6 +44,9 @@ func (s *PasswordSettings) get() *PasswordSettings {
 	return s
 }
 
+// MinimumLength is the fewest characters a password may have.
+func (s *PasswordSettings) MinimumLength() int { return s.get().MinLength }
+
 // Requirements lists every requirement of the settings, as hints to show
 // before a user picks a password. Password history is included when on.
 func (s *PasswordSettings) Requirements() []Requirement {

@@ -108,9 +108,17 @@ type result struct {
 // configuration in the way.
 func (e *env) ldapsearch(t *testing.T, args ...string) result {
 	t.Helper()
+	return e.ldapTool(t, "ldapsearch", "", args...)
+}
+
+// ldapTool runs one of OpenLDAP's clients (ldapsearch, ldappasswd,
+// ldapmodify, ldapwhoami) as ldapsearch does, with stdin as its input.
+func (e *env) ldapTool(t *testing.T, tool, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "ldapsearch", args...)
+	cmd := exec.CommandContext(ctx, tool, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(os.Environ(),
 		"LDAPTLS_CACERT="+e.caFile,
 		"LDAPTLS_REQCERT=demand",
@@ -127,10 +135,10 @@ func (e *env) ldapsearch(t *testing.T, args ...string) result {
 	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
 	default:
-		t.Fatalf("ldapsearch %v: %v", args, err)
+		t.Fatalf("%s %v: %v", tool, args, err)
 	}
 	if ctx.Err() != nil {
-		t.Fatalf("ldapsearch %v did not finish within %v", args, cmdTimeout)
+		t.Fatalf("%s %v did not finish within %v", tool, args, cmdTimeout)
 	}
 	return r
 }
