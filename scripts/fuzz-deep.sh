@@ -23,7 +23,7 @@ for pkg in "${pkgs[@]}"; do
   pkg=$(go list "$pkg")
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' | grep "${FUZZ_MATCH:-.}" || true); do
-    before=$(ls "$cache/$pkg/$target" 2>/dev/null | wc -l)
+    before=$( (ls "$cache/$pkg/$target" 2>/dev/null || true) | wc -l) # no cache yet on a new machine
     start=$(date +%s)
     if ! nice -n 19 go test -run='^$' -fuzz="^$target\$" -fuzztime="$fuzztime" -parallel=1 "$pkg" >>"$log" 2>&1; then
       if grep -q 'Failing input written' "$log"; then
@@ -36,7 +36,7 @@ for pkg in "${pkgs[@]}"; do
       echo "fuzz-deep: $pkg $target: the run ended with an error but no failing input (see $log)"
     fi
     secs=$(( $(date +%s) - start ))
-    execs=$(grep -o 'elapsed: [^,]*, execs: [0-9]*' "$log" | tail -1 | sed 's/.*execs: //')
+    execs=$( (grep -o 'elapsed: [^,]*, execs: [0-9]*' "$log" || true) | tail -1 | sed 's/.*execs: //')
     mkdir -p "$dir/testdata/fuzz/$target"
     new=0
     for f in "$cache/$pkg/$target"/*; do
@@ -47,7 +47,7 @@ for pkg in "${pkgs[@]}"; do
         new=$((new + 1))
       fi
     done
-    after=$(ls "$cache/$pkg/$target" 2>/dev/null | wc -l)
+    after=$( (ls "$cache/$pkg/$target" 2>/dev/null || true) | wc -l)
     printf 'fuzz-deep: %s %s: %ss, %s execs, corpus %d -> %d, %d new in testdata\n' \
       "${pkg#github.com/dirgate/dirgate/}" "$target" "$secs" "${execs:-?}" "$before" "$after" "$new"
   done

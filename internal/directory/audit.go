@@ -483,6 +483,9 @@ func (d *Directory) auditAuth(req *AuthRequest, u *User, err error) {
 	if u != nil {
 		ev.Target = []LogTarget{userTarget(u)}
 	}
+	if err == nil && u != nil && u.Status == StatusPasswordExpired {
+		ev.Outcome.Reason = "password expired: the connection may only change it"
+	}
 	if err != nil {
 		ev.Severity, ev.Outcome.Result = SeverityWarn, ResultFailure
 		var de *Error

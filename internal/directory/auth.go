@@ -34,6 +34,12 @@ type AuthRequest struct {
 	// store (unless the user was written through this Directory lately).
 	// Authenticate's result is then a partial record (ids, login, status).
 	Credential *Credential
+	// MayChangeExpired: the client can be told to change an expired
+	// password (an LDAP client that sent the password policy control).
+	// A user whose password expired then signs in, if all else passes,
+	// and is returned with Status PASSWORD_EXPIRED: the caller lets it
+	// change its password and nothing else.
+	MayChangeExpired bool
 }
 
 // Authenticate checks a sign-in: only an ACTIVE user with a matching
@@ -157,7 +163,11 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 		}
 	}
 	if u.Status != StatusActive && u.Status != StatusPasswordExpired {
-		return nil, credentialsError("user is " + u.Status)
+		e := credentialsError("user is " + u.Status)
+		if u.Status == StatusLockedOut {
+			e.Err = ErrLockedOut
+		}
+		return nil, e
 	}
 	d.auditSignOn(&req, u, decision)
 	if !decision.Action.Allowed() {
@@ -183,15 +193,18 @@ func (d *Directory) Authenticate(ctx context.Context, req AuthRequest) (_ *User,
 			}
 		}
 	}
-	if u.Status == StatusPasswordExpired {
+	if u.Status == StatusPasswordExpired && !req.MayChangeExpired {
 		// Told only to a caller who knew the password and passed the
 		// sign-on policy, so that the user knows to change it.
-		return nil, &Error{Code: CodeInvalidCredentials, Message: MsgPasswordExpired, Reason: "password expired"}
+		return nil, &Error{Code: CodeInvalidCredentials, Message: MsgPasswordExpired, Reason: "password expired", Err: ErrPasswordExpired}
 	}
 	if u.FailedLogins > 0 {
 		if err := d.resetFailures(ctx, u); err != nil {
 			return nil, storeErr(err)
 		}
+	}
+	if u.Status == StatusPasswordExpired {
+		return u, nil // a sign-in to change the password, not a login
 	}
 	d.noteLogin(u.ID)
 	if d.upgrade && d.hasher.NeedsUpgrade(u.PasswordHash) {

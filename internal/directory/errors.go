@@ -80,6 +80,14 @@ const (
 	MsgNoFactor = "Authentication denied by sign on policy: MFA is required and the user has no enrolled factor."
 )
 
+// Causes of an Authenticate failure that a caller who knew the password
+// may be told (an LDAP password policy control says them): its
+// *Error wraps one.
+var (
+	ErrPasswordExpired = errors.New("the password has expired")
+	ErrLockedOut       = errors.New("the account is locked out")
+)
+
 func errf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }

@@ -67,10 +67,11 @@ func (d *Directory) ChangePasswordAs(ctx context.Context, c PasswordChange) (gen
 	if err != nil {
 		return "", storeErr(err)
 	}
-	if actor.Status != StatusActive {
+	self := actor.ID == target.ID
+	// A user whose password expired may change it (and do nothing else).
+	if actor.Status != StatusActive && (!self || actor.Status != StatusPasswordExpired) {
 		return "", errf(CodeForbidden, "the bound user is %s", actor.Status)
 	}
-	self := actor.ID == target.ID
 	if self && c.Old == nil {
 		return "", invalid("oldPassword", "changing your own password takes your current password")
 	}

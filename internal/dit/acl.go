@@ -26,6 +26,11 @@ import (
 // principal is who a connection bound as.
 type principal struct {
 	OrgID, UserID string
+	// MustChange: the user's password had expired and the bind (with the
+	// password policy control) let it in to change it: the connection
+	// may change its own password and do nothing else until it binds
+	// again.
+	MustChange bool
 }
 
 // access is what one bound user may see in the current snapshot.
@@ -39,13 +44,21 @@ type access struct {
 func (a *access) visible(i int32) bool { return a.all || i == a.self }
 
 var (
-	errNotBound  = ldapserver.Fail(ldap.InsufficientAccessRights, "bind as a user of the directory first")
-	errNoAccess  = ldapserver.Fail(ldap.InsufficientAccessRights, "the bound user is no longer active in the directory; bind again")
-	errNoCompare = ldapserver.Fail(ldap.InsufficientAccessRights, "userPassword cannot be compared")
+	errNotBound   = ldapserver.Fail(ldap.InsufficientAccessRights, "bind as a user of the directory first")
+	errNoAccess   = ldapserver.Fail(ldap.InsufficientAccessRights, "the bound user is no longer active in the directory; bind again")
+	errNoCompare  = ldapserver.Fail(ldap.InsufficientAccessRights, "userPassword cannot be compared")
+	errMustChange = ldapserver.Fail(ldap.InsufficientAccessRights,
+		"the password has expired: change it (Password Modify, or userPassword) and bind again with the new one")
 )
 
 // accessOf resolves the bound identity in s.
 func (s *snapshot) accessOf(id *ldapserver.Identity) (access, error) {
+	return s.access(id, false)
+}
+
+// access is accessOf; forPassword lets a connection bound to change an
+// expired password (principal.MustChange) through, acting as itself only.
+func (s *snapshot) access(id *ldapserver.Identity, forPassword bool) (access, error) {
 	if id == nil {
 		return access{}, errNotBound
 	}
@@ -62,6 +75,12 @@ func (s *snapshot) accessOf(id *ldapserver.Identity) (access, error) {
 		return access{}, errNoAccess
 	}
 	i := org.pos[sid]
+	if p.MustChange {
+		if !forPassword {
+			return access{}, errMustChange
+		}
+		return access{org: org, self: i}, nil
+	}
 	if !org.entries[i].active {
 		return access{}, errNoAccess
 	}

@@ -101,10 +101,14 @@ func (s *snapshot) resolveServedDN(name string) (bindTarget, bool) {
 // bind checks a simple bind. Every outcome but success is the directory's
 // (Authenticate is called even when the DN names nobody, so that costs
 // the same), mapped through resultOfCode.
-func (d *DIT) bind(ctx context.Context, name string, password []byte, client directory.ClientInfo) (ldapserver.Identity, error) {
+//
+// With the password policy control (policy), the response carries one
+// (policy.go), and a user whose password expired binds to change it and
+// nothing else (principal.MustChange).
+func (d *DIT) bind(ctx context.Context, name string, password []byte, client directory.ClientInfo, policy bool) (ldapserver.Identity, error) {
 	t := d.snap.Load().resolveBind(name)
 	client.BindDN = name // for the system log
-	req := directory.AuthRequest{Password: password, Client: client}
+	req := directory.AuthRequest{Password: password, Client: client, MayChangeExpired: policy}
 	if t.org != nil {
 		req.OrgID = t.org.org.ID
 	}
@@ -120,12 +124,19 @@ func (d *DIT) bind(ctx context.Context, name string, password []byte, client dir
 	switch {
 	case err != nil:
 		d.logBindFailure(name, req, client, err)
-		return ldapserver.Identity{}, ldapError(err)
+		return ldapserver.Identity{}, withPolicy(ldapError(err), policy, policyErrorOf(err))
 	case e == nil || u == nil || u.ID != e.id:
 		d.log.Debug("ldap bind refused: the DN names no user of the snapshot", "dn", name, "org", req.OrgID, "client", client.IP)
-		return ldapserver.Identity{}, errBadCredentials
+		return ldapserver.Identity{}, withPolicy(errBadCredentials, policy, ldap.PolicyNoError)
 	}
-	return ldapserver.Identity{DN: e.dn, Value: &principal{OrgID: req.OrgID, UserID: e.id}}, nil
+	id := ldapserver.Identity{DN: e.dn, Value: &principal{OrgID: req.OrgID, UserID: e.id}}
+	if u.Status == directory.StatusPasswordExpired { // only with policy: see MayChangeExpired
+		id.Value = &principal{OrgID: req.OrgID, UserID: e.id, MustChange: true}
+		id.Controls = []ldap.Control{ldap.PasswordPolicyControl(ldap.PolicyChangeAfterReset)}
+	} else if policy {
+		id.Controls = []ldap.Control{ldap.PasswordPolicyControl(ldap.PolicyNoError)}
+	}
+	return id, nil
 }
 
 // groupIDs returns the ids of the groups the user entry at i belongs to,

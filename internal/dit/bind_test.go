@@ -54,7 +54,7 @@ func TestBind(t *testing.T) {
 			f := fixture()
 			f.authErr = tt.authErr
 			d := newDIT(t, f)
-			id, err := d.bind(context.Background(), tt.dn, []byte(tt.pw), client)
+			id, err := d.bind(context.Background(), tt.dn, []byte(tt.pw), client, false)
 			if len(f.auths) != 1 {
 				t.Fatalf("Authenticate called %d times, want once", len(f.auths))
 			}
@@ -88,7 +88,7 @@ func TestBind(t *testing.T) {
 	f := fixture()
 	f.authErr = context.Canceled
 	d := newDIT(t, f)
-	if _, err := d.bind(context.Background(), aliceDN, []byte("x"), client); !errors.Is(err, context.Canceled) {
+	if _, err := d.bind(context.Background(), aliceDN, []byte("x"), client, false); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -69,9 +69,10 @@ type DIT struct {
 }
 
 var (
-	_ ldapserver.Backend  = (*DIT)(nil)
-	_ ldapserver.Modifier = (*DIT)(nil)
-	_ ldapserver.Cursor   = (*cursor)(nil)
+	_ ldapserver.Backend          = (*DIT)(nil)
+	_ ldapserver.Modifier         = (*DIT)(nil)
+	_ ldapserver.ControlSupporter = (*DIT)(nil)
+	_ ldapserver.Cursor           = (*cursor)(nil)
 )
 
 // New loads the first snapshot from src.
@@ -271,8 +272,14 @@ func (d *DIT) loadAll(ctx context.Context) (*snapshot, error) {
 }
 
 // Bind implements ldapserver.Backend.
-func (d *DIT) Bind(ctx context.Context, s *ldapserver.Session, name string, password []byte, _ []ldap.Control) (ldapserver.Identity, error) {
-	return d.bind(ctx, name, password, clientInfo(s))
+func (d *DIT) Bind(ctx context.Context, s *ldapserver.Session, name string, password []byte, controls []ldap.Control) (ldapserver.Identity, error) {
+	return d.bind(ctx, name, password, clientInfo(s), wantsPolicy(controls))
+}
+
+// SupportsControl implements ldapserver.ControlSupporter: the password
+// policy control on binds and password changes.
+func (d *DIT) SupportsControl(op ldapserver.Op, oid string) bool {
+	return oid == ldap.OIDPasswordPolicy && (op == ldapserver.OpBind || op == ldapserver.OpExtended || op == ldapserver.OpModify)
 }
 
 // Search implements ldapserver.Backend.
@@ -291,12 +298,12 @@ func (d *DIT) Compare(ctx context.Context, s *ldapserver.Session, req *ldap.Comp
 
 // Extended implements ldapserver.Backend: WhoAmI (RFC 4532) and Password
 // Modify (RFC 3062, password.go).
-func (d *DIT) Extended(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest, _ []ldap.Control) (ldap.ExtendedResponse, error) {
+func (d *DIT) Extended(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest, controls []ldap.Control) (ldap.ExtendedResponse, error) {
 	switch req.Name {
 	case ldap.OIDWhoAmI:
 		return whoAmI(identityOf(s)), nil
 	case ldap.OIDPasswordModify:
-		return d.passwordModify(ctx, s, req)
+		return d.passwordModify(ctx, s, req, wantsPolicy(controls))
 	}
 	return ldap.ExtendedResponse{}, ldapserver.ErrUnknownExtended
 }

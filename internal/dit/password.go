@@ -27,6 +27,10 @@ var (
 		"only an ORG_ADMIN or SUPER_ADMIN sets another user's password; change your own by leaving userIdentity out")
 	errPMWritesOff = ldapserver.Fail(ldap.UnwillingToPerform,
 		"the LDAP interface is read-only but for passwords: change userPassword (delete the old value and add the new one; an admin may replace it) or use the Password Modify operation")
+	errPMOldNeeded = ldapserver.Fail(ldap.UnwillingToPerform,
+		"changing your own password takes your current one (oldPasswd: ldappasswd -a or -A)")
+	errUPOldNeeded = ldapserver.Fail(ldap.UnwillingToPerform,
+		"to change your own userPassword, delete the old value and add the new one in one modify (replacing it is for admins)")
 	errPMHashed = ldapserver.Fail(ldap.UnwillingToPerform,
 		"userPassword takes the new password itself (over TLS), not a hash: the password policy must see it, and dirgate hashes it with argon2id")
 )
@@ -35,13 +39,16 @@ var (
 // password of the user userIdentity names (a DN, "dn:<DN>" or "u:<login>";
 // the bound user when left out) and returns the generated password when
 // the request had no newPasswd.
-func (d *DIT) passwordModify(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest) (ldap.ExtendedResponse, error) {
+//
+// want: the request carried the password policy control, so a refusal
+// carries one saying why (policy.go).
+func (d *DIT) passwordModify(ctx context.Context, s *ldapserver.Session, req *ldap.ExtendedRequest, want bool) (ldap.ExtendedResponse, error) {
 	pm, err := ldap.ParsePasswordModify(req.Value, req.HasValue)
 	if err != nil {
 		return ldap.ExtendedResponse{}, errPMMalformed
 	}
 	snap := d.snap.Load()
-	a, err := snap.accessOf(identityOf(s))
+	a, err := snap.access(identityOf(s), true)
 	if err != nil {
 		return ldap.ExtendedResponse{}, err
 	}
@@ -52,10 +59,9 @@ func (d *DIT) passwordModify(ctx context.Context, s *ldapserver.Session, req *ld
 		}
 	}
 	if target == a.self && pm.OldPassword == nil {
-		return ldap.ExtendedResponse{}, ldapserver.Fail(ldap.UnwillingToPerform,
-			"changing your own password takes your current one (oldPasswd: ldappasswd -a or -A)")
+		return ldap.ExtendedResponse{}, withPolicy(errPMOldNeeded, want, ldap.PolicyMustSupplyOldPassword)
 	}
-	gen, err := d.changePassword(ctx, a, target, pm.OldPassword, pm.NewPassword)
+	gen, err := d.changePassword(ctx, a, target, pm.OldPassword, pm.NewPassword, want)
 	if err != nil {
 		return ldap.ExtendedResponse{}, err
 	}
@@ -91,13 +97,13 @@ func (a *access) resolveIdentity(snap *snapshot, id string) (int32, error) {
 
 // changePassword asks the directory to set the password of entry target
 // of a's org, acting as a's user.
-func (d *DIT) changePassword(ctx context.Context, a access, target int32, old, new []byte) (string, error) {
+func (d *DIT) changePassword(ctx context.Context, a access, target int32, old, new []byte, want bool) (string, error) {
 	gen, err := d.src.ChangePasswordAs(ctx, directory.PasswordChange{
 		OrgID: a.org.org.ID, ActorID: a.org.entries[a.self].id, TargetID: a.org.entries[target].id,
 		Old: old, New: new,
 	})
 	if err != nil {
-		return "", passwordError(err)
+		return "", withPolicy(passwordError(err), want, policyErrorOf(err))
 	}
 	return gen, nil
 }
@@ -131,9 +137,10 @@ func passwordError(err error) error {
 // the old one checked), or replacing it (an admin setting another user's).
 // Any other modification is refused: the LDAP interface does not write
 // the directory otherwise.
-func (d *DIT) Modify(ctx context.Context, s *ldapserver.Session, req *ldap.ModifyRequest, _ []ldap.Control) error {
+func (d *DIT) Modify(ctx context.Context, s *ldapserver.Session, req *ldap.ModifyRequest, controls []ldap.Control) error {
+	want := wantsPolicy(controls)
 	snap := d.snap.Load()
-	a, err := snap.accessOf(identityOf(s))
+	a, err := snap.access(identityOf(s), true)
 	if err != nil {
 		return err
 	}
@@ -169,10 +176,9 @@ func (d *DIT) Modify(ctx context.Context, s *ldapserver.Session, req *ldap.Modif
 		return err
 	}
 	if target == a.self && old == nil {
-		return ldapserver.Fail(ldap.UnwillingToPerform,
-			"to change your own userPassword, delete the old value and add the new one in one modify (replacing it is for admins)")
+		return withPolicy(errUPOldNeeded, want, ldap.PolicyMustSupplyOldPassword)
 	}
-	_, err = d.changePassword(ctx, a, target, old, new)
+	_, err = d.changePassword(ctx, a, target, old, new, want)
 	return err
 }
 

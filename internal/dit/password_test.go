@@ -292,3 +292,119 @@ func waitEvents(t *testing.T, dir *directory.Directory, ok func([]directory.LogE
 func asPacket(v string) *ber.Packet {
 	return ber.NewString(ber.ClassContext, ber.TypePrimitive, 1, v, "requestValue")
 }
+
+// bindPolicy binds with the password policy control and returns the
+// policy response (nil when there is none) and the bind's error.
+func bindPolicy(t *testing.T, url, dn, pw string) (*goldap.Conn, *goldap.ControlBeheraPasswordPolicy, error) {
+	t.Helper()
+	c, err := goldap.DialURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	res, err := c.SimpleBind(&goldap.SimpleBindRequest{Username: dn, Password: pw,
+		Controls: []goldap.Control{goldap.NewControlBeheraPasswordPolicy()}})
+	if res == nil {
+		t.Fatalf("bind %s: no result: %v", dn, err)
+	}
+	var pp *goldap.ControlBeheraPasswordPolicy
+	for _, ct := range res.Controls {
+		if p, ok := ct.(*goldap.ControlBeheraPasswordPolicy); ok {
+			pp = p
+		}
+	}
+	return c, pp, err
+}
+
+// TestPasswordPolicyControl: binds with the password policy control get
+// a well-formed response: bare on success and on a wrong password or an
+// unknown user; accountLocked to a locked user who knew the password;
+// changeAfterReset to a user whose password expired, whose connection
+// may then change its password and do nothing else.
+func TestPasswordPolicyControl(t *testing.T) {
+	dir, url := passwordDirectory(t)
+	ctx := context.Background()
+	check := func(what string, pp *goldap.ControlBeheraPasswordPolicy, wantErr int8) {
+		t.Helper()
+		if pp == nil {
+			t.Errorf("%s: no password policy control in the response", what)
+		} else if pp.Error != wantErr || pp.Expire != -1 || pp.Grace != -1 {
+			t.Errorf("%s: control %+v, want error %d", what, pp, wantErr)
+		}
+	}
+	_, pp, err := bindPolicy(t, url, pwDN("alice"), "alice-Passw0rd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("success", pp, -1)
+	_, pp, err = bindPolicy(t, url, pwDN("alice"), "wrong-Passw0rd")
+	wantCode(t, "wrong password", err, goldap.LDAPResultInvalidCredentials, directory.MsgInvalidCredentials)
+	check("wrong password", pp, -1)
+	_, pp, err = bindPolicy(t, url, pwDN("nobody"), "wrong-Passw0rd")
+	wantCode(t, "unknown user", err, goldap.LDAPResultInvalidCredentials, directory.MsgInvalidCredentials)
+	check("unknown user", pp, -1)
+
+	// A locked account: told only with the right password.
+	ps, err := policy.Parse([]byte(`{"kind": "password", "name": "Strong", "priority": 1,
+		"people": {"groups": {"include": ["Everyone"]}},
+		"settings": {"minLength": 12, "minNumber": 1, "history": 3, "lockout": {"maxAttempts": 2}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dir.ApplyPolicies(ctx, "acme", ps, directory.PolicyUpsert); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob locked out", func() bool {
+		bindPolicy(t, url, pwDN("bob"), "wrong-Passw0rd")
+		u, err := dir.User(ctx, "acme", "bob")
+		return err == nil && u.Status == directory.StatusLockedOut
+	})
+	_, pp, err = bindPolicy(t, url, pwDN("bob"), "wrong-Passw0rd")
+	wantCode(t, "locked, wrong password", err, goldap.LDAPResultInvalidCredentials, directory.MsgInvalidCredentials)
+	check("locked, wrong password", pp, -1)
+	_, pp, err = bindPolicy(t, url, pwDN("bob"), "bob-Passw0rd")
+	wantCode(t, "locked, right password", err, goldap.LDAPResultInvalidCredentials, directory.MsgInvalidCredentials)
+	check("locked, right password", pp, 1) // accountLocked
+
+	// An expired password: without the control the bind fails as before;
+	// with it the connection may change the password, and only that.
+	if _, err := dir.Lifecycle(ctx, "acme", "alice", directory.ActionExpirePassword); err != nil {
+		t.Fatal(err)
+	}
+	var c *goldap.Conn
+	waitFor(t, "the expiry in the snapshot", func() bool {
+		c, pp, err = bindPolicy(t, url, pwDN("alice"), "alice-Passw0rd")
+		return err == nil && pp != nil && pp.Error == 2
+	})
+	// Without the control, the bind fails as any other (Okta's answer).
+	if binds(t, url, "alice", "alice-Passw0rd") {
+		t.Fatal("an expired password binds without the control")
+	}
+	check("expired", pp, 2) // changeAfterReset
+	_, err = c.Search(goldap.NewSearchRequest(pwBase, goldap.ScopeWholeSubtree, 0, 0, 0, false, "(uid=alice)", nil, nil))
+	wantCode(t, "a search before the change", err, goldap.LDAPResultInsufficientAccessRights, "the password has expired")
+	_, err = c.PasswordModify(goldap.NewPasswordModifyRequest(pwDN("bob"), "", "Bob-By-Alice-1"))
+	wantCode(t, "another's password", err, goldap.LDAPResultInsufficientAccessRights, "only an ORG_ADMIN")
+	if _, err := c.PasswordModify(goldap.NewPasswordModifyRequest("", "alice-Passw0rd", "Alice-Renewed-1")); err != nil {
+		t.Fatalf("changing the expired password: %v", err)
+	}
+	_, err = c.Search(goldap.NewSearchRequest(pwBase, goldap.ScopeWholeSubtree, 0, 0, 0, false, "(uid=alice)", nil, nil))
+	wantCode(t, "a search after the change, before binding again", err, goldap.LDAPResultInsufficientAccessRights, "bind again")
+	if u, err := dir.User(ctx, "acme", "alice"); err != nil || u.Status != directory.StatusActive {
+		t.Fatalf("after the change: %+v %v", u, err)
+	}
+	waitFor(t, "the new password binds", func() bool { return binds(t, url, "alice", "Alice-Renewed-1") })
+}
+
+// waitFor retries ok until it holds (changes reach the snapshot within a
+// poll).
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

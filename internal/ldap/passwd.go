@@ -99,3 +99,46 @@ func AppendPasswordModifyResponse(dst []byte, genPasswd []byte) []byte {
 	e.End()
 	return e.Buf
 }
+
+// OIDPasswordPolicy is the password policy control's
+// (draft-behera-ldap-password-policy-11 §6): a client sends it, without a
+// value, with a bind or a password change to be told why it failed or
+// what the password's state is.
+const OIDPasswordPolicy = "1.3.6.1.4.1.42.2.27.8.5.1"
+
+// PolicyError is the error field of a password policy response.
+type PolicyError int8
+
+// Password policy errors (§6.2); PolicyNoError leaves the field out.
+const (
+	PolicyNoError               PolicyError = -1
+	PolicyPasswordExpired       PolicyError = 0
+	PolicyAccountLocked         PolicyError = 1
+	PolicyChangeAfterReset      PolicyError = 2
+	PolicyPasswordModNotAllowed PolicyError = 3
+	PolicyMustSupplyOldPassword PolicyError = 4
+	PolicyInsufficientQuality   PolicyError = 5
+	PolicyPasswordTooShort      PolicyError = 6
+	PolicyPasswordTooYoung      PolicyError = 7
+	PolicyPasswordInHistory     PolicyError = 8
+)
+
+// PasswordPolicyControl returns a password policy response control with
+// err (PolicyNoError: an empty SEQUENCE, which still parses: an absent or
+// malformed value is what makes SSSD fail the bind):
+//
+//	PasswordPolicyResponseValue ::= SEQUENCE {
+//	    warning [0] CHOICE { timeBeforeExpiration [0] INTEGER,
+//	                         graceAuthNsRemaining [1] INTEGER } OPTIONAL,
+//	    error   [1] ENUMERATED { passwordExpired (0), ... } OPTIONAL }
+//
+// dirgate sends no warning: its password policies have no warning period.
+func PasswordPolicyControl(err PolicyError) Control {
+	e := ber.Encoder{}
+	e.Begin(ber.TagSequence)
+	if err != PolicyNoError {
+		e.Int(ber.Context(1, false), int64(err))
+	}
+	e.End()
+	return Control{OID: OIDPasswordPolicy, Value: e.Buf, HasValue: true}
+}

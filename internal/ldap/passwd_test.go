@@ -78,3 +78,16 @@ func FuzzParsePasswordModify(f *testing.F) {
 		}
 	})
 }
+
+func TestPasswordPolicyControl(t *testing.T) {
+	for err, want := range map[PolicyError][]byte{
+		PolicyNoError:           {0x30, 0x00},
+		PolicyPasswordExpired:   {0x30, 0x03, 0x81, 0x01, 0x00},
+		PolicyPasswordInHistory: {0x30, 0x03, 0x81, 0x01, 0x08},
+	} {
+		c := PasswordPolicyControl(err)
+		if c.OID != OIDPasswordPolicy || c.Critical || !c.HasValue || !bytes.Equal(c.Value, want) {
+			t.Errorf("%d: %+v, want value % x", err, c, want)
+		}
+	}
+}

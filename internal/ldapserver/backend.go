@@ -103,6 +103,9 @@ type Identity struct {
 	// Value is the backend's own handle (a user record, an ACL subject);
 	// the server never looks inside.
 	Value any
+	// Controls go with the bind's response (a password policy control);
+	// the server sends them once and does not keep them.
+	Controls []ldap.Control
 }
 
 // ResultError is an LDAP result returned as an error by a Backend.
@@ -110,6 +113,19 @@ type ResultError struct {
 	Code       ldap.ResultCode
 	MatchedDN  string
 	Diagnostic string // sent to the client: never secrets or internals
+	// Controls go with the result (a password policy control saying
+	// why a bind or a password change failed).
+	Controls []ldap.Control
+}
+
+// controlsOf returns the response controls err carries, if it is a
+// *ResultError.
+func controlsOf(err error) []ldap.Control {
+	var re *ResultError
+	if errors.As(err, &re) {
+		return re.Controls
+	}
+	return nil
 }
 
 func (e *ResultError) Error() string {

@@ -486,24 +486,24 @@ func (c *conn) unsupportedCritical(kind Op, ctrls []ldap.Control) (string, bool)
 // answer writes a response that is only a result, from the reader.
 func (c *conn) answer(id int32, kind Op, r ldap.Result, start time.Time) {
 	c.enc.Reset()
-	appendResponse(&c.enc, id, kind, r)
+	appendResponse(&c.enc, id, kind, r, nil)
 	c.send(nil, c.enc.Buf)
 	c.srv.metrics.observe(kind, r.Code, time.Since(start))
 }
 
 // appendResponse encodes the response of kind carrying only r.
-func appendResponse(e *ber.Encoder, id int32, kind Op, r ldap.Result) {
+func appendResponse(e *ber.Encoder, id int32, kind Op, r ldap.Result, controls []ldap.Control) {
 	switch kind {
 	case OpBind:
-		ldap.AppendBindResponse(e, id, r, nil, nil)
+		ldap.AppendBindResponse(e, id, r, nil, controls)
 	case OpExtended, OpStartTLS:
 		var x ldap.ExtendedResponse
 		if kind == OpStartTLS {
 			x.Name = ldap.OIDStartTLS
 		}
-		ldap.AppendExtendedResponse(e, id, r, x, nil)
+		ldap.AppendExtendedResponse(e, id, r, x, controls)
 	default:
-		ldap.AppendResult(e, id, responseTag[kind], r, nil)
+		ldap.AppendResult(e, id, responseTag[kind], r, controls)
 	}
 }
 
@@ -540,6 +540,7 @@ func (c *conn) bind(m *ldap.Message, req *ldap.BindRequest, start time.Time) {
 	c.dropPaged()
 
 	var r ldap.Result
+	var controls []ldap.Control
 	switch {
 	case req.Version != 3:
 		r = ldap.Result{Code: ldap.ProtocolError, Diagnostic: "only LDAP version 3 is supported"}
@@ -558,13 +559,14 @@ func (c *conn) bind(m *ldap.Message, req *ldap.BindRequest, start time.Time) {
 	default:
 		id, err := c.srv.backend.Bind(c.ctx, &c.sess, req.Name, req.Password, m.Controls)
 		if err == nil {
+			controls, id.Controls = id.Controls, nil
 			c.sess.identity.Store(&id)
 		} else {
-			r = c.srv.resultOf(err, OpBind, &c.sess)
+			r, controls = c.srv.resultOf(err, OpBind, &c.sess), controlsOf(err)
 		}
 	}
 	c.enc.Reset()
-	ldap.AppendBindResponse(&c.enc, m.ID, r, nil, nil)
+	ldap.AppendBindResponse(&c.enc, m.ID, r, nil, controls)
 	c.send(nil, c.enc.Buf)
 	c.srv.metrics.observe(OpBind, r.Code, time.Since(start))
 }

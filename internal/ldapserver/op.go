@@ -145,17 +145,19 @@ func (o *op) write(supported bool, f func() error) {
 		return
 	}
 	var r ldap.Result
-	if err := f(); err != nil {
+	err := f()
+	if err != nil {
 		r = o.c.srv.resultOf(err, o.kind, &o.c.sess)
 	}
-	o.finish(r)
+	o.finish(r, controlsOf(err)...)
 }
 
 func (o *op) extended(req *ldap.ExtendedRequest) {
 	x, err := o.c.srv.backend.Extended(o.ctx, &o.c.sess, req, o.msg.Controls)
 	var r ldap.Result
+	var controls []ldap.Control
 	if err != nil {
-		r = o.c.srv.resultOf(err, o.kind, &o.c.sess)
+		r, controls = o.c.srv.resultOf(err, o.kind, &o.c.sess), controlsOf(err)
 		if errors.Is(err, ErrUnknownExtended) {
 			// RFC 4511 §4.12: an unrecognised requestName gets protocolError.
 			r = ldap.Result{Code: ldap.ProtocolError, Diagnostic: "unsupported extended operation " + req.Name}
@@ -163,15 +165,15 @@ func (o *op) extended(req *ldap.ExtendedRequest) {
 		x = ldap.ExtendedResponse{}
 	}
 	o.complete()
-	ldap.AppendExtendedResponse(&o.enc, o.id, r, x, nil)
+	ldap.AppendExtendedResponse(&o.enc, o.id, r, x, controls)
 	o.flushFinal(r.Code)
 }
 
 // finish appends the final result-only response to whatever is buffered
 // (entries of a search) and writes it.
-func (o *op) finish(r ldap.Result) {
+func (o *op) finish(r ldap.Result, controls ...ldap.Control) {
 	o.complete()
-	appendResponse(&o.enc, o.id, o.kind, r)
+	appendResponse(&o.enc, o.id, o.kind, r, controls)
 	o.flushFinal(r.Code)
 }
 

@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,4 +115,75 @@ func TestLdappasswd(t *testing.T) {
 			t.Errorf("a password (%q) is in a log", pw)
 		}
 	}
+}
+
+// TestPasswordPolicyControlTools: OpenLDAP's clients with `-e ppolicy`
+// parse every password policy response dirgate sends (Okta's makes SSSD
+// fail its binds) and print what it says: nothing on a plain success, an
+// expired password that must be changed (the bind then lets only the
+// change through), a locked account to whoever knew the password, and why
+// a new password was refused.
+func TestPasswordPolicyControlTools(t *testing.T) {
+	requireLdapsearch(t)
+	data := t.TempDir()
+	setupExample(t, data)
+	mustDirgate(t, strings.Replace(strongPasswordPolicy, "history: 3}", "history: 3, lockout: {maxAttempts: 2}}", 1), "policy", "apply", "--data", data, "--org", "example", "-f", "-")
+	mustDirgate(t, "", "user", "expire-password", "--data", data, "--org", "example", "--login", "alice")
+	s := startDirgate(t, data, "--no-demo")
+	bobDN := "uid=bob," + exUsers
+	tool := func(name, dn, pw string, args ...string) result {
+		return s.ldapTool(t, name, "", append([]string{"-e", "ppolicy", "-x", "-H", s.ldapsURL, "-D", dn, "-w", pw}, args...)...)
+	}
+	out := func(r result) string { return r.stdout + r.stderr }
+
+	expect := func(what string, r result, code int, texts ...string) {
+		t.Helper()
+		if r.code != code {
+			t.Errorf("%s: exit %d, want %d:\n%s", what, r.code, code, out(r))
+		}
+		for _, text := range texts {
+			if !strings.Contains(out(r), text) {
+				t.Errorf("%s: no %q in:\n%s", what, text, out(r))
+			}
+		}
+	}
+	r := tool("ldapwhoami", bindDN, bindPW)
+	expect("a plain bind", r, 0, "dn:uid=ldap-bind,")
+	if strings.Contains(out(r), "ldap_bind:") {
+		t.Errorf("a plain bind: a password policy message:\n%s", out(r))
+	}
+	expect("without the control, an expired password", s.ldapTool(t, "ldapwhoami", "", "-x", "-H", s.ldapsURL, "-D", aliceExD, "-w", "alice-password"),
+		49, "Invalid credentials (49)")
+	expect("an expired password", tool("ldapwhoami", aliceExD, "alice-password"), 0,
+		"dn:uid=alice,", "ldap_bind: Success (0); Password must be changed")
+	expect("a search before the change", tool("ldapsearch", aliceExD, "alice-password", "-b", exBase, "(uid=alice)", "1.1"), 50,
+		"Password must be changed", "the password has expired: change it")
+	expect("a weak new password", tool("ldappasswd", aliceExD, "alice-password", "-a", "alice-password", "-s", "short"), 1,
+		"Constraint violation (19)", "ppolicy: error=5 (Password fails quality checks)")
+	expect("a short new password", tool("ldappasswd", aliceExD, "alice-password", "-a", "alice-password", "-s", "short-but-1"), 1,
+		"ppolicy: error=6 (Password is too short for policy)")
+	expect("no old password", tool("ldappasswd", aliceExD, "alice-password", "-s", "Alice-Renewed-1"), 1,
+		"ppolicy: error=4 (Policy requires old password in order to change password)")
+	expect("the change", tool("ldappasswd", aliceExD, "alice-password", "-a", "alice-password", "-s", "Alice-Renewed-1"), 0)
+	eventually(t, "the new password binds in full", func() error {
+		r := tool("ldapsearch", aliceExD, "Alice-Renewed-1", "-LLL", "-b", exBase, "(uid=alice)", "1.1")
+		if r.code != 0 || strings.Contains(out(r), "must be changed") {
+			return fmt.Errorf("exit %d: %s", r.code, out(r))
+		}
+		return nil
+	})
+	expect("the current password again", tool("ldappasswd", aliceExD, "Alice-Renewed-1", "-a", "Alice-Renewed-1", "-s", "Alice-Renewed-1"), 1,
+		"ppolicy: error=8 (New password is in list of old passwords)")
+
+	// A locked account is told only to whoever gives its password.
+	for i := 0; i < 2; i++ {
+		tool("ldapwhoami", bobDN, "wrong-password")
+	}
+	r = tool("ldapwhoami", bobDN, "wrong-password")
+	expect("locked, wrong password", r, 49, "Invalid credentials (49)")
+	if strings.Contains(out(r), "Account locked") {
+		t.Errorf("a wrong password was told the account is locked:\n%s", out(r))
+	}
+	expect("locked, right password", tool("ldapwhoami", bobDN, "bob-password"), 49, "Invalid credentials (49); Account locked")
+	expect("an unknown user", tool("ldapwhoami", "uid=nobody,"+exUsers, "x-password"), 49, "Invalid credentials (49)")
 }
