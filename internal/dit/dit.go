@@ -277,16 +277,42 @@ func (d *DIT) Bind(ctx context.Context, s *ldapserver.Session, name string, pass
 }
 
 // SupportsControl implements ldapserver.ControlSupporter: the password
-// policy control on binds and password changes.
+// policy control on binds and password changes, sorting on searches.
 func (d *DIT) SupportsControl(op ldapserver.Op, oid string) bool {
-	return oid == ldap.OIDPasswordPolicy && (op == ldapserver.OpBind || op == ldapserver.OpExtended || op == ldapserver.OpModify)
+	switch oid {
+	case ldap.OIDPasswordPolicy:
+		return op == ldapserver.OpBind || op == ldapserver.OpExtended || op == ldapserver.OpModify
+	case ldap.OIDSortRequest:
+		return op == ldapserver.OpSearch
+	}
+	return false
 }
 
 // Search implements ldapserver.Backend.
-func (d *DIT) Search(ctx context.Context, s *ldapserver.Session, req *ldap.SearchRequest, _ []ldap.Control) (ldapserver.Cursor, error) {
-	c, err := d.search(identityOf(s), req)
+func (d *DIT) Search(ctx context.Context, s *ldapserver.Session, req *ldap.SearchRequest, controls []ldap.Control) (ldapserver.Cursor, error) {
+	return d.searchWith(ctx, identityOf(s), req, controls)
+}
+
+// searchWith is search honouring the request's controls (sorting).
+func (d *DIT) searchWith(ctx context.Context, id *ldapserver.Identity, req *ldap.SearchRequest, controls []ldap.Control) (*cursor, error) {
+	c, err := d.search(id, req)
 	if err != nil {
 		return nil, err
+	}
+	if len(controls) > 0 {
+		if sr := parseSort(c.org, controls); sr != nil {
+			if err := sr.failure(); err != nil {
+				c.Close()
+				return nil, err
+			}
+			c.sort = sr
+			if sr.code == ldap.Success {
+				if err := c.sortMatches(ctx, sr); err != nil {
+					c.Close()
+					return nil, err
+				}
+			}
+		}
 	}
 	return c, nil
 }

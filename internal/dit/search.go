@@ -151,6 +151,10 @@ type cursor struct {
 	self    [1]int32
 	scratch []int32 // OR unions
 	m       matcher // entries as the filter sees them
+
+	sort   *sortRequest // the sort control, if any (sort.go)
+	sorted []int32      // with sort: the matches in order, returned from spos
+	spos   int
 }
 
 var cursorPool = sync.Pool{New: func() any { return new(cursor) }}
@@ -162,37 +166,55 @@ const ctxEvery = 4096
 func (c *cursor) Next(ctx context.Context, w *ldapserver.EntryWriter) error { return c.next(ctx, w) }
 
 func (c *cursor) next(ctx context.Context, w entryWriter) error {
+	if c.sorted != nil {
+		if c.spos >= len(c.sorted) {
+			return io.EOF
+		}
+		c.write(w, &c.org.entries[c.sorted[c.spos]])
+		c.spos++
+		return nil
+	}
+	e, _, err := c.nextMatch(ctx)
+	if err != nil {
+		return err
+	}
+	c.write(w, e)
+	return nil
+}
+
+// nextMatch returns the next entry the search returns and its position
+// (-1 for the RootDSE and cn=schema), or io.EOF.
+func (c *cursor) nextMatch(ctx context.Context) (*entry, int32, error) {
 	if e := c.one; e != nil {
 		c.one = nil
 		if c.filter.Match(c.m.of(c.org, e, c.filter)) {
-			c.write(w, e)
-			return nil
+			return e, -1, nil
 		}
-		return io.EOF
+		return nil, 0, io.EOF
 	}
 	for n := 1; ; n++ {
 		if n%ctxEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return err
+				return nil, 0, err
 			}
 		}
 		var i int32
 		if c.useCands {
 			if int(c.pos) >= len(c.cands) {
-				return io.EOF
+				return nil, 0, io.EOF
 			}
 			i = c.cands[c.pos]
 			c.pos++
 			if i >= c.hi {
 				c.pos = int32(len(c.cands)) // sorted: nothing further is in scope
-				return io.EOF
+				return nil, 0, io.EOF
 			}
 			if i < c.lo {
 				continue
 			}
 		} else {
 			if c.pos >= c.hi {
-				return io.EOF
+				return nil, 0, io.EOF
 			}
 			i = c.pos
 			c.pos++
@@ -204,9 +226,17 @@ func (c *cursor) next(ctx context.Context, w entryWriter) error {
 		if !c.exact && !c.filter.Match(c.m.of(c.org, e, c.filter)) {
 			continue
 		}
-		c.write(w, e)
+		return e, i, nil
+	}
+}
+
+// ResultControls implements ldapserver.ResultControler: the sort
+// response control when the search asked for sorting.
+func (c *cursor) ResultControls() []ldap.Control {
+	if c.sort == nil {
 		return nil
 	}
+	return []ldap.Control{ldap.SortResultControl(c.sort.code, c.sort.attr)}
 }
 
 func (c *cursor) write(w entryWriter, e *entry) {

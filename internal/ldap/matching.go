@@ -203,6 +203,15 @@ func (r *MatchingRule) Compare(a, b string) (int, bool) {
 	return r.comparePrepared(a, nb)
 }
 
+// CompareNormalized orders two values already in r's normal form (see
+// Normalize), as Compare orders the values they came from.
+func (r *MatchingRule) CompareNormalized(a, b string) int {
+	if r.prep == prepInteger {
+		return compareInteger(a, b)
+	}
+	return strings.Compare(a, b)
+}
+
 // equal is the equality match of value against assertion.
 func (r *MatchingRule) equal(value, assertion string) Tristate {
 	var ab [96]byte
@@ -435,7 +444,7 @@ func appendInteger(dst []byte, v string) ([]byte, bool) {
 }
 
 // compareInteger orders two canonical integers of any length.
-func compareInteger(a, b []byte) int {
+func compareInteger[T string | []byte](a, b T) int {
 	na, nb := len(a) > 0 && a[0] == '-', len(b) > 0 && b[0] == '-'
 	switch {
 	case na && !nb:
@@ -451,7 +460,15 @@ func compareInteger(a, b []byte) int {
 		}
 		return 1
 	}
-	return bytes.Compare(a, b)
+	for i := 0; i < len(a); i++ { // same length: digit by digit
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 // parseGeneralizedTime reads RFC 4517 §3.3.13 GeneralizedTime:

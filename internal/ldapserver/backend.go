@@ -65,6 +65,14 @@ type Cursor interface {
 	Close()
 }
 
+// ResultControler is implemented by a Cursor whose search's final
+// response carries response controls (the sort result of RFC 2891). The
+// server asks before Close, and at the end of every page of a paged
+// search.
+type ResultControler interface {
+	ResultControls() []ldap.Control
+}
+
 // ControlSupporter is implemented by a backend that honours request
 // controls. A critical control that neither the server (paged results on
 // Search) nor the backend supports gets unavailableCriticalExtension (12);

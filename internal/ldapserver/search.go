@@ -168,7 +168,7 @@ func (o *op) search(req *ldap.SearchRequest) {
 
 	cur, err := s.backend.Search(ctx, &o.c.sess, req, o.msg.Controls)
 	if err != nil {
-		o.finish(o.searchResult(ctx, err))
+		o.finish(o.searchResult(ctx, err), controlsOf(err)...)
 		return
 	}
 	max := s.cfg.MaxEntriesUnpaged
@@ -176,6 +176,7 @@ func (o *op) search(req *ldap.SearchRequest) {
 		max = int(req.SizeLimit)
 	}
 	_, more, err := o.stream(ctx, cur, max, nil)
+	controls := resultControls(cur)
 	cur.Close()
 	var r ldap.Result
 	switch {
@@ -184,7 +185,16 @@ func (o *op) search(req *ldap.SearchRequest) {
 	case more:
 		r = ldap.Result{Code: ldap.SizeLimitExceeded, Diagnostic: "size limit exceeded; use the paged results control for more entries"}
 	}
-	o.finish(r)
+	o.finish(r, controls...)
+}
+
+// resultControls returns the response controls cur has for the search's
+// final response, if it is a ResultControler.
+func resultControls(cur Cursor) []ldap.Control {
+	if rc, ok := cur.(ResultControler); ok {
+		return rc.ResultControls()
+	}
+	return nil
 }
 
 // searchResult maps an error that ended a search, telling the time limit
@@ -217,7 +227,7 @@ func (o *op) pagedSearch(ctx context.Context, req *ldap.SearchRequest, ctl *ldap
 	if len(cookie) > 0 {
 		if ps = c.takePaged(cookie); ps == nil {
 			o.finishPaged(ldap.Result{Code: ldap.UnwillingToPerform,
-				Diagnostic: "paged results cookie is unknown or expired; restart the search without a cookie"}, nil)
+				Diagnostic: "paged results cookie is unknown or expired; restart the search without a cookie"}, nil, nil)
 			return
 		}
 	}
@@ -226,13 +236,13 @@ func (o *op) pagedSearch(ctx context.Context, req *ldap.SearchRequest, ctl *ldap
 		if ps != nil {
 			ps.cur.Close()
 		}
-		o.finishPaged(ldap.Result{}, nil)
+		o.finishPaged(ldap.Result{}, nil, nil)
 		return
 	}
 	if ps == nil {
 		cur, err := c.srv.backend.Search(ctx, &c.sess, req, o.msg.Controls)
 		if err != nil {
-			o.finishPaged(o.searchResult(ctx, err), nil)
+			o.finishPaged(o.searchResult(ctx, err), nil, controlsOf(err))
 			return
 		}
 		ps = &pagedSearch{cur: cur, sizeLimit: int(max(req.SizeLimit, 0))}
@@ -252,6 +262,7 @@ func (o *op) pagedSearch(ctx context.Context, req *ldap.SearchRequest, ctl *ldap
 	}
 	n, more, err := o.stream(ctx, ps.cur, page-pre, &ps.stash)
 	ps.sent += pre + n
+	controls := resultControls(ps.cur)
 	var r ldap.Result
 	switch {
 	case err != nil:
@@ -262,19 +273,22 @@ func (o *op) pagedSearch(ctx context.Context, req *ldap.SearchRequest, ctl *ldap
 		var ck [cookieLen]byte
 		rand.Read(ck[:])
 		c.putPaged(string(ck[:]), ps)
-		o.finishPaged(ldap.Result{}, ck[:])
+		o.finishPaged(ldap.Result{}, ck[:], controls)
 		return
 	}
 	ps.cur.Close()
-	o.finishPaged(r, nil)
+	o.finishPaged(r, nil, controls)
 }
 
-// finishPaged ends a page with the paged results response control.
-func (o *op) finishPaged(r ldap.Result, cookie []byte) {
+// finishPaged ends a page with the paged results response control and
+// the backend's (extra).
+func (o *op) finishPaged(r ldap.Result, cookie []byte, extra []ldap.Control) {
 	o.complete()
 	var val [cookieLen + 16]byte
-	ctl := [1]ldap.Control{{OID: ldap.OIDPagedResults, Value: ldap.AppendPagedResultsValue(val[:0], 0, cookie), HasValue: true}}
-	ldap.AppendResult(&o.enc, o.id, ldap.TagSearchResultDone, r, ctl[:])
+	var ctl [2]ldap.Control
+	ctl[0] = ldap.Control{OID: ldap.OIDPagedResults, Value: ldap.AppendPagedResultsValue(val[:0], 0, cookie), HasValue: true}
+	ctls := append(ctl[:1], extra...)
+	ldap.AppendResult(&o.enc, o.id, ldap.TagSearchResultDone, r, ctls)
 	o.flushFinal(r.Code)
 }
 
