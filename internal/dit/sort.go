@@ -31,16 +31,16 @@ type sortKey struct {
 	reverse bool
 }
 
-// sortItem is one match with its keys' values (normalised; ok false
-// when the entry has none).
+// sortItem is one match; its keys' values are vals[k*len(keys):].
 type sortItem struct {
-	i    int32
-	vals []sortVal
+	i int32
 }
 
+// sortVal is one key's value of one match: normalised, in the arena at
+// [off:end]; ok false when the entry has none.
 type sortVal struct {
-	v  string
-	ok bool
+	off, end int32
+	ok       bool
 }
 
 // sortRequest is what a search's sort control asks: keys resolved, or
@@ -102,9 +102,13 @@ func (sr *sortRequest) failure() error {
 }
 
 // sortMatches reads every match of c and orders them, so that c then
-// returns them in that order.
+// returns them in that order. The keys' normalised values go to one
+// arena, so a sort allocates a few growing buffers, not per entry.
 func (c *cursor) sortMatches(ctx context.Context, sr *sortRequest) error {
-	var items []sortItem
+	nk := len(sr.keys)
+	var items []int32
+	var vals []sortVal
+	var arena []byte
 	var buf []string
 	for {
 		e, i, err := c.nextMatch(ctx)
@@ -118,28 +122,37 @@ func (c *cursor) sortMatches(ctx context.Context, sr *sortRequest) error {
 			c.one = e // the RootDSE or cn=schema: alone, nothing to order
 			return nil
 		}
-		it := sortItem{i: i, vals: make([]sortVal, len(sr.keys))}
-		for k, key := range sr.keys {
+		items = append(items, i)
+		for _, key := range sr.keys {
+			best := sortVal{}
 			buf = c.org.values(e, key.id, buf[:0])
 			for _, raw := range buf {
-				n, ok := key.rule.Normalize(raw)
+				start := len(arena)
+				next, ok := key.rule.AppendNormalized(arena, raw)
 				if !ok {
+					arena = next[:start]
 					continue
 				}
-				if sv := &it.vals[k]; !sv.ok || key.rule.CompareNormalized(n, sv.v) < 0 != key.reverse {
-					*sv = sortVal{v: n, ok: true}
+				arena = next
+				v := sortVal{off: int32(start), end: int32(len(arena)), ok: true}
+				if !best.ok || key.rule.CompareNormalized(arena[v.off:v.end], arena[best.off:best.end]) < 0 != key.reverse {
+					best = v
 				}
 			}
+			vals = append(vals, best)
 		}
-		items = append(items, it)
 	}
-	slices.SortStableFunc(items, func(a, b sortItem) int {
+	order := make([]int32, len(items)) // positions in items
+	for k := range order {
+		order[k] = int32(k)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int {
 		for k, key := range sr.keys {
-			av, bv := a.vals[k], b.vals[k]
+			av, bv := vals[int(a)*nk+k], vals[int(b)*nk+k]
 			var d int
 			switch {
 			case av.ok && bv.ok:
-				d = key.rule.CompareNormalized(av.v, bv.v)
+				d = key.rule.CompareNormalized(arena[av.off:av.end], arena[bv.off:bv.end])
 			case av.ok:
 				d = -1 // a value sorts before none
 			case bv.ok:
@@ -154,9 +167,9 @@ func (c *cursor) sortMatches(ctx context.Context, sr *sortRequest) error {
 		}
 		return 0
 	})
-	c.sorted = make([]int32, len(items))
-	for k, it := range items {
-		c.sorted[k] = it.i
+	c.sorted = make([]int32, len(order))
+	for k, p := range order {
+		c.sorted[k] = items[p]
 	}
 	return nil
 }

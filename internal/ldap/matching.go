@@ -203,13 +203,19 @@ func (r *MatchingRule) Compare(a, b string) (int, bool) {
 	return r.comparePrepared(a, nb)
 }
 
+// AppendNormalized appends v's normal form under r to dst (see
+// Normalize), for callers that keep many of them in one buffer.
+func (r *MatchingRule) AppendNormalized(dst []byte, v string) ([]byte, bool) {
+	return r.appendNorm(dst, v, posWhole)
+}
+
 // CompareNormalized orders two values already in r's normal form (see
 // Normalize), as Compare orders the values they came from.
-func (r *MatchingRule) CompareNormalized(a, b string) int {
+func (r *MatchingRule) CompareNormalized(a, b []byte) int {
 	if r.prep == prepInteger {
 		return compareInteger(a, b)
 	}
-	return strings.Compare(a, b)
+	return bytes.Compare(a, b)
 }
 
 // equal is the equality match of value against assertion.
