@@ -31,11 +31,6 @@ type sortKey struct {
 	reverse bool
 }
 
-// sortItem is one match; its keys' values are vals[k*len(keys):].
-type sortItem struct {
-	i int32
-}
-
 // sortVal is one key's value of one match: normalised, in the arena at
 // [off:end]; ok false when the entry has none.
 type sortVal struct {
