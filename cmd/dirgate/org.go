@@ -63,9 +63,9 @@ func (a *app) orgListCmd() *cobra.Command {
 
 func (a *app) orgSetCmd() *cobra.Command {
 	var t target
-	var sep, self string
+	var sep, self, writes string
 	c := &cobra.Command{
-		Use:   "set --data DIR --org ORG [--mfa-separator C] [--self-service ATTRS]",
+		Use:   "set --data DIR --org ORG [--mfa-separator C] [--self-service ATTRS] [--ldap-writes on|off]",
 		Short: "Change an org's settings",
 		Long: `Change an org's settings.
 
@@ -78,14 +78,23 @@ last one, so a password may contain it. Allowed: one of ` + directory.MFASeparat
 --self-service is the comma-separated profile attributes the org's users may
 edit themselves on the console's My account page (base attributes other than
 login, or the org's custom ones); "default" restores the default
-(` + strings.Join(directory.DefaultSelfServiceAttributes, ",") + `), "none" allows none.`,
+(` + strings.Join(directory.DefaultSelfServiceAttributes, ",") + `), "none" allows none.
+
+--ldap-writes on lets the org's ORG_ADMINs and SUPER_ADMINs add, modify and
+delete users and groups over LDAP (ldapadd, ldapmodify, ldapdelete, LDAP
+admin tools), under the directory's rules; off (the default, as in Okta)
+leaves only password changes.`,
 		Example: `  dirgate org set --org acme --mfa-separator '|'
-  dirgate org set --org acme --self-service firstName,lastName,mobilePhone`,
+  dirgate org set --org acme --self-service firstName,lastName,mobilePhone
+  dirgate org set --org acme --ldap-writes on`,
 		Args: cobra.NoArgs,
 		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
-			setSep, setSelf := cmd.Flags().Changed("mfa-separator"), cmd.Flags().Changed("self-service")
-			if !setSep && !setSelf {
-				return usagef("nothing to set: give --mfa-separator or --self-service")
+			setSep, setSelf, setWrites := cmd.Flags().Changed("mfa-separator"), cmd.Flags().Changed("self-service"), cmd.Flags().Changed("ldap-writes")
+			if !setSep && !setSelf && !setWrites {
+				return usagef("nothing to set: give --mfa-separator, --self-service or --ldap-writes")
+			}
+			if setWrites && writes != "on" && writes != "off" {
+				return usagef("--ldap-writes is on or off, not %q", writes)
 			}
 			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
 				if setSep {
@@ -110,6 +119,17 @@ login, or the org's custom ones); "default" restores the default
 					}
 					fmt.Fprintf(a.stdout, "org %s: users may edit %s\n", o.Name, orNone(directory.SelfServiceAttributesOf(o)))
 				}
+				if setWrites {
+					o, err := d.SetLDAPWrites(ctx, t.org, writes == "on")
+					if err != nil {
+						return err
+					}
+					state := "off: the LDAP interface is read-only but for passwords"
+					if o.LDAP.Writes {
+						state = "on: ORG_ADMINs and SUPER_ADMINs may add, modify and delete users and groups"
+					}
+					fmt.Fprintf(a.stdout, "org %s: LDAP writes %s\n", o.Name, state)
+				}
 				return nil
 			})
 		}),
@@ -117,6 +137,7 @@ login, or the org's custom ones); "default" restores the default
 	addTargetFlags(c, &t)
 	c.Flags().StringVar(&sep, "mfa-separator", "", "the character `C` between the password and the code in LDAP binds")
 	c.Flags().StringVar(&self, "self-service", "", "the profile `ATTRS` users may edit themselves (comma-separated; default, none)")
+	c.Flags().StringVar(&writes, "ldap-writes", "", "on lets admins add, modify and delete users and groups over LDAP; off (default) does not")
 	return c
 }
 

@@ -32,6 +32,7 @@ type orgJSON struct {
 // orgLDAPJSON is an org's LDAP interface: its settings and how to reach it.
 type orgLDAPJSON struct {
 	MFASeparator string `json:"mfaSeparator"`
+	Writes       bool   `json:"writes"` // admins may write over LDAP
 	BaseDN       string `json:"baseDN"`
 	UsersDN      string `json:"usersDN"`
 	GroupsDN     string `json:"groupsDN"`
@@ -52,7 +53,7 @@ func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
 		attrs = []string{}
 	}
 	out := &orgJSON{ID: o.ID, Name: o.Name, Suffix: o.Suffix, Created: jsonTime(o.Created), CustomAttributes: attrs,
-		LDAP: orgLDAPJSON{MFASeparator: sep, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
+		LDAP: orgLDAPJSON{MFASeparator: sep, Writes: o.LDAP.Writes, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
 			BindDNForm: "uid=<login>," + base},
 		Links: map[string]any{"self": link(s.base(r) + "/api/dirgate/v1/orgs/" + o.Name)}}
 	if h := s.ldap.Host; h != "" {
@@ -112,6 +113,7 @@ func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) 
 	var in struct {
 		MFASeparator     *string   `json:"mfaSeparator"`
 		CustomAttributes *[]string `json:"customAttributes"`
+		Writes           *bool     `json:"writes"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return err
@@ -128,6 +130,11 @@ func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	if in.MFASeparator != nil {
 		if o, err = s.dir.SetMFASeparator(c.ctx, name, *in.MFASeparator); err != nil {
+			return err
+		}
+	}
+	if in.Writes != nil {
+		if o, err = s.dir.SetLDAPWrites(c.ctx, name, *in.Writes); err != nil {
 			return err
 		}
 	}

@@ -24,6 +24,13 @@ func TestOrgs(t *testing.T) {
 	if res.status != 200 || !strings.Contains(string(res.body), `"mfaSeparator":"|"`) || !strings.Contains(string(res.body), "employeeNumber") {
 		t.Fatalf("update org LDAP settings: %d %s", res.status, res.body)
 	}
+	if !strings.Contains(string(res.body), `"writes":false`) {
+		t.Fatalf("LDAP writes are not off by default: %s", res.body)
+	}
+	res = f.do(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"writes":true}`)
+	if res.status != 200 || !strings.Contains(string(res.body), `"writes":true`) || !strings.Contains(string(res.body), `"mfaSeparator":"|"`) {
+		t.Fatalf("turning LDAP writes on: %d %s", res.status, res.body)
+	}
 	if res := f.do(t, inst, "POST", "/api/dirgate/v1/orgs", `{"name":"empty"}`); res.status != 201 {
 		t.Fatalf("create org: %d %s", res.status, res.body)
 	}

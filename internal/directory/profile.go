@@ -82,10 +82,23 @@ func SetProfileValue(p *Profile, name, v string) {
 // rest ("" clears one), in one transaction: a partial update never loses
 // another writer's change to a field it did not name.
 func (d *Directory) PatchProfile(ctx context.Context, org, ref string, set map[string]string) (*User, error) {
+	return d.editProfile(ctx, org, ref, func(_ store.Reader, o *Org, _ *User, p *Profile) error {
+		for name, v := range set {
+			SetProfileValue(p, canonicalAttr(o, name), v)
+		}
+		return nil
+	})
+}
+
+// editProfile lets edit change a copy of the user's profile in one
+// transaction (it may run again if the transaction is retried), then
+// validates the result and writes it, as PatchProfile does.
+func (d *Directory) editProfile(ctx context.Context, org, ref string, edit func(r store.Reader, o *Org, u *User, p *Profile) error) (*User, error) {
 	u, err := d.updateUserTx(ctx, org, ref, func(r store.Reader, o *Org, u *User) error {
 		p := u.Profile
-		for name, v := range set {
-			SetProfileValue(&p, canonicalAttr(o, name), v)
+		p.Custom = maps.Clone(p.Custom)
+		if err := edit(r, o, u, &p); err != nil {
+			return err
 		}
 		return setOwnedProfile(ctx, r, o, u, p)
 	})

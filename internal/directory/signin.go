@@ -75,6 +75,19 @@ func (d *Directory) SetMFASeparator(ctx context.Context, org, sep string) (*Org,
 	})
 }
 
+// SetLDAPWrites turns on or off the org's LDAP writes: its ORG_ADMINs and
+// SUPER_ADMINs adding, modifying and deleting users and groups over LDAP
+// (off by default, as Okta's LDAP interface is read-only).
+func (d *Directory) SetLDAPWrites(ctx context.Context, org string, on bool) (*Org, error) {
+	return d.updateOrg(ctx, org, func(_ store.Tx, o *Org) (bool, error) {
+		if o.LDAP.Writes == on {
+			return false, nil
+		}
+		o.LDAP.Writes = on
+		return true, nil
+	})
+}
+
 // SignInOf compiles the org's sign-in settings from the store.
 func (d *Directory) SignInOf(ctx context.Context, orgID string) (*SignIn, error) {
 	var si *SignIn

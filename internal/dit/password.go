@@ -26,7 +26,7 @@ var (
 	errPMNotYours  = ldapserver.Fail(ldap.InsufficientAccessRights,
 		"only an ORG_ADMIN or SUPER_ADMIN sets another user's password; change your own by leaving userIdentity out")
 	errPMWritesOff = ldapserver.Fail(ldap.UnwillingToPerform,
-		"the LDAP interface is read-only but for passwords: change userPassword (delete the old value and add the new one; an admin may replace it) or use the Password Modify operation")
+		"the LDAP interface is read-only but for passwords: change userPassword (delete the old value and add the new one; an admin may replace it) or use the Password Modify operation; an installation admin may turn on writes by the org's admins (dirgate org set ORG --ldap-writes on)")
 	errPMOldNeeded = ldapserver.Fail(ldap.UnwillingToPerform,
 		"changing your own password takes your current one (oldPasswd: ldappasswd -a or -A)")
 	errUPOldNeeded = ldapserver.Fail(ldap.UnwillingToPerform,
@@ -132,12 +132,11 @@ func passwordError(err error) error {
 	return ldapError(err)
 }
 
-// Modify implements ldapserver.Modifier for userPassword alone: deleting
-// the old value and adding the new one (a change of one's own password,
-// the old one checked), or replacing it (an admin setting another user's).
-// Any other modification is refused: the LDAP interface does not write
-// the directory otherwise.
-func (d *DIT) Modify(ctx context.Context, s *ldapserver.Session, req *ldap.ModifyRequest, controls []ldap.Control) error {
+// modifyPassword is a Modify of userPassword alone: deleting the old value
+// and adding the new one (a change of one's own password, the old one
+// checked), or replacing it (an admin setting another user's). It is
+// allowed whether or not the org has LDAP writes on (write.go).
+func (d *DIT) modifyPassword(ctx context.Context, s *ldapserver.Session, req *ldap.ModifyRequest, controls []ldap.Control) error {
 	want := wantsPolicy(controls)
 	snap := d.snap.Load()
 	a, err := snap.access(identityOf(s), true)
@@ -146,9 +145,6 @@ func (d *DIT) Modify(ctx context.Context, s *ldapserver.Session, req *ldap.Modif
 	}
 	var old, new []byte
 	for _, c := range req.Changes {
-		if ldap.LookupAttributeType(c.Attr.Type) != userPasswordType {
-			return errPMWritesOff
-		}
 		if len(c.Attr.Values) != 1 {
 			return ldapserver.Fail(ldap.UnwillingToPerform, "change userPassword one value at a time: delete the old one and add the new one, or replace it")
 		}

@@ -260,10 +260,17 @@ func TestUserPasswordModify(t *testing.T) {
 // them (the log is written asynchronously).
 func waitEvents(t *testing.T, dir *directory.Directory, ok func([]directory.LogEvent) bool) {
 	t.Helper()
+	waitEventsOf(t, dir, directory.EventUserUpdatePassword, ok)
+}
+
+// waitEventsOf polls the org's events of one type until ok accepts them;
+// it fails on a password in any of them.
+func waitEventsOf(t *testing.T, dir *directory.Directory, eventType string, ok func([]directory.LogEvent) bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	var evs []directory.LogEvent
 	for {
-		stored, err := dir.Events(context.Background(), "acme", directory.EventFilter{EventType: directory.EventUserUpdatePassword})
+		stored, err := dir.Events(context.Background(), "acme", directory.EventFilter{EventType: eventType})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -282,7 +289,7 @@ func waitEvents(t *testing.T, dir *directory.Directory, ok func([]directory.LogE
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("update_password events: %+v", evs)
+			t.Fatalf("%s events: %+v", eventType, evs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

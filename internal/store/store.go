@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -50,6 +51,37 @@ type Org struct {
 	// edit themselves (the console's self-service page); nil means the
 	// default set, empty means none.
 	SelfServiceAttributes []string
+	// LDAP holds the org's LDAP interface switches that go beyond Okta's
+	// behaviour; the zero value is Okta's.
+	LDAP LDAPSettings
+}
+
+// LDAPSettings are an org's LDAP interface switches, all off by default.
+type LDAPSettings struct {
+	// Writes lets the org's ORG_ADMINs and SUPER_ADMINs add, modify and
+	// delete users and groups over LDAP.
+	Writes bool `json:"writes,omitempty"`
+}
+
+// MarshalLDAPSettings is how stores keep s: nil for the zero value, else
+// a JSON object.
+func MarshalLDAPSettings(s LDAPSettings) []byte {
+	if s == (LDAPSettings{}) {
+		return nil
+	}
+	b, _ := json.Marshal(s) // a struct of plain fields always marshals
+	return b
+}
+
+// UnmarshalLDAPSettings reads what MarshalLDAPSettings wrote (nil or
+// empty: the zero value).
+func UnmarshalLDAPSettings(b []byte) (LDAPSettings, error) {
+	var s LDAPSettings
+	if len(b) == 0 {
+		return s, nil
+	}
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 // User statuses (Okta's names).

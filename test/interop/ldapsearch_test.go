@@ -104,6 +104,22 @@ type result struct {
 	stderr string
 }
 
+// wantFailure fails t unless r is a failure whose output says text.
+func (r result) wantFailure(t *testing.T, what, text string) {
+	t.Helper()
+	if r.code == 0 || !strings.Contains(r.stderr+r.stdout, text) {
+		t.Errorf("%s: exit %d, want a failure saying %q:\n%s%s", what, r.code, text, r.stdout, r.stderr)
+	}
+}
+
+// wantSuccess stops t unless r succeeded.
+func (r result) wantSuccess(t *testing.T, what string) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("%s: exit %d:\n%s%s", what, r.code, r.stdout, r.stderr)
+	}
+}
+
 // ldapsearch runs the real client with the test CA trusted and no user
 // configuration in the way.
 func (e *env) ldapsearch(t *testing.T, args ...string) result {

@@ -10,14 +10,21 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const orgCols = `id, name, suffix, created, custom_attributes, mfa_separator, self_service`
+const orgCols = `id, name, suffix, created, custom_attributes, mfa_separator, self_service, ldap_settings`
 
 func scanOrg(sc scanner) (*store.Org, error) {
 	var o store.Org
 	var created pgtype.Timestamptz
 	var self *[]string // nil for NULL, the default set
-	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &o.CustomAttributes, &o.MFASeparator, &self); err != nil {
+	var ldapSettings *string
+	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &o.CustomAttributes, &o.MFASeparator, &self, &ldapSettings); err != nil {
 		return nil, err
+	}
+	if ldapSettings != nil {
+		var err error
+		if o.LDAP, err = store.UnmarshalLDAPSettings([]byte(*ldapSettings)); err != nil {
+			return nil, fmt.Errorf("org %s ldap_settings: %w", o.ID, err)
+		}
 	}
 	o.Created = fromTS(created)
 	if self != nil {
@@ -33,7 +40,11 @@ func orgArgs(o *store.Org) []any {
 	if o.SelfServiceAttributes != nil {
 		self = append([]string{}, o.SelfServiceAttributes...)
 	}
-	return []any{o.ID, o.Name, o.Suffix, ts(o.Created), list(o.CustomAttributes), o.MFASeparator, self}
+	var ldapSettings any
+	if b := store.MarshalLDAPSettings(o.LDAP); b != nil {
+		ldapSettings = string(b)
+	}
+	return []any{o.ID, o.Name, o.Suffix, ts(o.Created), list(o.CustomAttributes), o.MFASeparator, self, ldapSettings}
 }
 
 func (r *reader) Org(id string) (*store.Org, error) {
@@ -58,12 +69,12 @@ func (r *reader) Orgs() ([]*store.Org, error) {
 }
 
 var (
-	createOrg = recorded(`INSERT INTO orgs (`+orgCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT DO NOTHING RETURNING id AS org_id`, 7)
+	createOrg = recorded(`INSERT INTO orgs (`+orgCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT DO NOTHING RETURNING id AS org_id`, 8)
 	updateOrg = recorded(`UPDATE orgs SET name = $2, suffix = $3, created = $4, custom_attributes = $5,
-		mfa_separator = $6, self_service = $7
+		mfa_separator = $6, self_service = $7, ldap_settings = $8
 		WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM orgs o WHERE o.name = $2 AND o.id <> $1)
-		RETURNING id AS org_id`, 7)
+		RETURNING id AS org_id`, 8)
 	deleteOrg = recorded(`DELETE FROM orgs WHERE id = $1 RETURNING id AS org_id`, 1)
 )
 

@@ -85,14 +85,18 @@ func (r *reader) Seq() (uint64, error) {
 
 // --- orgs
 
-const orgCols = `id, name, suffix, created, custom_attributes, mfa_separator, self_service`
+const orgCols = `id, name, suffix, created, custom_attributes, mfa_separator, self_service, ldap_settings`
 
 func scanOrg(sc scanner) (*store.Org, error) {
 	var o store.Org
 	var created sql.NullInt64
-	var attrs, self []byte
-	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &attrs, &o.MFASeparator, &self); err != nil {
+	var attrs, self, ldapSettings []byte
+	if err := sc.Scan(&o.ID, &o.Name, &o.Suffix, &created, &attrs, &o.MFASeparator, &self, &ldapSettings); err != nil {
 		return nil, err
+	}
+	var err error
+	if o.LDAP, err = store.UnmarshalLDAPSettings(ldapSettings); err != nil {
+		return nil, fmt.Errorf("org %s ldap_settings: %w", o.ID, err)
 	}
 	o.Created = fromNanos(created)
 	if err := unmarshal(attrs, &o.CustomAttributes); err != nil {
@@ -594,8 +598,8 @@ func (t *tx) CreateOrg(o *store.Org) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(`INSERT INTO orgs (`+orgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		o.ID, o.Name, o.Suffix, created, attrs, o.MFASeparator, selfService(o)); err != nil {
+	if _, err := t.exec(`INSERT INTO orgs (`+orgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.Name, o.Suffix, created, attrs, o.MFASeparator, selfService(o), ldapSettings(o)); err != nil {
 		return t.fail(fmt.Errorf("sqlite: create org %q: %w", o.Name, mapErr(err)))
 	}
 	return t.record(o.ID, store.KindOrg, o.ID)
@@ -610,8 +614,8 @@ func (t *tx) UpdateOrg(o *store.Org) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(`UPDATE orgs SET name = ?, suffix = ?, created = ?, custom_attributes = ?, mfa_separator = ?, self_service = ? WHERE id = ?`,
-		o.Name, o.Suffix, created, attrs, o.MFASeparator, selfService(o), o.ID)
+	res, err := t.exec(`UPDATE orgs SET name = ?, suffix = ?, created = ?, custom_attributes = ?, mfa_separator = ?, self_service = ?, ldap_settings = ? WHERE id = ?`,
+		o.Name, o.Suffix, created, attrs, o.MFASeparator, selfService(o), ldapSettings(o), o.ID)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: update org %q: %w", o.ID, mapErr(err)))
 	}
@@ -631,6 +635,15 @@ func selfService(o *store.Org) any {
 	}
 	b, _ := json.Marshal(o.SelfServiceAttributes) // a []string always marshals
 	return string(b)
+}
+
+// ldapSettings is the ldap_settings column of o: NULL for Okta's
+// behaviour, else a JSON object.
+func ldapSettings(o *store.Org) any {
+	if b := store.MarshalLDAPSettings(o.LDAP); b != nil {
+		return string(b)
+	}
+	return nil
 }
 
 func (t *tx) DeleteOrg(id string) error {

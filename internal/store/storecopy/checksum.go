@@ -203,7 +203,8 @@ func canonOrg(o *store.Org) any {
 		CustomAttributes          []string
 		MFASeparator              string
 		SelfServiceAttributes     []string // nil and empty differ
-	}{o.ID, o.Name, o.Suffix, ts(o.Created), list(o.CustomAttributes), o.MFASeparator, o.SelfServiceAttributes}
+		LDAP                      store.LDAPSettings
+	}{o.ID, o.Name, o.Suffix, ts(o.Created), list(o.CustomAttributes), o.MFASeparator, o.SelfServiceAttributes, o.LDAP}
 }
 
 func canonUser(u *store.User) any {

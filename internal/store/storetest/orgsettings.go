@@ -7,12 +7,14 @@ import (
 )
 
 // testOrgSelfService pins that SelfServiceAttributes keeps nil (the
-// default set) apart from empty (nothing editable) and keeps a list.
+// default set) apart from empty (nothing editable) and keeps a list, and
+// that the LDAP settings are kept, on and off.
 func testOrgSelfService(t *testing.T, s store.Store) {
 	orgs := []*store.Org{newOrg(1, "acme"), newOrg(2, "beta"), newOrg(3, "gamma")}
 	orgs[0].SelfServiceAttributes = nil
 	orgs[1].SelfServiceAttributes = []string{}
 	orgs[2].SelfServiceAttributes = []string{"firstName", "mobilePhone"}
+	orgs[1].LDAP.Writes = true
 	update(t, s, func(tx store.Tx) error {
 		for _, o := range orgs {
 			if err := tx.CreateOrg(o); err != nil {
@@ -27,6 +29,9 @@ func testOrgSelfService(t *testing.T, s store.Store) {
 				got, err := r.Org(want.ID)
 				if err != nil {
 					return err
+				}
+				if got.LDAP != want.LDAP {
+					t.Errorf("%s: org %s LDAP = %+v, want %+v", when, want.Name, got.LDAP, want.LDAP)
 				}
 				if (got.SelfServiceAttributes == nil) != (want.SelfServiceAttributes == nil) ||
 					len(got.SelfServiceAttributes) != len(want.SelfServiceAttributes) {
@@ -45,6 +50,7 @@ func testOrgSelfService(t *testing.T, s store.Store) {
 	check("created")
 	orgs[0].SelfServiceAttributes = []string{"nickName"}
 	orgs[2].SelfServiceAttributes = nil
+	orgs[1].LDAP.Writes, orgs[2].LDAP.Writes = false, true
 	update(t, s, func(tx store.Tx) error {
 		for _, o := range orgs {
 			if err := tx.UpdateOrg(o); err != nil {
