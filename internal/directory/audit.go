@@ -44,15 +44,19 @@ const (
 	EventGroupUpdate           = "group.profile.update"
 	EventGroupMembershipAdd    = "group.user_membership.add"
 	EventGroupMembershipRemove = "group.user_membership.remove"
-	EventFactorActivate        = "user.mfa.factor.activate"
-	EventFactorResetAll        = "user.mfa.factor.reset_all"
-	EventFactorDeactivate      = "user.mfa.factor.deactivate"
-	EventPolicyCreate          = "policy.lifecycle.create"
-	EventPolicyUpdate          = "policy.lifecycle.update"
-	EventPolicyDelete          = "policy.lifecycle.delete"
-	EventOrgDelete             = "system.org.delete"
-	EventTokenCreate           = "system.api_token.create"
-	EventTokenRevoke           = "system.api_token.revoke"
+	// A group put in or taken out of another (nested groups, which Okta
+	// does not have): dirgate's own event types, in Okta's naming.
+	EventGroupGroupAdd    = "group.group_membership.add"
+	EventGroupGroupRemove = "group.group_membership.remove"
+	EventFactorActivate   = "user.mfa.factor.activate"
+	EventFactorResetAll   = "user.mfa.factor.reset_all"
+	EventFactorDeactivate = "user.mfa.factor.deactivate"
+	EventPolicyCreate     = "policy.lifecycle.create"
+	EventPolicyUpdate     = "policy.lifecycle.update"
+	EventPolicyDelete     = "policy.lifecycle.delete"
+	EventOrgDelete        = "system.org.delete"
+	EventTokenCreate      = "system.api_token.create"
+	EventTokenRevoke      = "system.api_token.revoke"
 	// EventAPICall records one management-API call: who, what and how it
 	// ended (the writes it made have events of their own).
 	EventAPICall = "system.api.call"
@@ -384,6 +388,8 @@ var displayMessages = map[string]string{
 	EventGroupUpdate:           "Update group profile",
 	EventGroupMembershipAdd:    "Add user to group membership",
 	EventGroupMembershipRemove: "Remove user from group membership",
+	EventGroupGroupAdd:         "Add group to group membership",
+	EventGroupGroupRemove:      "Remove group from group membership",
 	EventFactorActivate:        "User set up an MFA factor",
 	EventFactorResetAll:        "Reset all MFA factors for user",
 	EventFactorDeactivate:      "Reset MFA factor for user",

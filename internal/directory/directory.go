@@ -168,6 +168,7 @@ type OrgData struct {
 	Users       []*User // ordered by LoginKey
 	Groups      []*Group
 	Memberships []store.Membership // ordered by group id, user id
+	GroupLinks  []store.GroupLink  // nested groups, ordered by parent id, child id
 	SignIn      *SignIn            // the org's compiled policies
 }
 
@@ -307,6 +308,9 @@ func loadOrg(r store.Reader, o *Org) (*OrgData, error) {
 		return nil, err
 	}
 	if od.Memberships, err = r.Memberships(o.ID); err != nil {
+		return nil, err
+	}
+	if od.GroupLinks, err = r.GroupLinks(o.ID); err != nil {
 		return nil, err
 	}
 	if od.SignIn, err = compileSignIn(r, o); err != nil {

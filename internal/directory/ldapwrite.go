@@ -25,10 +25,12 @@ type LDAPActor struct {
 }
 
 // GroupEdit is what an LDAP write may change of a group: its name, its
-// description and its members (user ids, in any order).
+// description, its members (user ids) and the groups in it (group ids),
+// in any order.
 type GroupEdit struct {
 	Name, Description string
 	Members           []string
+	Groups            []string
 }
 
 // ldapAdmin checks that a may write its org over LDAP now, and returns
@@ -173,8 +175,8 @@ func (d *Directory) DeleteUserAs(ctx context.Context, a LDAPActor, userID string
 }
 
 // CreateGroupAs creates a group of a's org with the given members (user
-// ids; an LDAP Add), in one transaction.
-func (d *Directory) CreateGroupAs(ctx context.Context, a LDAPActor, in GroupInput, members []string) (*Group, error) {
+// ids) and groups in it (group ids; an LDAP Add), in one transaction.
+func (d *Directory) CreateGroupAs(ctx context.Context, a LDAPActor, in GroupInput, members, groups []string) (*Group, error) {
 	if e := validateGroup(in); e != nil {
 		return nil, e
 	}
@@ -184,12 +186,16 @@ func (d *Directory) CreateGroupAs(ctx context.Context, a LDAPActor, in GroupInpu
 	}
 	var g *Group
 	var added []*User
+	var nested []*Group
 	err = d.st.Update(ctx, func(tx store.Tx) error {
 		g = d.newGroup(o, in)
 		if err := createGroup(tx, g); err != nil {
 			return err
 		}
-		added, _, err = setMembers(tx, o, g, nil, members, g.Created)
+		if added, _, err = setMembers(tx, o, g, nil, members, g.Created); err != nil {
+			return err
+		}
+		nested, _, err = setChildGroups(tx, o, g, nil, groups, g.Created)
 		return err
 	})
 	if err != nil {
@@ -197,6 +203,7 @@ func (d *Directory) CreateGroupAs(ctx context.Context, a LDAPActor, in GroupInpu
 	}
 	d.auditWrite(ctx, nil, g.OrgID, EventGroupCreate, groupTarget(g))
 	d.auditMembers(ctx, g, added, nil)
+	d.auditNested(ctx, g, nested, nil)
 	return g, nil
 }
 
@@ -210,6 +217,7 @@ func (d *Directory) ModifyGroupAs(ctx context.Context, a LDAPActor, groupID stri
 	}
 	var g *Group
 	var added, removed []*User
+	var nested, unnested []*Group
 	var renamed bool
 	err = d.st.Update(ctx, func(tx store.Tx) error {
 		var err error
@@ -220,7 +228,11 @@ func (d *Directory) ModifyGroupAs(ctx context.Context, a LDAPActor, groupID stri
 		if err != nil {
 			return err
 		}
-		e := GroupEdit{Name: g.Name, Description: g.Description, Members: slices.Clone(before)}
+		kids, err := tx.ChildGroups(g.ID)
+		if err != nil {
+			return err
+		}
+		e := GroupEdit{Name: g.Name, Description: g.Description, Members: slices.Clone(before), Groups: slices.Clone(kids)}
 		if err := edit(&e); err != nil {
 			return err
 		}
@@ -236,7 +248,10 @@ func (d *Directory) ModifyGroupAs(ctx context.Context, a LDAPActor, groupID stri
 		if added, removed, err = setMembers(tx, o, g, before, e.Members, now); err != nil {
 			return err
 		}
-		if !renamed && len(added)+len(removed) == 0 {
+		if nested, unnested, err = setChildGroups(tx, o, g, kids, e.Groups, now); err != nil {
+			return err
+		}
+		if !renamed && len(added)+len(removed)+len(nested)+len(unnested) == 0 {
 			return nil
 		}
 		err = tx.UpdateGroup(g)
@@ -252,7 +267,72 @@ func (d *Directory) ModifyGroupAs(ctx context.Context, a LDAPActor, groupID stri
 		d.auditWrite(ctx, nil, g.OrgID, EventGroupUpdate, groupTarget(g))
 	}
 	d.auditMembers(ctx, g, added, removed)
+	d.auditNested(ctx, g, nested, unnested)
 	return g, nil
+}
+
+// setChildGroups makes the groups in g (before) the groups of o listed in
+// after, refusing a cycle, and returns the groups put in and taken out.
+// It sets g.LastMembershipUpdated to now when they changed; the caller
+// writes g.
+func setChildGroups(tx store.Tx, o *Org, g *Group, before, after []string, now time.Time) (added, removed []*Group, err error) {
+	in, out := diffIDs(before, after)
+	for _, id := range in {
+		c, err := groupByRef(tx, o, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := linkGroups(tx, g, c); err != nil {
+			return nil, nil, err
+		}
+		added = append(added, c)
+	}
+	for _, id := range out {
+		c, err := tx.Group(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := tx.RemoveGroupLink(g.ID, id); err != nil {
+			return nil, nil, err
+		}
+		removed = append(removed, c)
+	}
+	if len(added)+len(removed) > 0 {
+		g.LastMembershipUpdated = now
+	}
+	return added, removed, nil
+}
+
+// diffIDs returns the ids in after but not before, and in before but not
+// after, each once, in their lists' order.
+func diffIDs(before, after []string) (in, out []string) {
+	had := make(map[string]bool, len(before))
+	for _, id := range before {
+		had[id] = true
+	}
+	want := make(map[string]bool, len(after))
+	for _, id := range after {
+		if !want[id] && !had[id] {
+			in = append(in, id)
+		}
+		want[id] = true
+	}
+	for _, id := range before {
+		if !want[id] {
+			out = append(out, id)
+		}
+	}
+	return in, out
+}
+
+// auditNested records committed changes of the groups in g.
+func (d *Directory) auditNested(ctx context.Context, g *Group, added, removed []*Group) {
+	for _, c := range added {
+		d.auditWrite(ctx, nil, g.OrgID, EventGroupGroupAdd, groupTarget(c), groupTarget(g))
+	}
+	for _, c := range removed {
+		d.auditWrite(ctx, nil, g.OrgID, EventGroupGroupRemove, groupTarget(c), groupTarget(g))
+	}
 }
 
 // setMembers makes g's members (before) the users of o listed in after,
@@ -260,19 +340,8 @@ func (d *Directory) ModifyGroupAs(ctx context.Context, a LDAPActor, groupID stri
 // removed. It sets g.LastMembershipUpdated to now when they changed; the
 // caller writes g.
 func setMembers(tx store.Tx, o *Org, g *Group, before, after []string, now time.Time) (added, removed []*User, err error) {
-	had := make(map[string]bool, len(before))
-	for _, id := range before {
-		had[id] = true
-	}
-	want := make(map[string]bool, len(after))
-	for _, id := range after {
-		if want[id] {
-			continue
-		}
-		want[id] = true
-		if had[id] {
-			continue
-		}
+	in, out := diffIDs(before, after)
+	for _, id := range in {
 		u, err := tx.User(id)
 		if errors.Is(err, store.ErrNotFound) || err == nil && u.OrgID != o.ID {
 			return nil, nil, errf(CodeNotFound, "no user %s in org %s", id, o.Name)
@@ -285,10 +354,7 @@ func setMembers(tx store.Tx, o *Org, g *Group, before, after []string, now time.
 		}
 		added = append(added, u)
 	}
-	for _, id := range before {
-		if want[id] {
-			continue
-		}
+	for _, id := range out {
 		u, err := tx.User(id)
 		if err != nil {
 			return nil, nil, err

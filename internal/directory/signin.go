@@ -88,6 +88,19 @@ func (d *Directory) SetLDAPWrites(ctx context.Context, org string, on bool) (*Or
 	})
 }
 
+// SetLDAPMemberOf makes the org's memberOf transitive (every group a user
+// or group is in through nested groups) or direct (the default, as in
+// Okta: the groups it is itself a member of).
+func (d *Directory) SetLDAPMemberOf(ctx context.Context, org string, transitive bool) (*Org, error) {
+	return d.updateOrg(ctx, org, func(_ store.Tx, o *Org) (bool, error) {
+		if o.LDAP.TransitiveMemberOf == transitive {
+			return false, nil
+		}
+		o.LDAP.TransitiveMemberOf = transitive
+		return true, nil
+	})
+}
+
 // SignInOf compiles the org's sign-in settings from the store.
 func (d *Directory) SignInOf(ctx context.Context, orgID string) (*SignIn, error) {
 	var si *SignIn

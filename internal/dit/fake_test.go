@@ -1,6 +1,7 @@
 package dit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type fakeSource struct {
 	users     map[string]*directory.User // by id
 	groups    map[string]*directory.Group
 	members   map[string]map[string]bool // group id -> user ids
+	links     map[string]map[string]bool // group id -> the ids of the groups in it
 	passwords map[string]string          // user id -> password
 	changes   []store.Change
 
@@ -42,7 +44,7 @@ type fakeSource struct {
 
 func newFakeSource() *fakeSource {
 	return &fakeSource{users: map[string]*directory.User{}, groups: map[string]*directory.Group{},
-		members: map[string]map[string]bool{}, passwords: map[string]string{}}
+		members: map[string]map[string]bool{}, links: map[string]map[string]bool{}, passwords: map[string]string{}}
 }
 
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -125,15 +127,49 @@ func (f *fakeSource) updateGroup(id string, fn func(*directory.Group)) {
 	f.change(g.OrgID, store.KindGroup, id)
 }
 
-// deleteGroup removes the group and its memberships: one change, as the
-// store records it.
+// deleteGroup removes the group, its memberships and its links: a change
+// of the group, and one of each group it was in, as the store records it.
 func (f *fakeSource) deleteGroup(id string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g := f.groups[id]
 	delete(f.groups, id)
 	delete(f.members, id)
+	delete(f.links, id)
 	f.change(g.OrgID, store.KindGroup, id)
+	for p, kids := range f.links {
+		if kids[id] {
+			delete(kids, id)
+			f.change(g.OrgID, store.KindGroupLink, p)
+		}
+	}
+}
+
+// linked reports whether any group is in another.
+func (f *fakeSource) linked() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, kids := range f.links {
+		if len(kids) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// link puts group child in group parent, or takes it out.
+func (f *fakeSource) link(parent, child string, in bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.links[parent] == nil {
+		f.links[parent] = map[string]bool{}
+	}
+	if in {
+		f.links[parent][child] = true
+	} else {
+		delete(f.links[parent], child)
+	}
+	f.change(f.groups[parent].OrgID, store.KindGroupLink, parent)
 }
 
 func cloneUser(u *directory.User) *directory.User {
@@ -159,8 +195,14 @@ func (f *fakeSource) orgData(o *directory.Org) *directory.OrgData {
 			for u := range f.members[g.ID] {
 				od.Memberships = append(od.Memberships, store.Membership{GroupID: g.ID, UserID: u})
 			}
+			for c := range f.links[g.ID] {
+				od.GroupLinks = append(od.GroupLinks, store.GroupLink{ParentID: g.ID, ChildID: c})
+			}
 		}
 	}
+	slices.SortFunc(od.GroupLinks, func(a, b store.GroupLink) int {
+		return cmp.Or(strings.Compare(a.ParentID, b.ParentID), strings.Compare(a.ChildID, b.ChildID))
+	})
 	return od
 }
 

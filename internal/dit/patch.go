@@ -64,6 +64,10 @@ func (d *DIT) patchOrg(ctx context.Context, old *orgView, c *orgChanges) (*orgVi
 		return nil, "memory held by earlier patches", nil
 	}
 	users, groups := sortedSet(c.users), sortedSet(c.groups)
+	if len(groups) > 0 && old.nest != nil {
+		// Nested groups number the groups: a change of any rebuilds.
+		return nil, "a group of an org with nested groups changed", nil
+	}
 	if len(users)+len(groups) == 0 { // policies alone: the entries stay
 		delta, _, err := d.src.LoadDelta(ctx, old.org.ID, nil, nil)
 		if err != nil {
@@ -485,7 +489,7 @@ func (p *patcher) patch() (*orgView, string) {
 	}
 	for _, j := range p.jobsG {
 		e := p.side[j.pos]
-		old.encodeGroup(b, e, j.g, members.list(int(j.pos-p.gFirst)), user)
+		old.encodeGroup(b, e, j.g, j.pos-p.gFirst, members.list(int(j.pos-p.gFirst)), user, group)
 		if f := p.from[j.pos]; f >= 0 {
 			if sameEntry(e, &old.entries[f]) {
 				delete(p.side, j.pos)
@@ -495,24 +499,15 @@ func (p *patcher) patch() (*orgView, string) {
 		}
 	}
 	for _, q := range spliceU {
-		gs := memberOf.list(int(q) - 2)
-		disp, match := b.tmpVals(len(gs)), b.tmpVals(len(gs))
-		for k, g := range gs {
-			e := group(g)
-			disp[k], match[k] = e.dn, e.norm
-		}
+		gs := old.nest.memberOf(memberOf.list(int(q)-2), old.org.LDAP.TransitiveMemberOf)
+		disp, match := memberDNs(b, nil, gs, nil, group)
 		if !b.splice(aside(q), idMemberOf, disp, match, idEntryDN, true) {
 			return nil, "a user entry without entryDN"
 		}
 		changed = append(changed, q)
 	}
 	for _, q := range spliceG {
-		us := members.list(int(q - p.gFirst))
-		disp, match := b.tmpVals(len(us)), b.tmpVals(len(us))
-		for k, u := range us {
-			e := user(u)
-			disp[k], match[k] = e.dn, e.norm
-		}
+		disp, match := memberDNs(b, members.list(int(q-p.gFirst)), old.nest.childrenOf(q-p.gFirst), user, group)
 		if !b.splice(aside(q), idUniqueMember, disp, match, idUniqueIdentifier, false) {
 			return nil, "a group entry without uniqueIdentifier"
 		}

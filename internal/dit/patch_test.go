@@ -427,6 +427,71 @@ func TestPatchMatchesBuild(t *testing.T) {
 	}
 }
 
+// TestPatchNestedMatchesBuild is TestPatchMatchesBuild for an org with
+// nested groups, memberOf direct (even seeds) or transitive (odd): users'
+// changes are patched, groups' rebuild the org, and either way the view
+// is what a build gives; every tenth step a link changes.
+func TestPatchNestedMatchesBuild(t *testing.T) {
+	for seed := range uint64(6) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			f := fixture()
+			f.orgs[0].LDAP.TransitiveMemberOf = seed%2 == 1
+			f.link(everyoneID, engID, true)
+			f.link(engID, rndID, true)
+			f.link(everyoneID, adminsID, true)
+			d, err := New(f, Options{Logger: quiet()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &randomChanges{f: f, r: rand.New(rand.NewPCG(seed, 11))}
+			ctx := context.Background()
+			patched, nested := 0, 0
+			var log []string
+			for step := range 120 {
+				for range 1 + c.r.IntN(3) {
+					log = append(log, c.one())
+				}
+				if gs := c.groups(); step%10 == 9 || !f.linked() && len(gs) >= 2 {
+					p, k := c.pick(gs), c.pick(gs)
+					// Only "down" the sorted ids, so no cycle forms.
+					if p > k {
+						p, k = k, p
+					}
+					if p != k {
+						f.link(p, k, c.r.IntN(3) > 0 || !f.linked())
+						log = append(log, "link "+k+" in "+p)
+					}
+				}
+				orgLoads := f.orgLds
+				if err := d.Refresh(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if f.orgLds == orgLoads {
+					patched++
+				}
+				got := d.snap.Load().orgs[acmeID]
+				want, err := buildOrg(f.orgData(f.orgs[0]), quiet(), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want.nest != nil {
+					nested++
+				}
+				if err := sameView(got, want); err != nil {
+					t.Fatalf("step %d, after %q: %v", step, log[max(0, len(log)-4):], err)
+				}
+				if err := sameAnswers(t, got, want); err != nil {
+					t.Fatalf("step %d, after %q: %v", step, log[max(0, len(log)-4):], err)
+				}
+			}
+			if patched == 0 || nested < 100 {
+				t.Errorf("%d refreshes patched, %d of 120 with nested groups", patched, nested)
+			}
+			t.Logf("%d of 120 refreshes patched, %d with nested groups", patched, nested)
+		})
+	}
+}
+
 // whyLog counts why refreshes rebuilt orgs instead of patching them.
 type whyLog struct {
 	mu   sync.Mutex

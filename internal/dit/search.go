@@ -286,6 +286,10 @@ func (d *DIT) search(id *ldapserver.Identity, req *ldap.SearchRequest) (*cursor,
 	}
 	c := cursorPool.Get().(*cursor)
 	c.org, c.filter, c.typesOnly = o, &req.Filter, req.TypesOnly
+	if hasInChain(&req.Filter) {
+		f := o.inChain(&req.Filter)
+		c.filter = &f
+	}
 	c.sel.parse(req.Attributes, o)
 	if special != nil {
 		if req.Scope != ldap.ScopeSingleLevel {

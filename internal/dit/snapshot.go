@@ -123,6 +123,8 @@ type orgView struct {
 	// memberOf lists each user's groups, members each group's users, by
 	// number among the users and among the groups, in entry order.
 	memberOf, members csr
+	// nest is the org's nested groups (nested.go); nil when it has none.
+	nest *nesting
 
 	defs          []*attrDef // globalAttrs, then the custom attributes
 	customByLower map[string]attrID
@@ -538,8 +540,9 @@ func buildOrg(od *directory.OrgData, log *slog.Logger, release bool) (*orgView, 
 		}
 	}
 	o.memberOf, o.members = memberships(pairs, nU, nG)
+	o.nest = buildNesting(od.GroupLinks, o.byGroupID, gFirst, nG)
 	if release {
-		od.Memberships = nil
+		od.Memberships, od.GroupLinks = nil, nil
 	}
 
 	group := func(g int32) *entry { return &o.entries[gFirst+int(g)] }
@@ -553,7 +556,7 @@ func buildOrg(od *directory.OrgData, log *slog.Logger, release bool) (*orgView, 
 	allocated := 0
 	wg.Go(func() {
 		for i, g := range groups {
-			o.encodeGroup(b, &o.entries[gFirst+i], g, o.members.list(i), user)
+			o.encodeGroup(b, &o.entries[gFirst+i], g, int32(i), o.members.list(i), user, group)
 		}
 	})
 	inParallel(nU, func(lo, hi int) error {
@@ -754,14 +757,7 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 	}
 	b.add(idEntryUUID, entryUUID(u.ID))
 	b.addDN(idEntryDN, e.dn, e.norm)
-	if len(memberOf) > 0 {
-		disp, match := b.tmpVals(len(memberOf)), b.tmpVals(len(memberOf))
-		for k, g := range memberOf {
-			ge := group(g)
-			disp[k], match[k] = ge.dn, ge.norm
-		}
-		b.addOwned(idMemberOf, disp, match)
-	}
+	o.addGroupDNs(b, idMemberOf, o.nest.memberOf(memberOf, o.org.LDAP.TransitiveMemberOf), group)
 	b.addOwned(idHasSubs, falseValue, falseValue)
 	b.addOwned(idStructural, userStructural, userStructural)
 	b.addOwned(idSubschema, schemaValue, schemaValue)
@@ -783,23 +779,19 @@ var (
 	schemaValue     = []string{"cn=schema"}
 )
 
-// encodeGroup builds the entry of g, laid out by layGroup, with the given
-// members (numbers among the users; user returns their entries).
-func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, members []int32, user func(int32) *entry) {
+// encodeGroup builds the entry of g, group number gi laid out by
+// layGroup, with the given members (numbers among the users; user returns
+// their entries) and the groups nested in it and that it is in (group
+// returns their entries).
+func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, gi int32, members []int32, user, group func(int32) *entry) {
 	b.addOwned(idObjectClass, groupClasses, groupClasses)
 	b.add(idCN, g.Name)
 	b.add(idDescription, g.Description)
-	if len(members) > 0 {
-		disp, match := b.tmpVals(len(members)), b.tmpVals(len(members))
-		for k, u := range members {
-			ue := user(u)
-			disp[k], match[k] = ue.dn, ue.norm
-		}
-		b.addOwned(idUniqueMember, disp, match)
-	}
+	o.addMembers(b, members, o.nest.childrenOf(gi), user, group)
 	b.add(idUniqueIdentifier, g.ID)
 	b.add(idEntryUUID, entryUUID(g.ID))
 	b.addDN(idEntryDN, e.dn, e.norm)
+	o.addGroupDNs(b, idMemberOf, o.nest.groupMemberOf(gi, o.org.LDAP.TransitiveMemberOf), group)
 	b.addOwned(idHasSubs, falseValue, falseValue)
 	b.addOwned(idStructural, groupStructural, groupStructural)
 	b.addOwned(idSubschema, schemaValue, schemaValue)

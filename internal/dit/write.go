@@ -29,7 +29,7 @@ type Writer interface {
 	CreateUserAs(ctx context.Context, a directory.LDAPActor, in directory.UserInput) (*directory.User, error)
 	ModifyUserAs(ctx context.Context, a directory.LDAPActor, userID string, edit func(p *directory.Profile) error) (*directory.User, error)
 	DeleteUserAs(ctx context.Context, a directory.LDAPActor, userID string) error
-	CreateGroupAs(ctx context.Context, a directory.LDAPActor, in directory.GroupInput, members []string) (*directory.Group, error)
+	CreateGroupAs(ctx context.Context, a directory.LDAPActor, in directory.GroupInput, users, groups []string) (*directory.Group, error)
 	ModifyGroupAs(ctx context.Context, a directory.LDAPActor, groupID string, edit func(e *directory.GroupEdit) error) (*directory.Group, error)
 	DeleteGroupAs(ctx context.Context, a directory.LDAPActor, groupID string) error
 }
@@ -138,12 +138,12 @@ func (d *DIT) Modify(ctx context.Context, s *ldapserver.Session, req *ldap.Modif
 			return applyUserChanges(wr.org, p, req.Changes)
 		})
 	} else {
-		var ids [][]string
-		if ids, err = wr.memberChanges(req.Changes); err != nil {
+		var refs [][]member
+		if refs, err = wr.memberChanges(req.Changes); err != nil {
 			return err
 		}
 		_, err = wr.w.ModifyGroupAs(ctx, wr.actor, e.id, func(g *directory.GroupEdit) error {
-			return applyGroupChanges(wr.org, g, req.Changes, ids)
+			return applyGroupChanges(wr.org, g, req.Changes, refs)
 		})
 	}
 	return d.wrote(ctx, err)
@@ -319,49 +319,57 @@ func applyUserChanges(o *orgView, p *directory.Profile, changes []ldap.Change) e
 	return nil
 }
 
-// memberChanges resolves the uniqueMember values of a group's changes to
-// user ids (ids[k] for changes[k]; nil for other attributes). A value
-// that names no user of the org is refused, but in a delete, where it
-// names no member.
-func (wr *writing) memberChanges(changes []ldap.Change) ([][]string, error) {
-	ids := make([][]string, len(changes))
+// member is what a uniqueMember value names: a user or a group (nested).
+type member struct {
+	id    string
+	group bool
+}
+
+// memberChanges resolves the uniqueMember values of a group's changes
+// (refs[k] for changes[k]; nil for other attributes). A value that names
+// no user or group of the org is refused, but in a delete, where it names
+// no member.
+func (wr *writing) memberChanges(changes []ldap.Change) ([][]member, error) {
+	refs := make([][]member, len(changes))
 	for k, c := range changes {
 		if ldap.LookupAttributeType(c.Attr.Type) != uniqueMemberTyp {
 			continue
 		}
-		ids[k] = make([]string, 0, len(c.Attr.Values))
+		refs[k] = make([]member, 0, len(c.Attr.Values))
 		for _, v := range c.Attr.Values {
-			id, err := wr.userOf(v)
+			m, err := wr.memberOf(v)
 			if err != nil {
 				if c.Op == ldap.ModifyDelete {
 					return nil, ldapserver.Fail(ldap.NoSuchAttribute, "uniqueMember does not have the value "+v)
 				}
 				return nil, err
 			}
-			ids[k] = append(ids[k], id)
+			refs[k] = append(refs[k], m)
 		}
 	}
-	return ids, nil
+	return refs, nil
 }
 
-// userOf resolves a uniqueMember value to the user id it names.
-func (wr *writing) userOf(v string) (string, error) {
+// memberOf resolves a uniqueMember value to the user or group it names.
+func (wr *writing) memberOf(v string) (member, error) {
 	norm, err := ldap.NormalizeDN(v)
 	if err != nil {
-		return "", ldapserver.Fail(ldap.InvalidAttributeSyntax, "uniqueMember "+v+" is not a DN: "+err.Error())
+		return member{}, ldapserver.Fail(ldap.InvalidAttributeSyntax, "uniqueMember "+v+" is not a DN: "+err.Error())
 	}
-	s, ok := wr.org.byNorm[norm]
-	if ok {
-		if e := &wr.org.entries[wr.org.pos[s]]; e.kind == kindUser {
-			return e.id, nil
+	if s, ok := wr.org.byNorm[norm]; ok {
+		switch e := &wr.org.entries[wr.org.pos[s]]; e.kind {
+		case kindUser:
+			return member{id: e.id}, nil
+		case kindGroup:
+			return member{id: e.id, group: true}, nil
 		}
 	}
-	return "", ldapserver.Fail(ldap.ConstraintViolation, "uniqueMember "+v+" names no user of the org")
+	return member{}, ldapserver.Fail(ldap.ConstraintViolation, "uniqueMember "+v+" names no user or group of the org")
 }
 
 // applyGroupChanges applies an LDAP Modify's changes, in order, to a
-// group; ids holds the resolved uniqueMember values (memberChanges).
-func applyGroupChanges(o *orgView, g *directory.GroupEdit, changes []ldap.Change, ids [][]string) error {
+// group; refs holds the resolved uniqueMember values (memberChanges).
+func applyGroupChanges(o *orgView, g *directory.GroupEdit, changes []ldap.Change, refs [][]member) error {
 	for k, c := range changes {
 		field, at, err := groupAttr(o, c.Attr.Type)
 		if err != nil {
@@ -373,32 +381,43 @@ func applyGroupChanges(o *orgView, g *directory.GroupEdit, changes []ldap.Change
 			}
 			continue
 		}
+		list := func(m member) *[]string {
+			if m.group {
+				return &g.Groups
+			}
+			return &g.Members
+		}
 		switch c.Op {
 		case ldap.ModifyReplace:
-			g.Members = slices.Clone(ids[k])
+			g.Members, g.Groups = nil, nil
+			for _, m := range refs[k] {
+				*list(m) = append(*list(m), m.id)
+			}
 		case ldap.ModifyAdd:
-			if len(ids[k]) == 0 {
+			if len(refs[k]) == 0 {
 				return ldapserver.Fail(ldap.ProtocolError, "an add of uniqueMember must give a value")
 			}
-			for n, id := range ids[k] {
-				if slices.Contains(g.Members, id) {
+			for n, m := range refs[k] {
+				l := list(m)
+				if slices.Contains(*l, m.id) {
 					return ldapserver.Fail(ldap.AttributeOrValueExists, "uniqueMember has the value "+c.Attr.Values[n]+" already")
 				}
-				g.Members = append(g.Members, id)
+				*l = append(*l, m.id)
 			}
 		case ldap.ModifyDelete:
-			if len(ids[k]) == 0 {
-				if len(g.Members) == 0 {
+			if len(refs[k]) == 0 {
+				if len(g.Members)+len(g.Groups) == 0 {
 					return ldapserver.Fail(ldap.NoSuchAttribute, "the group has no uniqueMember")
 				}
-				g.Members = nil
+				g.Members, g.Groups = nil, nil
 			}
-			for n, id := range ids[k] {
-				i := slices.Index(g.Members, id)
+			for n, m := range refs[k] {
+				l := list(m)
+				i := slices.Index(*l, m.id)
 				if i < 0 {
 					return ldapserver.Fail(ldap.NoSuchAttribute, "uniqueMember does not have the value "+c.Attr.Values[n])
 				}
-				g.Members = slices.Delete(g.Members, i, i+1)
+				*l = slices.Delete(*l, i, i+1)
 			}
 		default:
 			return ldapserver.Fail(ldap.ConstraintViolation, "uniqueMember cannot be incremented")
@@ -440,11 +459,11 @@ func (d *DIT) Add(ctx context.Context, s *ldapserver.Session, req *ldap.AddReque
 		if len(rdn) != 1 || ldap.LookupAttributeType(rdn[0].Type) != cnType {
 			return ldapserver.Fail(ldap.NamingViolation, "groups are named by cn alone: cn=<name>,"+o.entries[o.ous[1]].dn)
 		}
-		in, members, err := wr.groupInput(rdn[0].Value, req.Attributes)
+		in, users, groups, err := wr.groupInput(rdn[0].Value, req.Attributes)
 		if err != nil {
 			return err
 		}
-		_, err = wr.w.CreateGroupAs(ctx, wr.actor, in, members)
+		_, err = wr.w.CreateGroupAs(ctx, wr.actor, in, users, groups)
 		return d.wrote(ctx, err)
 	default:
 		if _, err := o.find(parent); err != nil {
@@ -533,46 +552,49 @@ func userInput(o *orgView, login string, attrs []ldap.Attribute) (directory.User
 	return in, nil
 }
 
-// groupInput turns an added group entry into the directory's input and
-// its members' ids.
-func (wr *writing) groupInput(name string, attrs []ldap.Attribute) (directory.GroupInput, []string, error) {
-	in := directory.GroupInput{Name: name}
-	var classes, members []string
+// groupInput turns an added group entry into the directory's input, its
+// users' ids and the ids of the groups in it.
+func (wr *writing) groupInput(name string, attrs []ldap.Attribute) (in directory.GroupInput, users, groups []string, err error) {
+	in = directory.GroupInput{Name: name}
+	var classes []string
 	for _, a := range attrs {
-		t := ldap.LookupAttributeType(a.Type)
-		switch t {
+		switch ldap.LookupAttributeType(a.Type) {
 		case objectClassType:
 			classes = a.Values
 			continue
 		case cnType:
 			if len(a.Values) != 1 || !valuesEqual(cnType, a.Values[0], name) {
-				return in, nil, ldapserver.Fail(ldap.NamingViolation, "cn has one value, the one in the DN")
+				return in, nil, nil, ldapserver.Fail(ldap.NamingViolation, "cn has one value, the one in the DN")
 			}
 			continue
 		case uniqueMemberTyp:
 			for _, v := range a.Values {
-				id, err := wr.userOf(v)
+				m, err := wr.memberOf(v)
 				if err != nil {
-					return in, nil, err
+					return in, nil, nil, err
 				}
-				members = append(members, id)
+				if m.group {
+					groups = append(groups, m.id)
+				} else {
+					users = append(users, m.id)
+				}
 			}
 			continue
 		}
 		field, at, err := groupAttr(wr.org, a.Type)
 		if err != nil {
-			return in, nil, err
+			return in, nil, nil, err
 		}
 		if field == "description" {
 			if in.Description, err = applySingle(in.Description, ldap.Change{Op: ldap.ModifyAdd, Attr: a}, at); err != nil {
-				return in, nil, err
+				return in, nil, nil, err
 			}
 		}
 	}
 	if err := checkClasses(classes, addGroupClasses, "groupOfUniqueNames"); err != nil {
-		return in, nil, err
+		return in, nil, nil, err
 	}
-	return in, members, nil
+	return in, users, groups, nil
 }
 
 // Delete implements ldapserver.Deleter: a user (deactivated if need be

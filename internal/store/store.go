@@ -61,6 +61,9 @@ type LDAPSettings struct {
 	// Writes lets the org's ORG_ADMINs and SUPER_ADMINs add, modify and
 	// delete users and groups over LDAP.
 	Writes bool `json:"writes,omitempty"`
+	// TransitiveMemberOf makes memberOf list every group a user or group
+	// is in through nested groups, not only the groups it is directly in.
+	TransitiveMemberOf bool `json:"transitiveMemberOf,omitempty"`
 }
 
 // MarshalLDAPSettings is how stores keep s: nil for the zero value, else
@@ -166,6 +169,14 @@ type Membership struct {
 	UserID  string
 }
 
+// GroupLink is one group in another (nested groups): the child's members
+// are, through it, the parent's. Links never form a cycle (the directory
+// refuses one) and never cross orgs.
+type GroupLink struct {
+	ParentID string
+	ChildID  string
+}
+
 // Kind names what a change touched.
 type Kind string
 
@@ -175,6 +186,7 @@ const (
 	KindUser       Kind = "user"
 	KindGroup      Kind = "group"
 	KindMembership Kind = "membership" // ID is the group's
+	KindGroupLink  Kind = "group_link" // a group added to or removed from another; ID is the parent's
 	KindFactor     Kind = "factor"     // ID is the factor's
 	KindPolicy     Kind = "policy"     // ID is the policy's
 	KindToken      Kind = "token"      // ID is the API token's
@@ -272,6 +284,13 @@ type Reader interface {
 	GroupUsers(groupID string) ([]*User, error)
 	// UserGroups returns the group ids of a user, ordered.
 	UserGroups(userID string) ([]string, error)
+	// GroupLinks returns every group-in-group link of the org, ordered by
+	// parent id then child id.
+	GroupLinks(orgID string) ([]GroupLink, error)
+	// ChildGroups returns the ids of the groups in a group, ordered.
+	ChildGroups(groupID string) ([]string, error)
+	// ParentGroups returns the ids of the groups a group is in, ordered.
+	ParentGroups(groupID string) ([]string, error)
 
 	Factor(id string) (*Factor, error)
 	// Factors returns a user's factors ordered by Created, then ID.
@@ -327,13 +346,24 @@ type Tx interface {
 
 	CreateGroup(g *Group) error
 	UpdateGroup(g *Group) error
-	// DeleteGroup removes the group and its memberships.
+	// DeleteGroup removes the group, its memberships and its links to
+	// other groups (as parent and as child); it records a KindGroupLink
+	// change for each parent that loses it.
 	DeleteGroup(id string) error
 
 	// AddMember and RemoveMember report whether the membership changed;
 	// an unchanged membership records no change.
 	AddMember(groupID, userID string) (bool, error)
 	RemoveMember(groupID, userID string) (bool, error)
+	// AddGroupLink and RemoveGroupLink put a group in another and take it
+	// out, reporting whether the link changed; a change records
+	// KindGroupLink with the parent's id, none records nothing. Both
+	// groups must exist (ErrNotFound) and be of one org (ErrNotFound for
+	// the child otherwise); a group in itself is ErrConflict. The store
+	// does not look for longer cycles: the directory does, in the same
+	// transaction.
+	AddGroupLink(parentID, childID string) (bool, error)
+	RemoveGroupLink(parentID, childID string) (bool, error)
 
 	// CreateFactor fails with ErrNotFound when the user does not exist.
 	// DeleteUser deletes the user's factors.

@@ -113,6 +113,8 @@ func (t *tx) orgWhy(id string) error {
 // by org first is one statement each instead of one per user.
 var deleteOrgContents = []string{
 	`DELETE FROM memberships WHERE group_id IN (SELECT id FROM groups WHERE org_id = $1)`,
+	// Links never cross orgs: each is a link of its parent's org.
+	`DELETE FROM group_links WHERE parent_id IN (SELECT id FROM groups WHERE org_id = $1)`,
 	`DELETE FROM factors WHERE org_id = $1`,
 	`DELETE FROM api_tokens WHERE org_id = $1`,
 	`DELETE FROM policies WHERE org_id = $1`,

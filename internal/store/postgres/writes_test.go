@@ -55,6 +55,7 @@ func testFailedWritesKeepTheTransaction(t *testing.T, dbs *databases) {
 	ann, bob := testUser(1, acme.ID, "ann"), testUser(2, acme.ID, "bob")
 	cat := testUser(3, beta.ID, "cat")
 	admins, devs := testGroup(1, acme.ID, "admins"), testGroup(2, acme.ID, "devs")
+	others := testGroup(3, beta.ID, "others")
 	policy := &store.Policy{ID: "00p1", OrgID: acme.ID, Kind: store.PolicySignOn, Name: "p", NameKey: "p"}
 	policy2 := &store.Policy{ID: "00p2", OrgID: acme.ID, Kind: store.PolicySignOn, Name: "q", NameKey: "q"}
 	token := &store.Token{ID: "00T1", OrgID: acme.ID, UserID: ann.ID, Name: "t", Hash: "h1"}
@@ -64,7 +65,7 @@ func testFailedWritesKeepTheTransaction(t *testing.T, dbs *databases) {
 	update(t, s, func(tx store.Tx) error {
 		for _, err := range []error{
 			tx.CreateOrg(acme), tx.CreateOrg(beta), tx.CreateUser(ann), tx.CreateUser(bob), tx.CreateUser(cat),
-			tx.CreateGroup(admins), tx.CreateGroup(devs), tx.CreatePolicy(policy), tx.CreatePolicy(policy2),
+			tx.CreateGroup(admins), tx.CreateGroup(devs), tx.CreateGroup(others), tx.CreatePolicy(policy), tx.CreatePolicy(policy2),
 			tx.CreateToken(token), tx.CreateIntegration(ad), tx.CreateIntegration(ldap), tx.CreateFactor(factor),
 			tx.PutSyncUser(store.SyncLink{IntegrationID: ad.ID, ExternalID: "x-ann", LocalID: ann.ID}),
 		} {
@@ -102,6 +103,11 @@ func testFailedWritesKeepTheTransaction(t *testing.T, dbs *databases) {
 			{"UpdateGroup, name taken", tx.UpdateGroup(group(*devs, "admins")), store.ErrConflict},
 			{"AddMember, missing user", func() error { _, err := tx.AddMember(admins.ID, "00u9"); return err }(), store.ErrNotFound},
 			{"AddMember, missing group", func() error { _, err := tx.AddMember("00g9", ann.ID); return err }(), store.ErrNotFound},
+			{"AddGroupLink, in itself", func() error { _, err := tx.AddGroupLink(admins.ID, admins.ID); return err }(), store.ErrConflict},
+			{"AddGroupLink, missing parent", func() error { _, err := tx.AddGroupLink("00g9", devs.ID); return err }(), store.ErrNotFound},
+			{"AddGroupLink, missing child", func() error { _, err := tx.AddGroupLink(admins.ID, "00g9"); return err }(), store.ErrNotFound},
+			{"AddGroupLink, child of another org", func() error { _, err := tx.AddGroupLink(admins.ID, others.ID); return err }(), store.ErrNotFound},
+			{"RemoveGroupLink, missing child", func() error { _, err := tx.RemoveGroupLink(admins.ID, "00g9"); return err }(), store.ErrNotFound},
 			{"CreateFactor, id taken", tx.CreateFactor(factor), store.ErrConflict},
 			{"CreateFactor, user of another org", tx.CreateFactor(&store.Factor{ID: "00f2", OrgID: acme.ID, UserID: cat.ID}), store.ErrNotFound},
 			{"CreatePolicy, name taken", tx.CreatePolicy(&store.Policy{ID: "00p3", OrgID: acme.ID, Kind: store.PolicySignOn, NameKey: "p"}), store.ErrConflict},

@@ -518,15 +518,38 @@ func (r *reader) Memberships(orgID string) ([]store.Membership, error) {
 }
 
 func (r *reader) GroupMembers(groupID string) ([]string, error) {
-	return r.ids(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`, groupID)
+	return r.ids("members", `SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`, groupID)
 }
 
 func (r *reader) UserGroups(userID string) ([]string, error) {
-	return r.ids(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`, userID)
+	return r.ids("groups of user", `SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`, userID)
 }
 
-func (r *reader) ids(q, arg string) ([]string, error) {
-	return queryAll(r, "members", func(sc scanner) (id string, err error) {
+// --- group links (migration 0011)
+
+// GroupLinks walks groups_by_org in id order and each group's part of
+// the group_links key (links never cross orgs, so the parent's org is
+// the link's).
+func (r *reader) GroupLinks(orgID string) ([]store.GroupLink, error) {
+	return queryAll(r, "group links", func(sc scanner) (l store.GroupLink, err error) {
+		err = sc.Scan(&l.ParentID, &l.ChildID)
+		return l, err
+	}, `SELECT l.parent_id, l.child_id FROM groups g JOIN group_links l ON l.parent_id = g.id
+		WHERE g.org_id = ? ORDER BY l.parent_id, l.child_id`, orgID)
+}
+
+func (r *reader) ChildGroups(groupID string) ([]string, error) {
+	return r.ids("child groups", `SELECT child_id FROM group_links WHERE parent_id = ? ORDER BY child_id`, groupID)
+}
+
+// ParentGroups walks group_links_by_child.
+func (r *reader) ParentGroups(groupID string) ([]string, error) {
+	return r.ids("parent groups", `SELECT parent_id FROM group_links WHERE child_id = ? ORDER BY parent_id`, groupID)
+}
+
+// ids runs q, which selects one text column, with arg.
+func (r *reader) ids(what, q, arg string) ([]string, error) {
+	return queryAll(r, what, func(sc scanner) (id string, err error) {
 		err = sc.Scan(&id)
 		return id, err
 	}, q, arg)
@@ -651,6 +674,8 @@ func (t *tx) DeleteOrg(id string) error {
 	// with their users and groups (ON DELETE CASCADE).
 	for _, q := range []string{
 		`DELETE FROM memberships WHERE group_id IN (SELECT id FROM groups WHERE org_id = ?)`,
+		// Links never cross orgs: each is a link of its parent's org.
+		`DELETE FROM group_links WHERE parent_id IN (SELECT id FROM groups WHERE org_id = ?)`,
 		`DELETE FROM factors WHERE org_id = ?`,
 		`DELETE FROM api_tokens WHERE org_id = ?`,
 		`DELETE FROM policies WHERE org_id = ?`,
@@ -783,8 +808,21 @@ func (t *tx) UpdateGroup(g *store.Group) error {
 	return t.record(g.OrgID, store.KindGroup, g.ID)
 }
 
+// DeleteGroup removes the group, its memberships, its links to other
+// groups (as parent and as child) and its integration link, and records
+// the group's change, then a KindGroupLink change for each group it was
+// in, in id order.
 func (t *tx) DeleteGroup(id string) error {
-	for _, q := range []string{`DELETE FROM memberships WHERE group_id = ?`, `DELETE FROM sync_groups WHERE group_id = ?`} {
+	parents, err := t.ParentGroups(id)
+	if err != nil {
+		return t.fail(fmt.Errorf("sqlite: delete group %q: %w", id, err))
+	}
+	for _, q := range []string{
+		`DELETE FROM memberships WHERE group_id = ?`,
+		`DELETE FROM group_links WHERE parent_id = ?`,
+		`DELETE FROM group_links WHERE child_id = ?`,
+		`DELETE FROM sync_groups WHERE group_id = ?`,
+	} {
 		if _, err := t.exec(q, id); err != nil {
 			return t.fail(fmt.Errorf("sqlite: delete group %q: %w", id, err))
 		}
@@ -793,7 +831,15 @@ func (t *tx) DeleteGroup(id string) error {
 	if err := t.queryRow(`DELETE FROM groups WHERE id = ? RETURNING org_id`, id).Scan(&orgID); err != nil {
 		return t.fail(notFound(err, "group", id))
 	}
-	return t.record(orgID, store.KindGroup, id)
+	if err := t.record(orgID, store.KindGroup, id); err != nil {
+		return err
+	}
+	for _, p := range parents {
+		if err := t.record(orgID, store.KindGroupLink, p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AddMember fails with store.ErrNotFound if the group or the user is missing.
@@ -830,6 +876,75 @@ func (t *tx) RemoveMember(groupID, userID string) (bool, error) {
 		return false, t.fail(fmt.Errorf("sqlite: remove user %q from group %q: %w", userID, groupID, err))
 	}
 	return true, t.record(orgID, store.KindMembership, groupID)
+}
+
+// linkOrg checks a group link's groups for AddGroupLink and
+// RemoveGroupLink (what names the write in errors) and returns their
+// org: a group in itself is store.ErrConflict; a missing parent, a
+// missing child and a child of another org are store.ErrNotFound.
+func (t *tx) linkOrg(what, parentID, childID string) (string, error) {
+	if parentID == childID {
+		return "", fmt.Errorf("sqlite: %s: group %q in itself: %w", what, parentID, store.ErrConflict)
+	}
+	var parentOrg, childOrg sql.NullString
+	if err := t.queryRow(`SELECT (SELECT org_id FROM groups WHERE id = ?1), (SELECT org_id FROM groups WHERE id = ?2)`,
+		parentID, childID).Scan(&parentOrg, &childOrg); err != nil {
+		return "", t.fail(fmt.Errorf("sqlite: %s: %w", what, err))
+	}
+	switch {
+	case !parentOrg.Valid:
+		return "", fmt.Errorf("sqlite: %s: group %q: %w", what, parentID, store.ErrNotFound)
+	case !childOrg.Valid:
+		return "", fmt.Errorf("sqlite: %s: group %q: %w", what, childID, store.ErrNotFound)
+	case childOrg.String != parentOrg.String:
+		return "", fmt.Errorf("sqlite: %s: group %q in org %q: %w", what, childID, parentOrg.String, store.ErrNotFound)
+	}
+	return parentOrg.String, nil
+}
+
+// AddGroupLink puts group childID in group parentID; linkOrg says when
+// it fails.
+func (t *tx) AddGroupLink(parentID, childID string) (bool, error) {
+	what := fmt.Sprintf("add group %q to group %q", childID, parentID)
+	orgID, err := t.linkOrg(what, parentID, childID)
+	if err != nil {
+		return false, err
+	}
+	res, err := t.exec(`INSERT INTO group_links (parent_id, child_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, parentID, childID)
+	if err != nil {
+		return false, t.fail(fmt.Errorf("sqlite: %s: %w", what, mapErr(err)))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, t.fail(err)
+	}
+	if n == 0 {
+		return false, nil // linked already
+	}
+	return true, t.record(orgID, store.KindGroupLink, parentID)
+}
+
+// RemoveGroupLink takes group childID out of group parentID; it reports
+// false, with no error, when the child was not in the parent, and fails
+// as AddGroupLink does (linkOrg) otherwise.
+func (t *tx) RemoveGroupLink(parentID, childID string) (bool, error) {
+	what := fmt.Sprintf("remove group %q from group %q", childID, parentID)
+	if parentID == childID {
+		_, err := t.linkOrg(what, parentID, childID)
+		return false, err
+	}
+	var orgID string
+	err := t.queryRow(`DELETE FROM group_links WHERE parent_id = ? AND child_id = ?
+		RETURNING (SELECT g.org_id FROM groups g WHERE g.id = group_links.parent_id)`, parentID, childID).Scan(&orgID)
+	if errors.Is(err, sql.ErrNoRows) {
+		// No such link: say why if a group is missing or of another org.
+		_, err := t.linkOrg(what, parentID, childID)
+		return false, err
+	}
+	if err != nil {
+		return false, t.fail(fmt.Errorf("sqlite: %s: %w", what, err))
+	}
+	return true, t.record(orgID, store.KindGroupLink, parentID)
 }
 
 // --- encoding

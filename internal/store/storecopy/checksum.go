@@ -21,6 +21,7 @@ const (
 	KindUsers        = "users"
 	KindGroups       = "groups"
 	KindMemberships  = "memberships"
+	KindGroupLinks   = "group-links"
 	KindFactors      = "factors"
 	KindPolicies     = "policies"
 	KindTokens       = "tokens"
@@ -31,7 +32,7 @@ const (
 )
 
 // Kinds lists every kind of record, in a Summary's order.
-var Kinds = []string{KindOrgs, KindUsers, KindGroups, KindMemberships, KindFactors, KindPolicies,
+var Kinds = []string{KindOrgs, KindUsers, KindGroups, KindMemberships, KindGroupLinks, KindFactors, KindPolicies,
 	KindTokens, KindIntegrations, KindSyncUsers, KindSyncGroups, KindEvents}
 
 // Summary is how many records of each kind a store holds and a SHA-256
@@ -77,8 +78,9 @@ func (s *Summary) Diff(o *Summary) []string {
 // shows. The serialisation:
 //
 //   - One JSON object per record and line, its fields in a fixed order,
-//     records sorted by id (memberships by group then user, links by
-//     integration then external id). Events are the exception: they are
+//     records sorted by id (memberships by group then user, group links
+//     by parent then child, integration links by integration then
+//     external id). Events are the exception: they are
 //     taken org by org (orgs sorted by id), in Seq order within an org,
 //     which the copy keeps (and so proves); that keeps a large log out of
 //     memory.
@@ -105,6 +107,8 @@ func Checksum(ctx context.Context, s store.Store) (*Summary, error) {
 	add(hashSorted(KindGroups, snap.groups, func(g *store.Group) string { return g.ID }, canonGroup))
 	add(hashSorted(KindMemberships, snap.memberships, func(m store.Membership) string { return m.GroupID + "\x00" + m.UserID },
 		func(m store.Membership) any { return [2]string{m.GroupID, m.UserID} }))
+	add(hashSorted(KindGroupLinks, snap.groupLinks, func(l store.GroupLink) string { return l.ParentID + "\x00" + l.ChildID },
+		func(l store.GroupLink) any { return [2]string{l.ParentID, l.ChildID} }))
 	add(hashSorted(KindFactors, snap.factors, func(f *store.Factor) string { return f.ID }, canonFactor))
 	add(hashSorted(KindPolicies, snap.policies, func(p *store.Policy) string { return p.ID }, canonPolicy))
 	add(hashSorted(KindTokens, snap.tokens, func(t *store.Token) string { return t.ID }, canonToken))

@@ -7,7 +7,7 @@
 //
 // What it copies: orgs, users (every field: password hashes and their
 // history, failed-login counters, last logins), groups, memberships,
-// factors (their secrets stay sealed: the target's servers need the
+// group links (nested groups), factors (their secrets stay sealed: the target's servers need the
 // source's secret key), policies, API tokens (also the installation's,
 // with their last use), integrations and their user and group links, and
 // the system log events, also those of deleted orgs.
@@ -199,6 +199,7 @@ type snapshot struct {
 	users        []*store.User
 	groups       []*store.Group
 	memberships  []store.Membership
+	groupLinks   []store.GroupLink
 	factors      []*store.Factor
 	policies     []*store.Policy
 	tokens       []*store.Token // the orgs' and the installation's
@@ -253,6 +254,11 @@ func (snap *snapshot) readOrg(r store.Reader, orgID string) error {
 		return fmt.Errorf("memberships: %w", err)
 	}
 	snap.memberships = append(snap.memberships, ms...)
+	ls, err := r.GroupLinks(orgID)
+	if err != nil {
+		return fmt.Errorf("group links: %w", err)
+	}
+	snap.groupLinks = append(snap.groupLinks, ls...)
 	ps, err := r.Policies(orgID)
 	if err != nil {
 		return fmt.Errorf("policies: %w", err)
@@ -303,6 +309,14 @@ func (snap *snapshot) write(tx store.Tx, tombstones []string, progress func(stri
 		}
 		return err
 	}
+	groupLinks := func(i int) error {
+		l := snap.groupLinks[i]
+		changed, err := tx.AddGroupLink(l.ParentID, l.ChildID)
+		if err == nil && !changed {
+			err = fmt.Errorf("group %s in group %s: %w", l.ChildID, l.ParentID, store.ErrConflict)
+		}
+		return err
+	}
 	tombstone := func(i int) error {
 		id := tombstones[i]
 		if err := tx.CreateOrg(&store.Org{ID: id, Name: TombstoneName(id)}); err != nil {
@@ -319,6 +333,7 @@ func (snap *snapshot) write(tx store.Tx, tombstones []string, progress func(stri
 		{KindUsers, len(snap.users), func(i int) error { return tx.CreateUser(snap.users[i]) }},
 		{KindGroups, len(snap.groups), func(i int) error { return tx.CreateGroup(snap.groups[i]) }},
 		{KindMemberships, len(snap.memberships), memberships},
+		{KindGroupLinks, len(snap.groupLinks), groupLinks},
 		{KindFactors, len(snap.factors), func(i int) error { return tx.CreateFactor(snap.factors[i]) }},
 		{KindPolicies, len(snap.policies), func(i int) error { return tx.CreatePolicy(snap.policies[i]) }},
 		{KindTokens, len(snap.tokens), func(i int) error { return tx.CreateToken(snap.tokens[i]) }},

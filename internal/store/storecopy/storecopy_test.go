@@ -55,7 +55,8 @@ type fixture struct {
 
 // fill writes every kind of record into s: two orgs (and a third deleted
 // after it logged events), users with every field set (last logins also
-// through RecordLogins), groups and memberships, factors, policies, API
+// through RecordLogins), groups, memberships and group links (nested
+// groups), factors, policies, API
 // tokens of an org and of the installation (last use through
 // RecordTokenUses), integrations with user and group links, and events of
 // every org, of no org and of the deleted org, more than a batch's worth.
@@ -99,16 +100,21 @@ func fill(t *testing.T, s store.Store) fixture {
 		}
 		errs = append(errs, tx.CreateUser(&store.User{ID: id("00u", 9), OrgID: f.gone, Status: store.StatusActive,
 			Type: store.TypePerson, LoginKey: "zed", Profile: store.Profile{Login: "zed"}, Created: at(9)}))
-		for n, name := range []string{"eng", "ops"} {
+		for n, name := range []string{"eng", "ops", "sre"} {
 			errs = append(errs, tx.CreateGroup(&store.Group{ID: id("00g", n+1), OrgID: f.acme, NameKey: name, Name: strings.ToUpper(name),
 				Description: "the " + name, Created: at(20), LastUpdated: at(21), LastMembershipUpdated: at(22)}))
 		}
-		errs = append(errs, tx.CreateGroup(&store.Group{ID: id("00g", 3), OrgID: f.beta, NameKey: "all", Name: "All", Created: at(20)}))
+		errs = append(errs, tx.CreateGroup(&store.Group{ID: id("00g", 4), OrgID: f.beta, NameKey: "all", Name: "All", Created: at(20)}))
+		// sre is in ops and in eng, ops in eng.
+		for _, l := range [][2]int{{2, 3}, {1, 2}, {1, 3}} {
+			_, err := tx.AddGroupLink(id("00g", l[0]), id("00g", l[1]))
+			errs = append(errs, err)
+		}
 		for _, m := range [][2]int{{1, 1}, {1, 2}, {2, 2}} {
 			_, err := tx.AddMember(id("00g", m[0]), id("00u", m[1]))
 			errs = append(errs, err)
 		}
-		_, err := tx.AddMember(id("00g", 3), id("00u", 4))
+		_, err := tx.AddMember(id("00g", 4), id("00u", 4))
 		errs = append(errs, err,
 			tx.CreateFactor(&store.Factor{ID: id("00f", 1), OrgID: f.acme, UserID: f.ann, Type: store.FactorTOTP, Status: store.FactorActive,
 				Secret: "v1.k1.c2VhbGVk", LastStep: 58_000_123, Created: at(30), Activated: at(31), LastUpdated: at(32)}),
@@ -178,7 +184,7 @@ func mustChecksum(t *testing.T, s store.Store) *Summary {
 // wantCounts checks the summary's counts of fill's records.
 func wantCounts(t *testing.T, sum *Summary, f fixture) {
 	t.Helper()
-	want := map[string]int{KindOrgs: 2, KindUsers: 4, KindGroups: 3, KindMemberships: 4, KindFactors: 2, KindPolicies: 2,
+	want := map[string]int{KindOrgs: 2, KindUsers: 4, KindGroups: 4, KindMemberships: 4, KindGroupLinks: 3, KindFactors: 2, KindPolicies: 2,
 		KindTokens: 2, KindIntegrations: 2, KindSyncUsers: 2, KindSyncGroups: 1, KindEvents: f.events}
 	for _, k := range Kinds {
 		if got := sum.Kind(k).Count; got != want[k] {
@@ -210,7 +216,7 @@ func TestCopy(t *testing.T) {
 	if s, d := mustChecksum(t, src), mustChecksum(t, dst); !reflect.DeepEqual(s, d) || s.SHA256 != rep.Source.SHA256 {
 		t.Errorf("checksums after the copy:\n src %+v\n dst %+v", s, d)
 	}
-	for _, want := range []string{"orgs=2", "users=4", "memberships=4", "tokens=2", "sync-groups=1", "deleted orgs=1", fmt.Sprintf("events=%d", f.events)} {
+	for _, want := range []string{"orgs=2", "users=4", "memberships=4", "group-links=3", "tokens=2", "sync-groups=1", "deleted orgs=1", fmt.Sprintf("events=%d", f.events)} {
 		if !slices.Contains(progress, want) {
 			t.Errorf("progress %q lacks %q", progress, want)
 		}
@@ -243,6 +249,21 @@ func TestCopy(t *testing.T) {
 	}
 	if !reflect.DeepEqual(sorgs, dorgs) || dorgs[1].SelfServiceAttributes == nil {
 		t.Errorf("orgs:\n src %+v\n dst %+v", sorgs, dorgs)
+	}
+	err = dst.View(ctx, func(r store.Reader) error {
+		links, err := r.GroupLinks(f.acme)
+		if err != nil {
+			return err
+		}
+		want := []store.GroupLink{{ParentID: id("00g", 1), ChildID: id("00g", 2)}, {ParentID: id("00g", 1), ChildID: id("00g", 3)},
+			{ParentID: id("00g", 2), ChildID: id("00g", 3)}}
+		if !slices.Equal(links, want) {
+			t.Errorf("the target's group links: %v, want %v", links, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 
 	for _, org := range []string{f.acme, f.beta, "", f.gone} {
@@ -348,8 +369,8 @@ func TestCopyRefusesNonEmptyTarget(t *testing.T) {
 }
 
 // TestChecksumDetectsTampering: after a copy, changing one field of one
-// user in the target (through the store), an event more, or a
-// membership less each change the target's checksum, and Diff names the
+// user in the target (through the store), an event more, a membership
+// less or a group link less each change the target's checksum, and Diff names the
 // kind changed, only it.
 func TestChecksumDetectsTampering(t *testing.T) {
 	src, dst := openSQLite(t), openSQLite(t)
@@ -404,7 +425,10 @@ func TestChecksumDetectsTampering(t *testing.T) {
 	step("one membership less", KindMemberships, func() {
 		update(t, dst, func(tx store.Tx) error { _, err := tx.RemoveMember(id("00g", 1), id("00u", 2)); return err })
 	})
-	if d := mustChecksum(t, src).Diff(prev); len(d) != 3 {
+	step("one group link less", KindGroupLinks, func() {
+		update(t, dst, func(tx store.Tx) error { _, err := tx.RemoveGroupLink(id("00g", 1), id("00g", 3)); return err })
+	})
+	if d := mustChecksum(t, src).Diff(prev); len(d) != 4 {
 		t.Errorf("source against the tampered target: Diff = %q", d)
 	}
 }

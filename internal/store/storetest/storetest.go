@@ -16,6 +16,11 @@
 //   - Listing an org with no users, groups or memberships returns an empty
 //     result, not ErrNotFound. AddMember of a missing group or user fails
 //     with ErrNotFound; RemoveMember of a missing membership reports false.
+//   - Group links: RemoveGroupLink of a missing link reports false (with
+//     no error, when both groups are there in one org); the links of a
+//     group without any (or of a missing group) are empty, not an error.
+//     DeleteGroup records its changes (the group's, then one of each
+//     parent) in an order the suite does not pin.
 //   - Writers must not wait for open readers: an Update runs to completion
 //     while a View is open (and the View keeps its snapshot).
 //   - CreateFactor fails with ErrNotFound also when the user belongs to
@@ -65,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Ordering", testOrdering},
 		{"Membership", testMembership},
 		{"DeleteRemovesMemberships", testDeleteRemovesMemberships},
+		{"GroupLinks", testGroupLinks},
 		{"ChangeFeed", testChangeFeed},
 		{"FailedUpdate", testFailedUpdate},
 		{"ConcurrentWriters", testConcurrentWriters},

@@ -1,0 +1,12 @@
+-- 0003: nested groups: a group in another (store.GroupLink), as the
+-- SQLite store's 0011 keeps them. The directory keeps the links within
+-- one org and free of cycles; the store refuses only a group in itself.
+-- Deleting either group drops the link.
+CREATE TABLE group_links (
+	parent_id text COLLATE "C" NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+	child_id  text COLLATE "C" NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+	PRIMARY KEY (parent_id, child_id)
+);
+
+-- ParentGroups and DeleteGroup find the groups a group is in.
+CREATE INDEX group_links_by_child ON group_links (child_id, parent_id);
