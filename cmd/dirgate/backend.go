@@ -41,6 +41,13 @@ type backend interface {
 	// GroupsWithCounts lists the org's groups ordered by name, with each
 	// one's number of members by group id.
 	GroupsWithCounts(ctx context.Context, org string) ([]*directory.Group, map[string]int, error)
+	// AddGroupToGroup and RemoveGroupFromGroup put a group in another
+	// (nested groups) and take it out, reporting whether that changed
+	// anything; a cycle, or a group in itself, is refused.
+	AddGroupToGroup(ctx context.Context, org, parentRef, childRef string) (bool, error)
+	RemoveGroupFromGroup(ctx context.Context, org, parentRef, childRef string) (bool, error)
+	ChildGroups(ctx context.Context, org, ref string) ([]*directory.Group, error)  // directly in it, ordered by name
+	ParentGroups(ctx context.Context, org, ref string) ([]*directory.Group, error) // it is directly in, ordered by name
 
 	EnrollTOTP(ctx context.Context, org, ref string) (*directory.Enrollment, error)
 	ActivateTOTP(ctx context.Context, org, ref, code string) (*store.Factor, error)

@@ -153,7 +153,9 @@ A flag on the command line wins over the environment, which wins over the
 file, which wins over the default. DIRGATE_CONFIG names the file too.
 
 Users are named by --login, groups by --name; where a command names both
-(group add-member, group remove-member) the group is --group.
+(group add-member, group remove-member) the group is --group. The nested
+group commands name the group --group too (group groups), and the group put
+in it or taken out --child (group add-group, group remove-group).
 
 The user, group and factor commands work on the data directory (--data) or,
 with --server URL, on a running server through its REST API, printing the

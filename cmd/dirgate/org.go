@@ -63,9 +63,9 @@ func (a *app) orgListCmd() *cobra.Command {
 
 func (a *app) orgSetCmd() *cobra.Command {
 	var t target
-	var sep, self, writes string
+	var sep, self, writes, memberOf string
 	c := &cobra.Command{
-		Use:   "set --data DIR --org ORG [--mfa-separator C] [--self-service ATTRS] [--ldap-writes on|off]",
+		Use:   "set --data DIR --org ORG [--mfa-separator C] [--self-service ATTRS] [--ldap-writes on|off] [--ldap-memberof direct|transitive]",
 		Short: "Change an org's settings",
 		Long: `Change an org's settings.
 
@@ -83,18 +83,29 @@ login, or the org's custom ones); "default" restores the default
 --ldap-writes on lets the org's ORG_ADMINs and SUPER_ADMINs add, modify and
 delete users and groups over LDAP (ldapadd, ldapmodify, ldapdelete, LDAP
 admin tools), under the directory's rules; off (the default, as in Okta)
-leaves only password changes.`,
+leaves only password changes.
+
+--ldap-memberof transitive makes an LDAP entry's memberOf list every group
+the user or group is in through nested groups (a group in a group it is in,
+and so on); direct (the default, as in Okta) lists the groups it is itself a
+member of. Either way the LDAP_MATCHING_RULE_IN_CHAIN filter
+(memberOf:1.2.840.113556.1.4.1941:=...) follows the chain.`,
 		Example: `  dirgate org set --org acme --mfa-separator '|'
   dirgate org set --org acme --self-service firstName,lastName,mobilePhone
-  dirgate org set --org acme --ldap-writes on`,
+  dirgate org set --org acme --ldap-writes on
+  dirgate org set --org acme --ldap-memberof transitive`,
 		Args: cobra.NoArgs,
 		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
 			setSep, setSelf, setWrites := cmd.Flags().Changed("mfa-separator"), cmd.Flags().Changed("self-service"), cmd.Flags().Changed("ldap-writes")
-			if !setSep && !setSelf && !setWrites {
-				return usagef("nothing to set: give --mfa-separator, --self-service or --ldap-writes")
+			setMemberOf := cmd.Flags().Changed("ldap-memberof")
+			if !setSep && !setSelf && !setWrites && !setMemberOf {
+				return usagef("nothing to set: give --mfa-separator, --self-service, --ldap-writes or --ldap-memberof")
 			}
 			if setWrites && writes != "on" && writes != "off" {
 				return usagef("--ldap-writes is on or off, not %q", writes)
+			}
+			if setMemberOf && memberOf != "direct" && memberOf != "transitive" {
+				return usagef("--ldap-memberof is direct or transitive, not %q", memberOf)
 			}
 			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
 				if setSep {
@@ -130,6 +141,17 @@ leaves only password changes.`,
 					}
 					fmt.Fprintf(a.stdout, "org %s: LDAP writes %s\n", o.Name, state)
 				}
+				if setMemberOf {
+					o, err := d.SetLDAPMemberOf(ctx, t.org, memberOf == "transitive")
+					if err != nil {
+						return err
+					}
+					state := "direct: the groups a user or group is itself a member of"
+					if o.LDAP.TransitiveMemberOf {
+						state = "transitive: every group a user or group is in, through nested groups too"
+					}
+					fmt.Fprintf(a.stdout, "org %s: LDAP memberOf %s\n", o.Name, state)
+				}
 				return nil
 			})
 		}),
@@ -138,6 +160,7 @@ leaves only password changes.`,
 	c.Flags().StringVar(&sep, "mfa-separator", "", "the character `C` between the password and the code in LDAP binds")
 	c.Flags().StringVar(&self, "self-service", "", "the profile `ATTRS` users may edit themselves (comma-separated; default, none)")
 	c.Flags().StringVar(&writes, "ldap-writes", "", "on lets admins add, modify and delete users and groups over LDAP; off (default) does not")
+	c.Flags().StringVar(&memberOf, "ldap-memberof", "", "transitive: memberOf lists the groups an entry is in through nested groups too; direct (default): only those it is directly in")
 	return c
 }
 

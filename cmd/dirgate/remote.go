@@ -537,6 +537,61 @@ func (b *remoteBackend) GroupsWithCounts(ctx context.Context, _ string) ([]*dire
 	return out, count, nil
 }
 
+// --- nested groups (the API's /api/dirgate/v1/groups)
+
+func (b *remoteBackend) AddGroupToGroup(ctx context.Context, _, parentRef, childRef string) (bool, error) {
+	return b.groupLink(ctx, parentRef, childRef, true)
+}
+
+func (b *remoteBackend) RemoveGroupFromGroup(ctx context.Context, _, parentRef, childRef string) (bool, error) {
+	return b.groupLink(ctx, parentRef, childRef, false)
+}
+
+// groupLink adds or removes; the API's answer (204) does not say whether
+// anything changed, so the child's parents are read first. The parent is
+// looked up before the child, as the directory does; a cycle is the
+// server's to refuse.
+func (b *remoteBackend) groupLink(ctx context.Context, parentRef, childRef string, add bool) (bool, error) {
+	p, err := b.c.Group(ctx, parentRef)
+	if err != nil {
+		return false, err
+	}
+	parents, err := b.c.ParentGroups(ctx, childRef)
+	if err != nil {
+		return false, err
+	}
+	in := slices.ContainsFunc(parents, func(x *apiclient.Group) bool { return x.ID == p.ID })
+	switch {
+	case add && !in:
+		err = b.c.AddGroupToGroup(ctx, p.ID, childRef)
+	case !add && in:
+		err = b.c.RemoveGroupFromGroup(ctx, p.ID, childRef)
+	default:
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (b *remoteBackend) ChildGroups(ctx context.Context, _, ref string) ([]*directory.Group, error) {
+	return groupsOf(b.c.ChildGroups(ctx, ref))
+}
+
+func (b *remoteBackend) ParentGroups(ctx context.Context, _, ref string) ([]*directory.Group, error) {
+	return groupsOf(b.c.ParentGroups(ctx, ref))
+}
+
+// groupsOf converts a list of the API's groups, in its order.
+func groupsOf(gs []*apiclient.Group, err error) ([]*directory.Group, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*directory.Group, len(gs))
+	for i, g := range gs {
+		out[i] = groupOf(g)
+	}
+	return out, nil
+}
+
 // --- factors
 
 func (b *remoteBackend) Factors(ctx context.Context, _, ref string) ([]*store.Factor, error) {

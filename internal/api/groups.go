@@ -151,3 +151,48 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *call) e
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// --- nested groups: /api/dirgate/v1/groups/{id}/groups and /parents,
+// dirgate's own (Okta's groups hold users only). The groups come in the
+// shape of GET /api/v1/groups/{id}, ordered by name, in one answer.
+
+// childGroups lists the groups directly in a group.
+func (s *Server) childGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	gs, err := s.dir.ChildGroups(c.ctx, c.org, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeList(s, w, r, gs, func(g *directory.Group) *groupJSON { return s.groupOut(r, g) }, false, "")
+	return nil
+}
+
+// parentGroups lists the groups a group is directly in.
+func (s *Server) parentGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	gs, err := s.dir.ParentGroups(c.ctx, c.org, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeList(s, w, r, gs, func(g *directory.Group) *groupJSON { return s.groupOut(r, g) }, false, "")
+	return nil
+}
+
+// addChildGroup puts group childId in group id; like Okta's PUT of a
+// member it answers 204 whether or not the group was in already. A cycle
+// (or the group itself) is refused with 400 E0000001.
+func (s *Server) addChildGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.dir.AddGroupToGroup(c.ctx, c.org, r.PathValue("id"), r.PathValue("childId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// removeChildGroup takes group childId out of group id (204 whether or
+// not it was in).
+func (s *Server) removeChildGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.dir.RemoveGroupFromGroup(c.ctx, c.org, r.PathValue("id"), r.PathValue("childId")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -442,6 +442,24 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(t, f.readOnly, "GET", "/api/v1/users/nobody/groups", "", 404, in)
 	c.call(t, f.orgAdmin, "DELETE", "/api/v1/groups/"+engID+"/users/plain", "", 204, in)
 	c.call(t, f.orgAdmin, "DELETE", "/api/v1/groups/nogroup/users/plain", "", 404, in)
+	// nested groups (dirgate's own): ops in engineering
+	nested := "/api/dirgate/v1/groups/"
+	c.call(t, f.orgAdmin, "PUT", nested+engID+"/groups/ops", "", 204, in)
+	c.call(t, f.orgAdmin, "PUT", nested+engID+"/groups/ops", "", 204, in) // in already
+	c.call(t, f.orgAdmin, "PUT", nested+"ops/groups/"+engID, "", 400, in) // a cycle
+	c.call(t, f.orgAdmin, "PUT", nested+"ops/groups/ops", "", 400, in)    // itself
+	c.call(t, f.orgAdmin, "PUT", nested+"nogroup/groups/ops", "", 404, in)
+	c.call(t, f.orgAdmin, "PUT", nested+engID+"/groups/nogroup", "", 404, in)
+	c.call(t, f.readOnly, "PUT", nested+engID+"/groups/ops", "", 403, in)
+	c.call(t, f.readOnly, "GET", nested+engID+"/groups", "", 200, in)
+	c.call(t, f.readOnly, "GET", nested+"ops/parents", "", 200, in)
+	c.call(t, f.readOnly, "GET", nested+"nogroup/groups", "", 404, in)
+	c.call(t, f.readOnly, "GET", nested+"nogroup/parents", "", 404, in)
+	c.call(t, f.readOnly, "DELETE", nested+engID+"/groups/ops", "", 403, in)
+	c.call(t, f.orgAdmin, "DELETE", nested+engID+"/groups/ops", "", 204, in)
+	c.call(t, f.orgAdmin, "DELETE", nested+engID+"/groups/ops", "", 204, in) // out already
+	c.call(t, f.orgAdmin, "DELETE", nested+engID+"/groups/nogroup", "", 404, in)
+	c.call(t, f.orgAdmin, "PUT", nested+engID+"/groups/ops", "", 204, in) // for the group delete below
 	c.call(t, f.orgAdmin, "DELETE", "/api/v1/groups/"+engID, "", 204, in)
 	c.call(t, f.orgAdmin, "DELETE", "/api/v1/groups/"+engID, "", 404, in)
 	c.call(t, f.readOnly, "DELETE", "/api/v1/groups/ops", "", 403, in)
@@ -644,6 +662,8 @@ func TestOpenAPIResponses(t *testing.T) {
 	c.call(t, inst, "GET", "/api/dirgate/v1/orgs/nothing", "", 404, in)
 	c.call(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"mfaSeparator":"|"}`, 200, in)
 	c.call(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"customAttributes":["employeeNumber","costCenter"]}`, 200, in)
+	c.call(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"writes":true,"transitiveMemberOf":true}`, 200, in)
+	c.call(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"transitiveMemberOf":"yes"}`, 400, out)
 	c.call(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"mfaSeparator":"a"}`, 400, in)
 	c.call(t, inst, "PUT", "/api/dirgate/v1/orgs/nothing/ldap", `{"mfaSeparator":"|"}`, 404, in)
 	c.call(t, f.super, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"mfaSeparator":"|"}`, 403, in)

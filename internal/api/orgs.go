@@ -33,13 +33,16 @@ type orgJSON struct {
 type orgLDAPJSON struct {
 	MFASeparator string `json:"mfaSeparator"`
 	Writes       bool   `json:"writes"` // admins may write over LDAP
-	BaseDN       string `json:"baseDN"`
-	UsersDN      string `json:"usersDN"`
-	GroupsDN     string `json:"groupsDN"`
-	BindDNForm   string `json:"bindDNForm"`
-	Host         string `json:"host,omitempty"`
-	LDAPURL      string `json:"ldapUrl,omitempty"`  // StartTLS required
-	LDAPSURL     string `json:"ldapsUrl,omitempty"` // TLS from the start
+	// TransitiveMemberOf: memberOf lists the groups a user or group is
+	// in through nested groups too.
+	TransitiveMemberOf bool   `json:"transitiveMemberOf"`
+	BaseDN             string `json:"baseDN"`
+	UsersDN            string `json:"usersDN"`
+	GroupsDN           string `json:"groupsDN"`
+	BindDNForm         string `json:"bindDNForm"`
+	Host               string `json:"host,omitempty"`
+	LDAPURL            string `json:"ldapUrl,omitempty"`  // StartTLS required
+	LDAPSURL           string `json:"ldapsUrl,omitempty"` // TLS from the start
 }
 
 func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
@@ -53,7 +56,7 @@ func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
 		attrs = []string{}
 	}
 	out := &orgJSON{ID: o.ID, Name: o.Name, Suffix: o.Suffix, Created: jsonTime(o.Created), CustomAttributes: attrs,
-		LDAP: orgLDAPJSON{MFASeparator: sep, Writes: o.LDAP.Writes, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
+		LDAP: orgLDAPJSON{MFASeparator: sep, Writes: o.LDAP.Writes, TransitiveMemberOf: o.LDAP.TransitiveMemberOf, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
 			BindDNForm: "uid=<login>," + base},
 		Links: map[string]any{"self": link(s.base(r) + "/api/dirgate/v1/orgs/" + o.Name)}}
 	if h := s.ldap.Host; h != "" {
@@ -108,12 +111,14 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 // updateOrgLDAP changes an org's LDAP interface settings: the MFA
-// separator, and the custom attributes it declares.
+// separator, the custom attributes it declares, LDAP writes and whether
+// memberOf is transitive.
 func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in struct {
-		MFASeparator     *string   `json:"mfaSeparator"`
-		CustomAttributes *[]string `json:"customAttributes"`
-		Writes           *bool     `json:"writes"`
+		MFASeparator       *string   `json:"mfaSeparator"`
+		CustomAttributes   *[]string `json:"customAttributes"`
+		Writes             *bool     `json:"writes"`
+		TransitiveMemberOf *bool     `json:"transitiveMemberOf"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return err
@@ -135,6 +140,11 @@ func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	if in.Writes != nil {
 		if o, err = s.dir.SetLDAPWrites(c.ctx, name, *in.Writes); err != nil {
+			return err
+		}
+	}
+	if in.TransitiveMemberOf != nil {
+		if o, err = s.dir.SetLDAPMemberOf(c.ctx, name, *in.TransitiveMemberOf); err != nil {
 			return err
 		}
 	}

@@ -38,6 +38,11 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/groups/{id}/users", read, s.groupMembers)
 	s.handle("PUT /api/v1/groups/{id}/users/{uid}", write, s.addMember)
 	s.handle("DELETE /api/v1/groups/{id}/users/{uid}", write, s.removeMember)
+	// Nested groups, dirgate's own.
+	s.handle("GET /api/dirgate/v1/groups/{id}/groups", read, s.childGroups)
+	s.handle("GET /api/dirgate/v1/groups/{id}/parents", read, s.parentGroups)
+	s.handle("PUT /api/dirgate/v1/groups/{id}/groups/{childId}", write, s.addChildGroup)
+	s.handle("DELETE /api/dirgate/v1/groups/{id}/groups/{childId}", write, s.removeChildGroup)
 
 	s.handle("GET /api/v1/logs", read, s.listLogs)
 

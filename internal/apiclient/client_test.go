@@ -387,3 +387,54 @@ func TestUnknownCA(t *testing.T) {
 		t.Errorf("unknown CA: %v", err)
 	}
 }
+
+// TestNestedGroups: groups put in groups and taken out, listed both ways,
+// and a cycle refused with the directory's error.
+func TestNestedGroups(t *testing.T) {
+	s := newServer(t, false)
+	c := s.client
+	all := must[*apiclient.Group](t)(c.CreateGroup(ctx, "all", ""))
+	must[*apiclient.Group](t)(c.CreateGroup(ctx, "eng", ""))
+	must[*apiclient.Group](t)(c.CreateGroup(ctx, "a/b", "")) // a slash in a path segment
+	for _, child := range []string{"eng", "a/b"} {
+		if err := c.AddGroupToGroup(ctx, all.ID, child); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.AddGroupToGroup(ctx, "all", "eng"); err != nil { // in already
+		t.Fatal(err)
+	}
+	names := func(gs []*apiclient.Group) string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := names(must[[]*apiclient.Group](t)(c.ChildGroups(ctx, "all"))); got != "a/b,eng" {
+		t.Errorf("groups in all: %s", got)
+	}
+	if got := must[[]*apiclient.Group](t)(c.ParentGroups(ctx, "a/b")); len(got) != 1 || got[0].ID != all.ID || got[0].Type != "OKTA_GROUP" {
+		t.Errorf("parents of a/b: %+v", got)
+	}
+	err := c.AddGroupToGroup(ctx, "eng", "all")
+	wantCode(t, err, directory.CodeInvalid, "group all cannot be a member of eng: eng is already in all, and groups do not form cycles")
+	err = c.AddGroupToGroup(ctx, "eng", "eng")
+	wantCode(t, err, directory.CodeInvalid, "group eng cannot be a member of itself")
+	err = c.AddGroupToGroup(ctx, "eng", "nogroup")
+	wantCode(t, err, directory.CodeNotFound, `no group "nogroup" in org acme`)
+	_, err = c.ChildGroups(ctx, "nogroup")
+	wantCode(t, err, directory.CodeNotFound, `no group "nogroup" in org acme`)
+	if err := c.RemoveGroupFromGroup(ctx, "all", "a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveGroupFromGroup(ctx, "all", "a/b"); err != nil { // out already
+		t.Fatal(err)
+	}
+	if got := names(must[[]*apiclient.Group](t)(c.ChildGroups(ctx, "all"))); got != "eng" {
+		t.Errorf("groups in all after removing a/b: %s", got)
+	}
+	if got := must[[]*apiclient.Group](t)(c.ParentGroups(ctx, "a/b")); len(got) != 0 {
+		t.Errorf("parents of a/b after its removal: %+v", got)
+	}
+}

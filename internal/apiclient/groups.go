@@ -94,3 +94,49 @@ func (c *Client) RemoveGroupMember(ctx context.Context, groupRef, userRef string
 	}
 	return c.del(ctx, groupsPath(groupRef, "users", seg(userRef)))
 }
+
+// Nested groups: /api/dirgate/v1/groups, dirgate's own (Okta's groups
+// hold users only).
+
+func nestedPath(ref string, more ...string) string {
+	p := "/api/dirgate/v1/groups/" + seg(ref)
+	for _, m := range more {
+		p += "/" + m
+	}
+	return p
+}
+
+// ChildGroups lists the groups directly in a group, ordered by name (GET
+// /api/dirgate/v1/groups/{ref}/groups).
+func (c *Client) ChildGroups(ctx context.Context, ref string) ([]*Group, error) {
+	var gs []*Group
+	if _, err := c.get(ctx, nestedPath(ref, "groups"), nil, &gs); err != nil {
+		return nil, err
+	}
+	return gs, nil
+}
+
+// ParentGroups lists the groups a group is directly in, ordered by name
+// (GET /api/dirgate/v1/groups/{ref}/parents).
+func (c *Client) ParentGroups(ctx context.Context, ref string) ([]*Group, error) {
+	var gs []*Group
+	if _, err := c.get(ctx, nestedPath(ref, "parents"), nil, &gs); err != nil {
+		return nil, err
+	}
+	return gs, nil
+}
+
+// AddGroupToGroup puts group childRef in group parentRef (PUT
+// /api/dirgate/v1/groups/{parentRef}/groups/{childRef}); a cycle, or a
+// group in itself, is refused (directory.CodeInvalid). The answer (204)
+// does not say whether it was in already.
+func (c *Client) AddGroupToGroup(ctx context.Context, parentRef, childRef string) error {
+	return c.put(ctx, nestedPath(parentRef, "groups", seg(childRef)), nil, nil)
+}
+
+// RemoveGroupFromGroup takes group childRef out of group parentRef
+// (DELETE /api/dirgate/v1/groups/{parentRef}/groups/{childRef}). The
+// answer (204) does not say whether it was in.
+func (c *Client) RemoveGroupFromGroup(ctx context.Context, parentRef, childRef string) error {
+	return c.del(ctx, nestedPath(parentRef, "groups", seg(childRef)))
+}

@@ -8,7 +8,8 @@ import (
 	"github.com/dirgate/dirgate/internal/directory"
 )
 
-// Groups: list, create, edit, members (add by search, remove).
+// Groups: list, create, edit, members (add by search, remove), and the
+// groups in a group (nested groups: add from the org's groups, remove).
 
 func (s *Server) routesGroups() {
 	s.page("GET /console/groups", directory.PermRead, s.groups)
@@ -17,6 +18,8 @@ func (s *Server) routesGroups() {
 	s.page("POST /console/groups/{id}", directory.PermWrite, s.updateGroup)
 	s.page("POST /console/groups/{id}/members", directory.PermWrite, s.addMember)
 	s.page("POST /console/groups/{id}/members/{uid}/remove", directory.PermWrite, s.removeMember)
+	s.page("POST /console/groups/{id}/groups", directory.PermWrite, s.addChildGroup)
+	s.page("POST /console/groups/{id}/groups/{cid}/remove", directory.PermWrite, s.removeChildGroup)
 	s.page("POST /console/groups/{id}/delete", directory.PermWrite, s.deleteGroup)
 }
 
@@ -83,25 +86,63 @@ type groupData struct {
 	Find    string
 	Found   []*directory.User
 	AddErr  string
+	// Children are the groups directly in the group, Parents the groups it
+	// is directly in; Addable the org's other groups, not in it yet, for
+	// the form that adds one (admins who may write only).
+	Children, Parents, Addable []*directory.Group
+	// Child is the group the add-a-group form asked for, GroupErr why it
+	// was refused.
+	Child, GroupErr string
+}
+
+// groupPage is what a group's page shows besides the group: a form to
+// show again with its errors.
+type groupPage struct {
+	form     *groupForm // the edit form; nil: the group's values
+	find     string     // a search for people to add
+	addErr   string     // why a person was not added
+	child    string     // the group the add-a-group form asked for
+	groupErr string     // why it was not added
 }
 
 func (s *Server) group(w http.ResponseWriter, r *http.Request, q *request) error {
-	return s.renderGroup(w, q, r.PathValue("id"), nil, strings.TrimSpace(r.URL.Query().Get("find")), "", http.StatusOK)
+	return s.renderGroup(w, q, r.PathValue("id"), groupPage{find: strings.TrimSpace(r.URL.Query().Get("find"))}, http.StatusOK)
 }
 
-// renderGroup shows a group; f, when set, is an edit form to show again
-// with its errors, and find a search for people to add.
-func (s *Server) renderGroup(w http.ResponseWriter, q *request, ref string, f *groupForm, find, addErr string, status int) error {
+// renderGroup shows a group with what x holds.
+func (s *Server) renderGroup(w http.ResponseWriter, q *request, ref string, x groupPage, status int) error {
 	g, ms, err := s.dir.GroupAndMembers(q.ctx, q.p.Org.Name, ref) // one read, however many members
 	if err != nil {
 		return err
 	}
-	d := groupData{Group: g, Members: ms, Form: groupForm{Name: g.Name, Description: g.Description}, Find: find, AddErr: addErr}
-	if f != nil {
-		d.Form = *f
+	d := groupData{Group: g, Members: ms, Form: groupForm{Name: g.Name, Description: g.Description}, Find: x.find, AddErr: x.addErr,
+		Child: x.child, GroupErr: x.groupErr}
+	if x.form != nil {
+		d.Form = *x.form
 	}
-	if find != "" {
-		found, _, err := s.dir.ListUsersWhere(q.ctx, q.p.Org.Name, "", 20, directory.UserFilter{Q: find})
+	if d.Children, err = s.dir.ChildGroups(q.ctx, q.p.Org.Name, g.ID); err != nil {
+		return err
+	}
+	if d.Parents, err = s.dir.ParentGroups(q.ctx, q.p.Org.Name, g.ID); err != nil {
+		return err
+	}
+	if q.p.Allow(directory.PermWrite) == nil {
+		all, err := s.dir.Groups(q.ctx, q.p.Org.Name)
+		if err != nil {
+			return err
+		}
+		in := map[string]bool{g.ID: true}
+		for _, c := range d.Children {
+			in[c.ID] = true
+		}
+		for _, o := range all {
+			if !in[o.ID] {
+				d.Addable = append(d.Addable, o)
+			}
+		}
+	}
+	if x.find != "" {
+		found, _, err := s.dir.ListUsersWhere(q.ctx, q.p.Org.Name, "", 20, directory.UserFilter{Q: x.find})
 		if err != nil {
 			return err
 		}
@@ -118,7 +159,7 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, q *request)
 		if f.Errors, err = fieldErrors(err); err != nil {
 			return err
 		}
-		return s.renderGroup(w, q, r.PathValue("id"), &f, "", "", http.StatusBadRequest)
+		return s.renderGroup(w, q, r.PathValue("id"), groupPage{form: &f}, http.StatusBadRequest)
 	}
 	q.ss.flash = "Saved group " + g.Name + "."
 	http.Redirect(w, r, "/console/groups/"+g.ID, http.StatusSeeOther)
@@ -128,11 +169,11 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, q *request)
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, q *request) error {
 	login := strings.TrimSpace(r.PostFormValue("login"))
 	if login == "" {
-		return s.renderGroup(w, q, r.PathValue("id"), nil, "", "Name the person to add (a login or id).", http.StatusBadRequest)
+		return s.renderGroup(w, q, r.PathValue("id"), groupPage{addErr: "Name the person to add (a login or id)."}, http.StatusBadRequest)
 	}
 	added, err := s.dir.AddMember(q.ctx, q.p.Org.Name, r.PathValue("id"), login)
 	if directory.CodeOf(err) == directory.CodeNotFound {
-		return s.renderGroup(w, q, r.PathValue("id"), nil, login, "No one with the login "+login+"; search below.", http.StatusBadRequest)
+		return s.renderGroup(w, q, r.PathValue("id"), groupPage{find: login, addErr: "No one with the login " + login + "; search below."}, http.StatusBadRequest)
 	}
 	if err != nil {
 		return err
@@ -150,6 +191,58 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, q *request
 		return err
 	}
 	q.ss.flash = "Removed from the group."
+	http.Redirect(w, r, "/console/groups/"+r.PathValue("id"), http.StatusSeeOther)
+	return nil
+}
+
+// addChildGroup puts the group the form names (its id or name) in the
+// page's group; a cycle, or the group itself, is refused next to the
+// form.
+func (s *Server) addChildGroup(w http.ResponseWriter, r *http.Request, q *request) error {
+	id := r.PathValue("id")
+	ref := strings.TrimSpace(r.PostFormValue("group"))
+	if ref == "" {
+		return s.renderGroup(w, q, id, groupPage{groupErr: "Choose the group to add."}, http.StatusBadRequest)
+	}
+	// The page's group first: an unknown one is the page's 404, not the
+	// form's error.
+	g, err := s.dir.Group(q.ctx, q.p.Org.Name, id)
+	if err != nil {
+		return err
+	}
+	child, err := s.dir.Group(q.ctx, q.p.Org.Name, ref)
+	if directory.CodeOf(err) == directory.CodeNotFound {
+		return s.renderGroup(w, q, g.ID, groupPage{child: ref, groupErr: "No group named " + ref + "."}, http.StatusBadRequest)
+	}
+	if err != nil {
+		return err
+	}
+	added, err := s.dir.AddGroupToGroup(q.ctx, q.p.Org.Name, g.ID, child.ID)
+	if directory.CodeOf(err) == directory.CodeInvalid {
+		var de *directory.Error
+		errors.As(err, &de)
+		return s.renderGroup(w, q, g.ID, groupPage{child: child.ID, groupErr: de.Message}, http.StatusBadRequest)
+	}
+	if err != nil {
+		return err
+	}
+	q.ss.flash = "Group " + child.Name + " was already in this group."
+	if added {
+		q.ss.flash = "Added group " + child.Name + "."
+	}
+	http.Redirect(w, r, "/console/groups/"+g.ID, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) removeChildGroup(w http.ResponseWriter, r *http.Request, q *request) error {
+	child, err := s.dir.Group(q.ctx, q.p.Org.Name, r.PathValue("cid"))
+	if err != nil {
+		return err
+	}
+	if _, err := s.dir.RemoveGroupFromGroup(q.ctx, q.p.Org.Name, r.PathValue("id"), child.ID); err != nil {
+		return err
+	}
+	q.ss.flash = "Removed group " + child.Name + " from this group."
 	http.Redirect(w, r, "/console/groups/"+r.PathValue("id"), http.StatusSeeOther)
 	return nil
 }

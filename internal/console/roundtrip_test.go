@@ -57,7 +57,7 @@ func (c counts) String() string {
 var listMethods = map[string]bool{
 	"Orgs": true, "Users": true, "UsersPage": true, "UsersPageWhere": true, "Groups": true, "Memberships": true,
 	"GroupMembers": true, "GroupUsers": true, "UserGroups": true, "Factors": true, "Policies": true, "Tokens": true,
-	"Events": true, "ChangesSince": true,
+	"Events": true, "ChangesSince": true, "GroupLinks": true, "ChildGroups": true, "ParentGroups": true,
 }
 
 // countingStore counts what is asked of it while on.
@@ -244,6 +244,21 @@ func (r *countingReader) GroupUsers(g string) ([]*store.User, error) {
 	return r.Reader.GroupUsers(g)
 }
 
+func (r *countingReader) GroupLinks(o string) ([]store.GroupLink, error) {
+	r.q("GroupLinks")
+	return r.Reader.GroupLinks(o)
+}
+
+func (r *countingReader) ChildGroups(g string) ([]string, error) {
+	r.q("ChildGroups")
+	return r.Reader.ChildGroups(g)
+}
+
+func (r *countingReader) ParentGroups(g string) ([]string, error) {
+	r.q("ParentGroups")
+	return r.Reader.ParentGroups(g)
+}
+
 // countedSite is a site whose directory reads through a countingStore,
 // with events in its system log: n of them, the oldest a FAILURE, the
 // others SUCCESS by user<i%users>.
@@ -323,8 +338,11 @@ func TestListPagesReadOnce(t *testing.T) {
 		{"people, a status and a search", func(s *site) string { return "/console/people?status=SUSPENDED&q=user0004" }, 1},
 		{"groups", func(*site) string { return "/console/groups" }, 1},
 		{"groups, a search", func(*site) string { return "/console/groups?q=te" }, 1},
-		{"a group's members", func(*site) string { return "/console/groups/team" }, 1},
-		{"a group's members and people to add", func(*site) string { return "/console/groups/team?find=user00049" }, 2},
+		// A group's page lists its members, the groups in it, the groups
+		// it is in and, for an admin who may write, the org's groups to
+		// add to it.
+		{"a group's members", func(*site) string { return "/console/groups/team" }, 4},
+		{"a group's members and people to add", func(*site) string { return "/console/groups/team?find=user00049" }, 5},
 		{"system log", func(*site) string { return "/console/logs" }, 1},
 		{"system log, an outcome one event has", func(*site) string { return "/console/logs?outcome=FAILURE" }, 1},
 		{"system log, a user", func(*site) string { return "/console/logs?user=user000001" }, 1},
