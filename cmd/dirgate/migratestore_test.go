@@ -120,7 +120,7 @@ func TestMigrateStoreSQLite(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("%v:\n%s", err, out)
 	}
-	if !m.Match || len(m.SHA256) != 64 || len(m.Kinds) != 12 || m.Kinds[1].Kind != "users" || m.Kinds[1].Count != 1 {
+	if !m.Match || len(m.SHA256) != 64 || len(m.Kinds) != 13 || m.Kinds[1].Kind != "users" || m.Kinds[1].Count != 1 {
 		t.Errorf("json output: %+v", m)
 	}
 }

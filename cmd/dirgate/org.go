@@ -15,6 +15,7 @@ func (a *app) orgCmd() *cobra.Command {
 	return a.parent("org", "List orgs and change an org's settings",
 		a.orgListCmd(),
 		a.orgSetCmd(),
+		a.orgPOSIXCmd(),
 	)
 }
 
@@ -170,4 +171,84 @@ func orNone(s []string) string {
 		return "nothing"
 	}
 	return strings.Join(s, ", ")
+}
+
+func (a *app) orgPOSIXCmd() *cobra.Command {
+	var t target
+	var enable, disable bool
+	var uids, gids, home, shell string
+	var primary int64
+	c := &cobra.Command{
+		Use:   "posix --data DIR --org ORG (--enable [--uid-range MIN-MAX] [--gid-range MIN-MAX] [--primary-gid N] [--home TEMPLATE] [--shell PATH] | --disable)",
+		Short: "Serve an org's users and groups as POSIX accounts (SSSD, NSS)",
+		Long: `Serve an org's users and groups as POSIX accounts and groups over LDAP
+(RFC 2307bis: posixAccount, shadowAccount, posixGroup), so that SSSD and other
+NSS clients resolve and authenticate them.
+
+--enable gives every user a uidNumber and every group a gidNumber, from the
+ranges (default ` + fmt.Sprintf("%d-%d", directory.DefaultUIDMin, directory.DefaultUIDMax) + ` for both), and new ones as they are created. A number
+is never given twice, not even after its user or group is deleted; a range may
+grow or move up, not below the numbers given out. Every user's gidNumber is
+--primary-gid (default ` + strconv.Itoa(directory.DefaultPrimaryGID) + `), its homeDirectory the --home template
+(default ` + directory.DefaultHome + `; placeholders {login}, {localpart}: the login
+before any @, {uidNumber}) and its loginShell --shell (default ` + directory.DefaultShell + `).
+Running it again changes the settings; flags left out take the defaults.
+
+--disable stops serving them; the numbers stay, for when it is enabled again.`,
+		Example: `  dirgate org posix --org acme --enable
+  dirgate org posix --org acme --enable --uid-range 20000-29999 --home '/home/{localpart}'
+  dirgate org posix --org acme --disable`,
+		Args: cobra.NoArgs,
+		RunE: a.do(func(cmd *cobra.Command, _ []string) error {
+			if enable == disable {
+				return usagef("give --enable or --disable")
+			}
+			s := directory.POSIXSettings{Enabled: enable, PrimaryGID: primary, Home: home, Shell: shell}
+			var err error
+			if s.UIDMin, s.UIDMax, err = parseRange("--uid-range", uids); err != nil {
+				return err
+			}
+			if s.GIDMin, s.GIDMax, err = parseRange("--gid-range", gids); err != nil {
+				return err
+			}
+			if disable && (uids != "" || gids != "" || primary != 0 || home != "" || shell != "") {
+				return usagef("--disable takes no other settings")
+			}
+			return a.withDirectory(&t, func(ctx context.Context, d *directory.Directory) error {
+				o, err := d.SetPOSIX(ctx, t.org, s)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "org %s: POSIX accounts %s\n", o.Name, directory.POSIXDescription(o.LDAP.POSIX))
+				return nil
+			})
+		}),
+	}
+	addTargetFlags(c, &t)
+	c.Flags().BoolVar(&enable, "enable", false, "serve POSIX accounts, numbering the users and groups")
+	c.Flags().BoolVar(&disable, "disable", false, "stop serving them (the numbers stay)")
+	c.Flags().StringVar(&uids, "uid-range", "", "the uidNumbers to give, `MIN-MAX`")
+	c.Flags().StringVar(&gids, "gid-range", "", "the gidNumbers to give, `MIN-MAX`")
+	c.Flags().Int64Var(&primary, "primary-gid", 0, "every user's gidNumber `N`")
+	c.Flags().StringVar(&home, "home", "", "the homeDirectory `TEMPLATE`")
+	c.Flags().StringVar(&shell, "shell", "", "the loginShell `PATH`")
+	return c
+}
+
+// parseRange reads MIN-MAX ("" is 0, 0: the default).
+func parseRange(flag, s string) (lo, hi int64, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		lo, err = strconv.ParseInt(a, 10, 64)
+	}
+	if ok && err == nil {
+		hi, err = strconv.ParseInt(b, 10, 64)
+	}
+	if !ok || err != nil || lo < 1 || hi < 1 {
+		return 0, 0, usagef("%s is MIN-MAX, two positive numbers, not %q", flag, s)
+	}
+	return lo, hi, nil
 }

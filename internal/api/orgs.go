@@ -35,14 +35,28 @@ type orgLDAPJSON struct {
 	Writes       bool   `json:"writes"` // admins may write over LDAP
 	// TransitiveMemberOf: memberOf lists the groups a user or group is
 	// in through nested groups too.
-	TransitiveMemberOf bool   `json:"transitiveMemberOf"`
-	BaseDN             string `json:"baseDN"`
-	UsersDN            string `json:"usersDN"`
-	GroupsDN           string `json:"groupsDN"`
-	BindDNForm         string `json:"bindDNForm"`
-	Host               string `json:"host,omitempty"`
-	LDAPURL            string `json:"ldapUrl,omitempty"`  // StartTLS required
-	LDAPSURL           string `json:"ldapsUrl,omitempty"` // TLS from the start
+	TransitiveMemberOf bool `json:"transitiveMemberOf"`
+	// POSIX: the org's users and groups served as POSIX accounts.
+	POSIX      posixJSON `json:"posix"`
+	BaseDN     string    `json:"baseDN"`
+	UsersDN    string    `json:"usersDN"`
+	GroupsDN   string    `json:"groupsDN"`
+	BindDNForm string    `json:"bindDNForm"`
+	Host       string    `json:"host,omitempty"`
+	LDAPURL    string    `json:"ldapUrl,omitempty"`  // StartTLS required
+	LDAPSURL   string    `json:"ldapsUrl,omitempty"` // TLS from the start
+}
+
+// posixJSON is an org's POSIX accounts (directory.POSIXSettings).
+type posixJSON struct {
+	Enabled    bool   `json:"enabled"`
+	UIDMin     int64  `json:"uidMin,omitempty"`
+	UIDMax     int64  `json:"uidMax,omitempty"`
+	GIDMin     int64  `json:"gidMin,omitempty"`
+	GIDMax     int64  `json:"gidMax,omitempty"`
+	PrimaryGID int64  `json:"primaryGid,omitempty"`
+	Home       string `json:"home,omitempty"`
+	Shell      string `json:"shell,omitempty"`
 }
 
 func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
@@ -56,7 +70,8 @@ func (s *Server) orgOut(r *http.Request, o *directory.Org) *orgJSON {
 		attrs = []string{}
 	}
 	out := &orgJSON{ID: o.ID, Name: o.Name, Suffix: o.Suffix, Created: jsonTime(o.Created), CustomAttributes: attrs,
-		LDAP: orgLDAPJSON{MFASeparator: sep, Writes: o.LDAP.Writes, TransitiveMemberOf: o.LDAP.TransitiveMemberOf, BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
+		LDAP: orgLDAPJSON{MFASeparator: sep, Writes: o.LDAP.Writes, TransitiveMemberOf: o.LDAP.TransitiveMemberOf,
+			POSIX: posixJSON(o.LDAP.POSIX), BaseDN: base, UsersDN: "ou=users," + base, GroupsDN: "ou=groups," + base,
 			BindDNForm: "uid=<login>," + base},
 		Links: map[string]any{"self": link(s.base(r) + "/api/dirgate/v1/orgs/" + o.Name)}}
 	if h := s.ldap.Host; h != "" {
@@ -111,14 +126,15 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 // updateOrgLDAP changes an org's LDAP interface settings: the MFA
-// separator, the custom attributes it declares, LDAP writes and whether
-// memberOf is transitive.
+// separator, the custom attributes it declares, LDAP writes, whether
+// memberOf is transitive and its POSIX accounts.
 func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) error {
 	var in struct {
-		MFASeparator       *string   `json:"mfaSeparator"`
-		CustomAttributes   *[]string `json:"customAttributes"`
-		Writes             *bool     `json:"writes"`
-		TransitiveMemberOf *bool     `json:"transitiveMemberOf"`
+		MFASeparator       *string    `json:"mfaSeparator"`
+		CustomAttributes   *[]string  `json:"customAttributes"`
+		Writes             *bool      `json:"writes"`
+		TransitiveMemberOf *bool      `json:"transitiveMemberOf"`
+		POSIX              *posixJSON `json:"posix"`
 	}
 	if err := s.decode(r, &in); err != nil {
 		return err
@@ -145,6 +161,11 @@ func (s *Server) updateOrgLDAP(w http.ResponseWriter, r *http.Request, c *call) 
 	}
 	if in.TransitiveMemberOf != nil {
 		if o, err = s.dir.SetLDAPMemberOf(c.ctx, name, *in.TransitiveMemberOf); err != nil {
+			return err
+		}
+	}
+	if in.POSIX != nil {
+		if o, err = s.dir.SetPOSIX(c.ctx, name, directory.POSIXSettings(*in.POSIX)); err != nil {
 			return err
 		}
 	}

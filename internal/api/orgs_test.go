@@ -31,6 +31,17 @@ func TestOrgs(t *testing.T) {
 	if res.status != 200 || !strings.Contains(string(res.body), `"writes":true`) || !strings.Contains(string(res.body), `"mfaSeparator":"|"`) {
 		t.Fatalf("turning LDAP writes on: %d %s", res.status, res.body)
 	}
+	if !strings.Contains(string(res.body), `"posix":{"enabled":false}`) {
+		t.Fatalf("POSIX accounts are not off by default: %s", res.body)
+	}
+	res = f.do(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"posix":{"enabled":true,"uidMin":20000,"uidMax":29999}}`)
+	if res.status != 200 || !strings.Contains(string(res.body), `"posix":{"enabled":true,"uidMin":20000,"uidMax":29999,"gidMin":10000,"gidMax":59999,"primaryGid":100,"home":"/home/{login}","shell":"/bin/bash"}`) {
+		t.Fatalf("turning POSIX accounts on: %d %s", res.status, res.body)
+	}
+	res = f.do(t, inst, "PUT", "/api/dirgate/v1/orgs/acme/ldap", `{"posix":{"enabled":true,"home":"relative"}}`)
+	if res.status != 400 || !strings.Contains(string(res.body), "absolute path") {
+		t.Fatalf("a relative home template: %d %s", res.status, res.body)
+	}
 	if res := f.do(t, inst, "POST", "/api/dirgate/v1/orgs", `{"name":"empty"}`); res.status != 201 {
 		t.Fatalf("create org: %d %s", res.status, res.body)
 	}

@@ -25,7 +25,7 @@ func (d *Directory) CreateGroup(ctx context.Context, org string, in GroupInput) 
 			return err
 		}
 		g = d.newGroup(o, in)
-		return createGroup(tx, g)
+		return createGroup(tx, o, g)
 	})
 	if err != nil {
 		return nil, storeErr(err)
@@ -41,7 +41,12 @@ func (d *Directory) newGroup(o *Org, in GroupInput) *Group {
 		Description: in.Description, Created: now, LastUpdated: now, LastMembershipUpdated: now}
 }
 
-func createGroup(tx store.Tx, g *Group) error {
+// createGroup stores a new group of o, with a gidNumber when o serves
+// POSIX groups.
+func createGroup(tx store.Tx, o *Org, g *Group) error {
+	if err := allocateGID(tx, o, g); err != nil {
+		return err
+	}
 	err := tx.CreateGroup(g)
 	if errors.Is(err, store.ErrConflict) {
 		return groupNameTaken(g.Name)

@@ -60,7 +60,7 @@ func (d *Directory) Import(ctx context.Context, org string, users []ImportUser, 
 			if err != nil {
 				return wrapSource(users[i].Source, err)
 			}
-			if err := createUser(tx, u); err != nil {
+			if err := createUser(tx, o, u); err != nil {
 				return wrapSource(users[i].Source, err)
 			}
 			byLogin[u.LoginKey] = u.ID
@@ -73,7 +73,7 @@ func (d *Directory) Import(ctx context.Context, org string, users []ImportUser, 
 				return wrapSource(in.Source, e)
 			}
 			g := d.newGroup(o, in.GroupInput)
-			if err := createGroup(tx, g); err != nil {
+			if err := createGroup(tx, o, g); err != nil {
 				return wrapSource(in.Source, err)
 			}
 			res.Groups++

@@ -114,7 +114,7 @@ func (d *Directory) createHashed(ctx context.Context, o *Org, in UserInput) (*Us
 		if u, err = d.newUser(o, in, nil); err != nil {
 			return err
 		}
-		return createUser(tx, u)
+		return createUser(tx, o, u)
 	})
 	if err != nil {
 		return nil, storeErr(err)
@@ -189,7 +189,7 @@ func (d *Directory) CreateGroupAs(ctx context.Context, a LDAPActor, in GroupInpu
 	var nested []*Group
 	err = d.st.Update(ctx, func(tx store.Tx) error {
 		g = d.newGroup(o, in)
-		if err := createGroup(tx, g); err != nil {
+		if err := createGroup(tx, o, g); err != nil {
 			return err
 		}
 		if added, _, err = setMembers(tx, o, g, nil, members, g.Created); err != nil {

@@ -696,7 +696,7 @@ func (d *Directory) applyOp(tx store.Tx, st *syncState, op syncOp) (func(), erro
 	ctx := WithActor(context.Background(), LogActor{ID: st.in.ID, Type: "AppInstance", AlternateID: st.in.Kind, DisplayName: st.in.Name})
 	switch op.kind {
 	case "createUser":
-		if err := createUser(tx, op.user); err != nil {
+		if err := createUser(tx, st.org, op.user); err != nil {
 			return nil, err
 		}
 		if err := tx.PutSyncUser(store.SyncLink{IntegrationID: st.in.ID, ExternalID: op.ext, LocalID: op.user.ID}); err != nil {
@@ -720,7 +720,7 @@ func (d *Directory) applyOp(tx store.Tx, st *syncState, op syncOp) (func(), erro
 		}
 		return func() { d.auditUser(ctx, nil, ev, u) }, nil
 	case "createGroup":
-		if err := tx.CreateGroup(op.group); err != nil {
+		if err := createGroup(tx, st.org, op.group); err != nil {
 			return nil, err
 		}
 		if err := tx.PutSyncGroup(store.SyncLink{IntegrationID: st.in.ID, ExternalID: op.ext, LocalID: op.group.ID}); err != nil {

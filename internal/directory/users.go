@@ -48,7 +48,7 @@ func (d *Directory) CreateUserInGroups(ctx context.Context, org string, in UserI
 		if err != nil {
 			return err
 		}
-		if err := createUser(tx, u); err != nil {
+		if err := createUser(tx, o, u); err != nil {
 			return err
 		}
 		for _, ref := range groupRefs {
@@ -77,7 +77,12 @@ func (d *Directory) CreateUserInGroups(ctx context.Context, org string, in UserI
 	return u, nil
 }
 
-func createUser(tx store.Tx, u *User) error {
+// createUser stores a new user of o, with a uidNumber when o serves POSIX
+// accounts.
+func createUser(tx store.Tx, o *Org, u *User) error {
+	if err := allocateUID(tx, o, u); err != nil {
+		return err
+	}
 	err := tx.CreateUser(u)
 	if errors.Is(err, store.ErrConflict) {
 		return loginTaken(u.Profile.Login)

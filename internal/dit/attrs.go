@@ -56,6 +56,7 @@ var (
 	idCreate, idModify, idHasSubs, idNumSubs, idStructural, idSubschema               attrID
 	idNamingContexts, idLDAPVersion, idControl, idExtension, idFeatures               attrID
 	idVendorName, idVendorVersion, idAttributeTypes, idObjectClasses, idMatchingRules attrID
+	idUIDNumber, idGIDNumber, idHome, idShell, idGecos, idMemberUID, idShadowChange   attrID
 )
 
 func init() {
@@ -98,6 +99,9 @@ func init() {
 		&idFeatures: "supportedFeatures", &idVendorName: "vendorName",
 		&idVendorVersion: "vendorVersion", &idAttributeTypes: "attributeTypes",
 		&idObjectClasses: "objectClasses", &idMatchingRules: "matchingRules",
+		&idUIDNumber: "uidNumber", &idGIDNumber: "gidNumber", &idHome: "homeDirectory",
+		&idShell: "loginShell", &idGecos: "gecos", &idMemberUID: "memberUid",
+		&idShadowChange: "shadowLastChange",
 	} {
 		*p = id(n)
 	}
@@ -116,7 +120,8 @@ func servedAttrs() []attrID {
 	return []attrID{idObjectClass, idUID, idCN, idSN, idGivenName, idMail, idDisplayName,
 		idNickName, idTitle, idDepartment, idO, idOU, idDC, idMobile, idTelephone,
 		idUniqueIdentifier, idStatus, idDescription, idUniqueMember, idMemberOf, idEntryDN,
-		idEntryUUID, idCreate, idModify, idHasSubs, idNumSubs, idStructural, idSubschema}
+		idEntryUUID, idCreate, idModify, idHasSubs, idNumSubs, idStructural, idSubschema,
+		idUIDNumber, idGIDNumber, idHome, idShell, idGecos, idMemberUID, idShadowChange} // posixAttrs
 }
 
 // lowerInto lower-cases ASCII s into buf without allocating (nil when s

@@ -13,12 +13,13 @@ import (
 // The equality indexes every org keeps, keyed by the value normalised with
 // the type's equality matching rule. Posting lists hold entry numbers in
 // entry order, so candidates come out in the order a scan would give.
-const numIndexes = 8
+const numIndexes = 10
 
 var indexedAttrs [numIndexes]attrID
 
 func init() {
-	indexedAttrs = [numIndexes]attrID{idObjectClass, idUID, idMail, idCN, idUniqueIdentifier, idEntryUUID, idUniqueMember, idMemberOf}
+	indexedAttrs = [numIndexes]attrID{idObjectClass, idUID, idMail, idCN, idUniqueIdentifier, idEntryUUID, idUniqueMember, idMemberOf,
+		idUIDNumber, idGIDNumber}
 }
 
 // indexSlot returns the index of attribute id, or -1.
@@ -136,6 +137,12 @@ func (o *orgView) buildIndex(slot int) {
 		size = len(o.entries)
 	case idObjectClass:
 		pairs = 4 * len(o.entries)
+	case idUIDNumber, idGIDNumber:
+		if !o.org.LDAP.POSIX.Enabled { // no entry has them: no need to look
+			o.idx[slot] = postings{keys: map[string]int32{}, off: []int32{0}}
+			return
+		}
+		size = o.nUsers
 	}
 	p := &o.idx[slot]
 	p.keys = make(map[string]int32, size)

@@ -464,6 +464,11 @@ func (p *patcher) patch() (*orgView, string) {
 		}
 	}
 	p.memberOf, p.members = memberOf, members
+	if len(spliceG) > 0 && old.posix() {
+		// A group's memberUid lists its users' logins, which splicing
+		// uniqueMember does not rewrite.
+		return nil, "a member of a POSIX group was renamed or went"
+	}
 	ous := 0
 	if p.nU != oNU {
 		ous++

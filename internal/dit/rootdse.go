@@ -41,6 +41,11 @@ func (o *orgView) buildSchema(b *builder) {
 	for _, id := range servedAttrs() {
 		served[id] = true
 	}
+	if !o.posix() {
+		for _, id := range posixAttrs() {
+			delete(served, id)
+		}
+	}
 	for _, c := range o.custom {
 		served[c.id] = true
 	}
@@ -75,6 +80,12 @@ func (o *orgView) buildSchema(b *builder) {
 		"( 2.5.6.5 NAME 'organizationalUnit' SUP top STRUCTURAL MUST ou MAY description )",
 		"( 1.3.6.1.4.1.1466.344 NAME 'dcObject' SUP top AUXILIARY MUST dc )",
 		"( 2.5.6.4 NAME 'organization' SUP top STRUCTURAL MUST o MAY ( description $ telephoneNumber ) )",
+	}
+	if o.posix() { // RFC 2307bis
+		classes = append(classes,
+			"( 1.3.6.1.1.1.2.0 NAME 'posixAccount' SUP top AUXILIARY MUST ( cn $ uid $ uidNumber $ gidNumber $ homeDirectory ) MAY ( userPassword $ loginShell $ gecos $ description ) )",
+			"( 1.3.6.1.1.1.2.1 NAME 'shadowAccount' SUP top AUXILIARY MUST uid MAY ( userPassword $ description $ shadowLastChange ) )",
+			"( 1.3.6.1.1.1.2.2 NAME 'posixGroup' SUP top AUXILIARY MUST gidNumber MAY ( userPassword $ memberUid $ description ) )")
 	}
 	b.add(idObjectClass, "top", "subschema", "subentry")
 	b.add(idCN, "schema")

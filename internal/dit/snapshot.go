@@ -737,9 +737,11 @@ func (o *orgView) encodeOU(b *builder, e *entry, ou string, subs int) {
 // given groups (numbers among the groups; group returns their entries).
 func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf []int32, group func(int32) *entry) {
 	p := &u.Profile
-	b.addOwned(idObjectClass, userClasses, userClasses)
+	classes := o.userClassesOf(u)
+	b.addOwned(idObjectClass, classes, classes)
 	b.add(idUID, p.Login)
-	b.add(idCN, commonName(p))
+	cn := commonName(p)
+	b.add(idCN, cn)
 	b.add(idSN, p.LastName)
 	b.add(idGivenName, p.FirstName)
 	b.add(idDisplayName, p.DisplayName)
@@ -755,6 +757,7 @@ func (o *orgView) encodeUser(b *builder, e *entry, u *directory.User, memberOf [
 	for _, c := range o.custom {
 		b.add(c.id, p.Custom[c.name])
 	}
+	o.addPOSIXUser(b, u, cn)
 	b.add(idEntryUUID, entryUUID(u.ID))
 	b.addDN(idEntryDN, e.dn, e.norm)
 	o.addGroupDNs(b, idMemberOf, o.nest.memberOf(memberOf, o.org.LDAP.TransitiveMemberOf), group)
@@ -784,10 +787,12 @@ var (
 // their entries) and the groups nested in it and that it is in (group
 // returns their entries).
 func (o *orgView) encodeGroup(b *builder, e *entry, g *directory.Group, gi int32, members []int32, user, group func(int32) *entry) {
-	b.addOwned(idObjectClass, groupClasses, groupClasses)
+	classes := o.groupClassesOf(g)
+	b.addOwned(idObjectClass, classes, classes)
 	b.add(idCN, g.Name)
 	b.add(idDescription, g.Description)
 	o.addMembers(b, members, o.nest.childrenOf(gi), user, group)
+	o.addPOSIXGroup(b, g, members, user)
 	b.add(idUniqueIdentifier, g.ID)
 	b.add(idEntryUUID, entryUUID(g.ID))
 	b.addDN(idEntryDN, e.dn, e.norm)

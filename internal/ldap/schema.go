@@ -79,6 +79,7 @@ var Schema = []*AttributeType{
 	at("1.3.6.1.1.1.1.3", []string{"homeDirectory"}, CaseExactIA5Match, nil, nil, SyntaxIA5String, true, false),
 	at("1.3.6.1.1.1.1.4", []string{"loginShell"}, CaseExactIA5Match, nil, nil, SyntaxIA5String, true, false),
 	at("1.3.6.1.1.1.1.12", []string{"memberUid"}, CaseExactIA5Match, nil, CaseExactIA5Substrings, SyntaxIA5String, false, false),
+	at("1.3.6.1.1.1.1.5", []string{"shadowLastChange"}, IntegerMatch, IntegerOrderingMatch, nil, SyntaxInteger, true, false),
 	dirString("2.16.840.1.113730.3.1.3", true, "employeeNumber"),
 	dnType("0.9.2342.19200300.100.1.10", false, false, "manager"),
 	dirString("2.5.4.7", false, "l", "localityName"),

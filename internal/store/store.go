@@ -31,6 +31,8 @@ var (
 	// quota) is full: the write did not happen; reads go on working, and
 	// the write succeeds once space is freed.
 	ErrFull = errors.New("store: the database's disk is full")
+	// ErrExhausted: a range of POSIX numbers has none left.
+	ErrExhausted = errors.New("store: no number left in the range")
 	// ErrNewerSchema: the database was written by a newer dirgate.
 	ErrNewerSchema = errors.New("store: database schema is newer than this dirgate")
 )
@@ -64,6 +66,26 @@ type LDAPSettings struct {
 	// TransitiveMemberOf makes memberOf list every group a user or group
 	// is in through nested groups, not only the groups it is directly in.
 	TransitiveMemberOf bool `json:"transitiveMemberOf,omitempty"`
+	// POSIX serves the org's users and groups as POSIX accounts and
+	// groups (RFC 2307bis), for SSSD and other NSS clients.
+	POSIX POSIXSettings `json:"posix,omitzero"`
+}
+
+// POSIXSettings are an org's POSIX accounts: where uidNumber and gidNumber
+// come from, and the templates of the other attributes.
+type POSIXSettings struct {
+	Enabled bool `json:"enabled,omitempty"`
+	// UIDMin..UIDMax and GIDMin..GIDMax bound the numbers allocated to
+	// users and groups (Tx.NextPOSIXNumber).
+	UIDMin int64 `json:"uidMin,omitempty"`
+	UIDMax int64 `json:"uidMax,omitempty"`
+	GIDMin int64 `json:"gidMin,omitempty"`
+	GIDMax int64 `json:"gidMax,omitempty"`
+	// PrimaryGID is every user's gidNumber (its primary group).
+	PrimaryGID int64 `json:"primaryGid,omitempty"`
+	// Home is homeDirectory's template; Shell is loginShell.
+	Home  string `json:"home,omitempty"`
+	Shell string `json:"shell,omitempty"`
 }
 
 // MarshalLDAPSettings is how stores keep s: nil for the zero value, else
@@ -148,6 +170,10 @@ type User struct {
 	// PasswordHistory holds previous password hashes, newest first (a
 	// password policy's history); the directory bounds its length.
 	PasswordHistory []string
+
+	// UIDNumber is the user's POSIX uidNumber, 0 when it has none; unique
+	// among the org's users (ErrConflict).
+	UIDNumber int64
 }
 
 // Group is a group of users of one org.
@@ -161,7 +187,16 @@ type Group struct {
 	LastUpdated time.Time
 	// LastMembershipUpdated changes when members are added or removed.
 	LastMembershipUpdated time.Time
+	// GIDNumber is the group's POSIX gidNumber, 0 when it has none;
+	// unique among the org's groups (ErrConflict).
+	GIDNumber int64
 }
+
+// POSIX number kinds (Tx.NextPOSIXNumber).
+const (
+	POSIXUID = "uid"
+	POSIXGID = "gid"
+)
 
 // Membership is one user in one group.
 type Membership struct {
@@ -303,6 +338,10 @@ type Reader interface {
 
 	Token(id string) (*Token, error)
 	TokenByHash(hash string) (*Token, error)
+	// POSIXCounter is the next number NextPOSIXNumber would consider for
+	// the org and kind (0 when none was ever allocated).
+	POSIXCounter(orgID, kind string) (int64, error)
+
 	// Tokens returns the org's API tokens ordered by Created, then ID;
 	// orgID "" lists the installation tokens.
 	Tokens(orgID string) ([]*Token, error)
@@ -334,8 +373,9 @@ type Tx interface {
 	CreateOrg(o *Org) error
 	UpdateOrg(o *Org) error
 	// DeleteOrg deletes the org and everything in it: users, groups,
-	// memberships, factors, policies, API tokens and integrations (one
-	// change, of the org). The system log keeps the org's events.
+	// memberships, group links, factors, policies, API tokens,
+	// integrations and POSIX counters (one change, of the org). The
+	// system log keeps the org's events.
 	DeleteOrg(id string) error
 
 	CreateUser(u *User) error
@@ -364,6 +404,15 @@ type Tx interface {
 	// transaction.
 	AddGroupLink(parentID, childID string) (bool, error)
 	RemoveGroupLink(parentID, childID string) (bool, error)
+
+	// NextPOSIXNumber allocates the org's next POSIX number of kind
+	// (POSIXUID or POSIXGID) within lo..hi: the org's counter for the
+	// kind, or lo when the counter is below it; the counter moves past
+	// it, so a number is never allocated twice, even after the user or
+	// group that held it is gone. ErrExhausted when the next number
+	// would exceed hi. It records no change (the record given the number
+	// records its own).
+	NextPOSIXNumber(orgID, kind string, lo, hi int64) (int64, error)
 
 	// CreateFactor fails with ErrNotFound when the user does not exist.
 	// DeleteUser deletes the user's factors.

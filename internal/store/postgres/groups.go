@@ -11,12 +11,12 @@ import (
 
 // Groups and memberships, read and written like users (users.go).
 
-const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated`
+const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated, gid_number`
 
 func scanGroup(sc scanner) (*store.Group, error) {
 	var g store.Group
 	var t [3]pgtype.Timestamptz
-	if err := sc.Scan(&g.ID, &g.OrgID, &g.NameKey, &g.Name, &g.Description, &t[0], &t[1], &t[2]); err != nil {
+	if err := sc.Scan(&g.ID, &g.OrgID, &g.NameKey, &g.Name, &g.Description, &t[0], &t[1], &t[2], &g.GIDNumber); err != nil {
 		return nil, err
 	}
 	g.Created, g.LastUpdated, g.LastMembershipUpdated = fromTS(t[0]), fromTS(t[1]), fromTS(t[2])
@@ -24,7 +24,7 @@ func scanGroup(sc scanner) (*store.Group, error) {
 }
 
 func groupArgs(g *store.Group) []any {
-	return []any{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts(g.Created), ts(g.LastUpdated), ts(g.LastMembershipUpdated)}
+	return []any{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts(g.Created), ts(g.LastUpdated), ts(g.LastMembershipUpdated), g.GIDNumber}
 }
 
 func (r *reader) Group(id string) (*store.Group, error) {
@@ -86,14 +86,17 @@ func (r *reader) ParentGroups(groupID string) ([]string, error) {
 }
 
 var (
+	// createGroup writes nothing for a missing org or a taken id, name
+	// or gidNumber.
 	createGroup = recorded(`INSERT INTO groups (`+groupCols+`)
-		SELECT `+params(1, 8)+` WHERE EXISTS (SELECT 1 FROM orgs WHERE id = $2)
-		ON CONFLICT DO NOTHING RETURNING org_id`, 8)
+		SELECT `+params(1, 9)+` WHERE EXISTS (SELECT 1 FROM orgs WHERE id = $2)
+		ON CONFLICT DO NOTHING RETURNING org_id`, 9)
 	updateGroup = recorded(`UPDATE groups SET name_key = $3, name = $4, description = $5,
-		created = $6, last_updated = $7, last_membership_updated = $8
+		created = $6, last_updated = $7, last_membership_updated = $8, gid_number = $9
 		WHERE id = $1 AND org_id = $2
 			AND NOT EXISTS (SELECT 1 FROM groups o WHERE o.org_id = $2 AND o.name_key = $3 AND o.id <> $1)
-		RETURNING org_id`, 8)
+			AND NOT EXISTS (SELECT 1 FROM groups o WHERE o.org_id = $2 AND $9::bigint > 0 AND o.gid_number = $9 AND o.id <> $1)
+		RETURNING org_id`, 9)
 	// deleteGroup deletes group $1 (its memberships, group links and
 	// integration link go with it) and records its change, seq $2 of
 	// kind $3, and one of kind $4 for each group it was in, seqs $2+1, …

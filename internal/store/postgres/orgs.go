@@ -119,6 +119,7 @@ var deleteOrgContents = []string{
 	`DELETE FROM api_tokens WHERE org_id = $1`,
 	`DELETE FROM policies WHERE org_id = $1`,
 	`DELETE FROM integrations WHERE org_id = $1`, // and their links
+	`DELETE FROM posix_counters WHERE org_id = $1`,
 	`DELETE FROM users WHERE org_id = $1`,
 	`DELETE FROM groups WHERE org_id = $1`,
 }

@@ -33,6 +33,7 @@ func TestPostgres(t *testing.T) {
 		{"NewerSchema", testNewerSchema},
 		{"FailedWritesKeepTheTransaction", testFailedWritesKeepTheTransaction},
 		{"FailedStatementAbortsUpdate", testFailedStatementAbortsUpdate},
+		{"POSIXNumbersConcurrently", testPOSIXNumbersConcurrently},
 		{"PrefixFold", testPrefixFold},
 		{"PruneInBatches", testPruneInBatches},
 		{"ChangesFollow", testChangesFollow},

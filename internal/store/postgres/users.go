@@ -14,7 +14,7 @@ const userCols = `id, org_id, login_key, status, type,
 	department, organization, mobile_phone, primary_phone, custom,
 	password_hash, roles,
 	created, activated, status_changed, last_login, last_updated, password_changed,
-	failed_logins, last_failed_login, password_history`
+	failed_logins, last_failed_login, password_history, uid_number`
 
 // userSelect selects users (as u) in userCols order, with the last login
 // from user_logins when it has one (RecordLogins).
@@ -23,7 +23,7 @@ const userSelect = `SELECT u.id, u.org_id, u.login_key, u.status, u.type,
 	u.department, u.organization, u.mobile_phone, u.primary_phone, u.custom,
 	u.password_hash, u.roles,
 	u.created, u.activated, u.status_changed, COALESCE(l.at, u.last_login), u.last_updated, u.password_changed,
-	u.failed_logins, u.last_failed_login, u.password_history
+	u.failed_logins, u.last_failed_login, u.password_history, u.uid_number
 	FROM users u LEFT JOIN user_logins l ON l.user_id = u.id`
 
 func scanUser(sc scanner) (*store.User, error) {
@@ -35,7 +35,7 @@ func scanUser(sc scanner) (*store.User, error) {
 		&p.Department, &p.Organization, &p.MobilePhone, &p.PrimaryPhone, &p.Custom,
 		&u.PasswordHash, &u.Roles,
 		&t[0], &t[1], &t[2], &t[3], &t[4], &t[5],
-		&u.FailedLogins, &t[6], &u.PasswordHistory)
+		&u.FailedLogins, &t[6], &u.PasswordHistory, &u.UIDNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func userArgs(u *store.User) []any {
 		p.Department, p.Organization, p.MobilePhone, p.PrimaryPhone, custom,
 		u.PasswordHash, list(u.Roles),
 		ts(u.Created), ts(u.Activated), ts(u.StatusChanged), ts(u.LastLogin), ts(u.LastUpdated), ts(u.PasswordChanged),
-		u.FailedLogins, ts(u.LastFailedLogin), list(u.PasswordHistory)}
+		u.FailedLogins, ts(u.LastFailedLogin), list(u.PasswordHistory), u.UIDNumber}
 }
 
 func (r *reader) User(id string) (*store.User, error) {
@@ -156,21 +156,23 @@ func (r *reader) UserCounts(orgID string) (map[string]int, error) {
 var (
 	// createUser checks the org in the same statement: a missing one
 	// writes nothing instead of failing the foreign key (and the
-	// transaction with it).
+	// transaction with it); a taken id, login or uidNumber (any unique
+	// index) writes nothing either.
 	createUser = recorded(`INSERT INTO users (`+userCols+`)
-		SELECT `+params(1, 28)+` WHERE EXISTS (SELECT 1 FROM orgs WHERE id = $2)
-		ON CONFLICT DO NOTHING RETURNING org_id`, 28)
+		SELECT `+params(1, 29)+` WHERE EXISTS (SELECT 1 FROM orgs WHERE id = $2)
+		ON CONFLICT DO NOTHING RETURNING org_id`, 29)
 	// updateUser keeps the user in its org and checks that the new login
-	// is free.
+	// and uidNumber are free.
 	updateUser = recorded(`UPDATE users SET login_key = $3, status = $4, type = $5,
 		login = $6, email = $7, first_name = $8, last_name = $9, display_name = $10, nick_name = $11, title = $12,
 		department = $13, organization = $14, mobile_phone = $15, primary_phone = $16, custom = $17,
 		password_hash = $18, roles = $19,
 		created = $20, activated = $21, status_changed = $22, last_login = $23, last_updated = $24, password_changed = $25,
-		failed_logins = $26, last_failed_login = $27, password_history = $28
+		failed_logins = $26, last_failed_login = $27, password_history = $28, uid_number = $29
 		WHERE id = $1 AND org_id = $2
 			AND NOT EXISTS (SELECT 1 FROM users o WHERE o.org_id = $2 AND o.login_key = $3 AND o.id <> $1)
-		RETURNING org_id`, 28)
+			AND NOT EXISTS (SELECT 1 FROM users o WHERE o.org_id = $2 AND $29::bigint > 0 AND o.uid_number = $29 AND o.id <> $1)
+		RETURNING org_id`, 29)
 	// deleteUser: its memberships, factors, last login, tokens and link
 	// go with it (ON DELETE CASCADE).
 	deleteUser = recorded(`DELETE FROM users WHERE id = $1 RETURNING org_id`, 1)

@@ -48,13 +48,16 @@ func seq(t *testing.T, s store.Store) uint64 {
 // testFailedWritesKeepTheTransaction: every write that fails with
 // ErrConflict or ErrNotFound leaves the transaction usable, as in SQLite
 // (a failed PostgreSQL statement would abort it): after all of them in
-// one Update, a write still succeeds and commits, alone.
+// one Update, a write still succeeds and commits, alone. So does
+// ErrExhausted of NextPOSIXNumber.
 func testFailedWritesKeepTheTransaction(t *testing.T, dbs *databases) {
 	s := dbs.openStore(t)
 	acme, beta := testOrg(1, "acme"), testOrg(2, "beta")
 	ann, bob := testUser(1, acme.ID, "ann"), testUser(2, acme.ID, "bob")
 	cat := testUser(3, beta.ID, "cat")
+	ann.UIDNumber = 1000
 	admins, devs := testGroup(1, acme.ID, "admins"), testGroup(2, acme.ID, "devs")
+	admins.GIDNumber = 2000
 	others := testGroup(3, beta.ID, "others")
 	policy := &store.Policy{ID: "00p1", OrgID: acme.ID, Kind: store.PolicySignOn, Name: "p", NameKey: "p"}
 	policy2 := &store.Policy{ID: "00p2", OrgID: acme.ID, Kind: store.PolicySignOn, Name: "q", NameKey: "q"}
@@ -81,6 +84,8 @@ func testFailedWritesKeepTheTransaction(t *testing.T, dbs *databases) {
 	group := func(g store.Group, key string) *store.Group { g.NameKey = key; return &g }
 	policyNamed := func(p store.Policy, key string) *store.Policy { p.NameKey = key; return &p }
 	integrationNamed := func(in store.Integration, key string) *store.Integration { in.NameKey = key; return &in }
+	uid := func(u store.User, n int64) *store.User { u.UIDNumber = n; return &u }
+	gid := func(g store.Group, n int64) *store.Group { g.GIDNumber = n; return &g }
 	fresh := testUser(10, acme.ID, "fresh")
 	update(t, s, func(tx store.Tx) error {
 		for _, tc := range []struct {
@@ -97,10 +102,22 @@ func testFailedWritesKeepTheTransaction(t *testing.T, dbs *databases) {
 			{"CreateUser, missing org", tx.CreateUser(testUser(5, "00o9", "zed")), store.ErrNotFound},
 			{"UpdateUser, login taken", tx.UpdateUser(login(*bob, "ann")), store.ErrConflict},
 			{"UpdateUser, missing", tx.UpdateUser(testUser(9, acme.ID, "nine")), store.ErrNotFound},
+			{"CreateUser, uidNumber taken", tx.CreateUser(uid(*testUser(6, acme.ID, "zed"), 1000)), store.ErrConflict},
+			{"UpdateUser, uidNumber taken", tx.UpdateUser(uid(*bob, 1000)), store.ErrConflict},
 			{"DeleteUser, missing", tx.DeleteUser("00u9"), store.ErrNotFound},
 			{"CreateGroup, name taken", tx.CreateGroup(testGroup(3, acme.ID, "admins")), store.ErrConflict},
 			{"CreateGroup, missing org", tx.CreateGroup(testGroup(4, "00o9", "x")), store.ErrNotFound},
 			{"UpdateGroup, name taken", tx.UpdateGroup(group(*devs, "admins")), store.ErrConflict},
+			{"CreateGroup, gidNumber taken", tx.CreateGroup(gid(*testGroup(5, acme.ID, "y"), 2000)), store.ErrConflict},
+			{"UpdateGroup, gidNumber taken", tx.UpdateGroup(gid(*devs, 2000)), store.ErrConflict},
+			{"NextPOSIXNumber, missing org", func() error { _, err := tx.NextPOSIXNumber("00o9", store.POSIXUID, 1, 9); return err }(), store.ErrNotFound},
+			{"NextPOSIXNumber, exhausted", func() error {
+				if _, err := tx.NextPOSIXNumber(acme.ID, store.POSIXUID, 5, 5); err != nil {
+					return err
+				}
+				_, err := tx.NextPOSIXNumber(acme.ID, store.POSIXUID, 5, 5)
+				return err
+			}(), store.ErrExhausted},
 			{"AddMember, missing user", func() error { _, err := tx.AddMember(admins.ID, "00u9"); return err }(), store.ErrNotFound},
 			{"AddMember, missing group", func() error { _, err := tx.AddMember("00g9", ann.ID); return err }(), store.ErrNotFound},
 			{"AddGroupLink, in itself", func() error { _, err := tx.AddGroupLink(admins.ID, admins.ID); return err }(), store.ErrConflict},

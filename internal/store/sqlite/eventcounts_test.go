@@ -151,7 +151,9 @@ func TestMigrateEventCountsFromVersion7(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to version 7: without the tables and columns of 0008 and later.
-	for _, q := range []string{`DROP TABLE group_links`, `DROP TABLE sync_users`, `DROP TABLE sync_groups`, `DROP TABLE integrations`,
+	for _, q := range []string{`DROP TABLE posix_counters`, `DROP INDEX users_by_uid_number`, `DROP INDEX groups_by_gid_number`,
+		`ALTER TABLE users DROP COLUMN uid_number`, `ALTER TABLE groups DROP COLUMN gid_number`,
+		`DROP TABLE group_links`, `DROP TABLE sync_users`, `DROP TABLE sync_groups`, `DROP TABLE integrations`,
 		`DROP TABLE event_counts`, `ALTER TABLE orgs DROP COLUMN ldap_settings`, `UPDATE meta SET value = 7 WHERE key = 'schema_version'`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -136,7 +136,7 @@ const userCols = `id, org_id, login_key, status, type,
 	department, organization, mobile_phone, primary_phone, custom,
 	password_hash, roles,
 	created, activated, status_changed, last_login, last_updated, password_changed,
-	failed_logins, last_failed_login, password_history`
+	failed_logins, last_failed_login, password_history, uid_number`
 
 // userRow selects a user as one JSON array of its userCols (rowjson.go
 // explains why), with the last login from user_logins when it has one
@@ -188,6 +188,7 @@ func decodeUser(row string, u *store.User) error {
 	u.FailedLogins = int(d.integer())
 	u.LastFailedLogin = rowTime(&d)
 	history, _ := d.nullStr()
+	u.UIDNumber = d.integer()
 	if err := d.end(); err != nil {
 		return fmt.Errorf("user %s: %w", u.ID, err)
 	}
@@ -238,7 +239,7 @@ func userArgs(u *store.User) ([]any, error) {
 		p.Department, p.Organization, p.MobilePhone, p.PrimaryPhone, custom,
 		u.PasswordHash, roles,
 		t[0], t[1], t[2], t[3], t[4], t[5],
-		u.FailedLogins, t[6], history}, nil
+		u.FailedLogins, t[6], history, u.UIDNumber}, nil
 }
 
 func (r *reader) User(id string) (*store.User, error) {
@@ -432,12 +433,12 @@ func (r *reader) UserCounts(orgID string) (map[string]int, error) {
 
 // --- groups
 
-const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated`
+const groupCols = `id, org_id, name_key, name, description, created, last_updated, last_membership_updated, gid_number`
 
 func scanGroup(sc scanner) (*store.Group, error) {
 	var g store.Group
 	var t [3]sql.NullInt64
-	if err := sc.Scan(&g.ID, &g.OrgID, &g.NameKey, &g.Name, &g.Description, &t[0], &t[1], &t[2]); err != nil {
+	if err := sc.Scan(&g.ID, &g.OrgID, &g.NameKey, &g.Name, &g.Description, &t[0], &t[1], &t[2], &g.GIDNumber); err != nil {
 		return nil, err
 	}
 	g.Created, g.LastUpdated, g.LastMembershipUpdated = fromNanos(t[0]), fromNanos(t[1]), fromNanos(t[2])
@@ -682,6 +683,7 @@ func (t *tx) DeleteOrg(id string) error {
 		`DELETE FROM sync_users WHERE integration_id IN (SELECT id FROM integrations WHERE org_id = ?)`,
 		`DELETE FROM sync_groups WHERE integration_id IN (SELECT id FROM integrations WHERE org_id = ?)`,
 		`DELETE FROM integrations WHERE org_id = ?`,
+		`DELETE FROM posix_counters WHERE org_id = ?`,
 		`DELETE FROM users WHERE org_id = ?`,
 		`DELETE FROM groups WHERE org_id = ?`,
 	} {
@@ -707,8 +709,9 @@ func (t *tx) CreateUser(u *store.User) error {
 		return fmt.Errorf("sqlite: create user %q: %w", u.ID, err)
 	}
 	if _, err := t.exec(`INSERT INTO users (`+userCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
-		// A foreign key failure here means the org is missing.
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		// A foreign key failure here means the org is missing; a unique
+		// one, a taken id, login or uidNumber.
 		return t.fail(fmt.Errorf("sqlite: create user %q in org %q: %w", u.ID, u.OrgID, mapErr(err)))
 	}
 	return t.record(u.OrgID, store.KindUser, u.ID)
@@ -725,7 +728,7 @@ func (t *tx) UpdateUser(u *store.User) error {
 		department = ?13, organization = ?14, mobile_phone = ?15, primary_phone = ?16, custom = ?17,
 		password_hash = ?18, roles = ?19,
 		created = ?20, activated = ?21, status_changed = ?22, last_login = ?23, last_updated = ?24, password_changed = ?25,
-		failed_logins = ?26, last_failed_login = ?27, password_history = ?28
+		failed_logins = ?26, last_failed_login = ?27, password_history = ?28, uid_number = ?29
 		WHERE id = ?1 AND org_id = ?2`, args...)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: update user %q: %w", u.ID, mapErr(err)))
@@ -775,7 +778,7 @@ func groupArgs(g *store.Group) ([]any, error) {
 			return nil, err
 		}
 	}
-	return []any{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts[0], ts[1], ts[2]}, nil
+	return []any{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts[0], ts[1], ts[2], g.GIDNumber}, nil
 }
 
 func (t *tx) CreateGroup(g *store.Group) error {
@@ -783,7 +786,7 @@ func (t *tx) CreateGroup(g *store.Group) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create group %q: %w", g.ID, err)
 	}
-	if _, err := t.exec(`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+	if _, err := t.exec(`INSERT INTO groups (`+groupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return t.fail(fmt.Errorf("sqlite: create group %q in org %q: %w", g.ID, g.OrgID, mapErr(err)))
 	}
 	return t.record(g.OrgID, store.KindGroup, g.ID)
@@ -796,7 +799,7 @@ func (t *tx) UpdateGroup(g *store.Group) error {
 		return fmt.Errorf("sqlite: update group %q: %w", g.ID, err)
 	}
 	res, err := t.exec(`UPDATE groups SET name_key = ?3, name = ?4, description = ?5,
-		created = ?6, last_updated = ?7, last_membership_updated = ?8 WHERE id = ?1 AND org_id = ?2`, args...)
+		created = ?6, last_updated = ?7, last_membership_updated = ?8, gid_number = ?9 WHERE id = ?1 AND org_id = ?2`, args...)
 	if err != nil {
 		return t.fail(fmt.Errorf("sqlite: update group %q: %w", g.ID, mapErr(err)))
 	}

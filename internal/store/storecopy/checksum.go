@@ -17,23 +17,24 @@ import (
 
 // The kinds of record a Summary counts, in its order.
 const (
-	KindOrgs         = "orgs"
-	KindUsers        = "users"
-	KindGroups       = "groups"
-	KindMemberships  = "memberships"
-	KindGroupLinks   = "group-links"
-	KindFactors      = "factors"
-	KindPolicies     = "policies"
-	KindTokens       = "tokens"
-	KindIntegrations = "integrations"
-	KindSyncUsers    = "sync-users"
-	KindSyncGroups   = "sync-groups"
-	KindEvents       = "events"
+	KindOrgs          = "orgs"
+	KindUsers         = "users"
+	KindGroups        = "groups"
+	KindMemberships   = "memberships"
+	KindGroupLinks    = "group-links"
+	KindPOSIXCounters = "posix-next" // the orgs' POSIX counters (Reader.POSIXCounter): the next numbers
+	KindFactors       = "factors"
+	KindPolicies      = "policies"
+	KindTokens        = "tokens"
+	KindIntegrations  = "integrations"
+	KindSyncUsers     = "sync-users"
+	KindSyncGroups    = "sync-groups"
+	KindEvents        = "events"
 )
 
 // Kinds lists every kind of record, in a Summary's order.
-var Kinds = []string{KindOrgs, KindUsers, KindGroups, KindMemberships, KindGroupLinks, KindFactors, KindPolicies,
-	KindTokens, KindIntegrations, KindSyncUsers, KindSyncGroups, KindEvents}
+var Kinds = []string{KindOrgs, KindUsers, KindGroups, KindMemberships, KindGroupLinks, KindPOSIXCounters, KindFactors,
+	KindPolicies, KindTokens, KindIntegrations, KindSyncUsers, KindSyncGroups, KindEvents}
 
 // Summary is how many records of each kind a store holds and a SHA-256
 // of them, for comparing two stores.
@@ -79,8 +80,9 @@ func (s *Summary) Diff(o *Summary) []string {
 //
 //   - One JSON object per record and line, its fields in a fixed order,
 //     records sorted by id (memberships by group then user, group links
-//     by parent then child, integration links by integration then
-//     external id). Events are the exception: they are
+//     by parent then child, POSIX counters by org then kind, integration
+//     links by integration then external id). Events are the exception:
+//     they are
 //     taken org by org (orgs sorted by id), in Seq order within an org,
 //     which the copy keeps (and so proves); that keeps a large log out of
 //     memory.
@@ -109,6 +111,8 @@ func Checksum(ctx context.Context, s store.Store) (*Summary, error) {
 		func(m store.Membership) any { return [2]string{m.GroupID, m.UserID} }))
 	add(hashSorted(KindGroupLinks, snap.groupLinks, func(l store.GroupLink) string { return l.ParentID + "\x00" + l.ChildID },
 		func(l store.GroupLink) any { return [2]string{l.ParentID, l.ChildID} }))
+	add(hashSorted(KindPOSIXCounters, snap.posixCounters, func(c posixCounter) string { return c.OrgID + "\x00" + c.Kind },
+		func(c posixCounter) any { return c }))
 	add(hashSorted(KindFactors, snap.factors, func(f *store.Factor) string { return f.ID }, canonFactor))
 	add(hashSorted(KindPolicies, snap.policies, func(p *store.Policy) string { return p.ID }, canonPolicy))
 	add(hashSorted(KindTokens, snap.tokens, func(t *store.Token) string { return t.ID }, canonToken))
@@ -228,6 +232,7 @@ func canonUser(u *store.User) any {
 		FailedLogins                                                       int
 		LastFailedLogin                                                    string
 		PasswordHistory                                                    []string
+		UIDNumber                                                          int64
 	}{
 		u.ID, u.OrgID, u.Status, u.Type, u.LoginKey,
 		p.Login, p.Email, p.FirstName, p.LastName, p.DisplayName, p.NickName, p.Title,
@@ -239,6 +244,7 @@ func canonUser(u *store.User) any {
 		u.FailedLogins,
 		ts(u.LastFailedLogin),
 		list(u.PasswordHistory),
+		u.UIDNumber,
 	}
 }
 
@@ -246,7 +252,8 @@ func canonGroup(g *store.Group) any {
 	return struct {
 		ID, OrgID, NameKey, Name, Description       string
 		Created, LastUpdated, LastMembershipUpdated string
-	}{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts(g.Created), ts(g.LastUpdated), ts(g.LastMembershipUpdated)}
+		GIDNumber                                   int64
+	}{g.ID, g.OrgID, g.NameKey, g.Name, g.Description, ts(g.Created), ts(g.LastUpdated), ts(g.LastMembershipUpdated), g.GIDNumber}
 }
 
 func canonFactor(f *store.Factor) any {

@@ -7,8 +7,10 @@
 //
 // What it copies: orgs, users (every field: password hashes and their
 // history, failed-login counters, last logins), groups, memberships,
-// group links (nested groups), factors (their secrets stay sealed: the target's servers need the
-// source's secret key), policies, API tokens (also the installation's,
+// group links (nested groups), the orgs' counters of POSIX numbers (so
+// that the target never hands out a number the source did), factors
+// (their secrets stay sealed: the target's servers need the source's
+// secret key), policies, API tokens (also the installation's,
 // with their last use), integrations and their user and group links, and
 // the system log events, also those of deleted orgs.
 //
@@ -195,17 +197,19 @@ func checkEmpty(ctx context.Context, s store.Store) error {
 // snapshot is the directory's records (everything but the system log)
 // as one View read them.
 type snapshot struct {
-	orgs         []*store.Org
-	users        []*store.User
-	groups       []*store.Group
-	memberships  []store.Membership
-	groupLinks   []store.GroupLink
-	factors      []*store.Factor
-	policies     []*store.Policy
-	tokens       []*store.Token // the orgs' and the installation's
-	integrations []*store.Integration
-	syncUsers    []store.SyncLink
-	syncGroups   []store.SyncLink
+	orgs        []*store.Org
+	users       []*store.User
+	groups      []*store.Group
+	memberships []store.Membership
+	groupLinks  []store.GroupLink
+	// posixCounters are the counters that are not 0 (never allocated).
+	posixCounters []posixCounter
+	factors       []*store.Factor
+	policies      []*store.Policy
+	tokens        []*store.Token // the orgs' and the installation's
+	integrations  []*store.Integration
+	syncUsers     []store.SyncLink
+	syncGroups    []store.SyncLink
 }
 
 func readSnapshot(ctx context.Context, s store.Store) (*snapshot, error) {
@@ -259,6 +263,15 @@ func (snap *snapshot) readOrg(r store.Reader, orgID string) error {
 		return fmt.Errorf("group links: %w", err)
 	}
 	snap.groupLinks = append(snap.groupLinks, ls...)
+	for _, kind := range posixKinds {
+		next, err := r.POSIXCounter(orgID, kind)
+		if err != nil {
+			return fmt.Errorf("POSIX %s counter: %w", kind, err)
+		}
+		if next != 0 {
+			snap.posixCounters = append(snap.posixCounters, posixCounter{OrgID: orgID, Kind: kind, Next: next})
+		}
+	}
 	ps, err := r.Policies(orgID)
 	if err != nil {
 		return fmt.Errorf("policies: %w", err)
@@ -334,6 +347,7 @@ func (snap *snapshot) write(tx store.Tx, tombstones []string, progress func(stri
 		{KindGroups, len(snap.groups), func(i int) error { return tx.CreateGroup(snap.groups[i]) }},
 		{KindMemberships, len(snap.memberships), memberships},
 		{KindGroupLinks, len(snap.groupLinks), groupLinks},
+		{KindPOSIXCounters, len(snap.posixCounters), func(i int) error { return setPOSIXCounter(tx, snap.posixCounters[i]) }},
 		{KindFactors, len(snap.factors), func(i int) error { return tx.CreateFactor(snap.factors[i]) }},
 		{KindPolicies, len(snap.policies), func(i int) error { return tx.CreatePolicy(snap.policies[i]) }},
 		{KindTokens, len(snap.tokens), func(i int) error { return tx.CreateToken(snap.tokens[i]) }},
@@ -346,6 +360,34 @@ func (snap *snapshot) write(tx store.Tx, tombstones []string, progress func(stri
 		if err := step(s.what, s.n, s.fn); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// posixKinds are the kinds of POSIX number an org has a counter of.
+var posixKinds = []string{store.POSIXUID, store.POSIXGID}
+
+// posixCounter is one org's counter of one kind of POSIX number, as
+// POSIXCounter reads it (and as the checksum serialises it).
+type posixCounter struct {
+	OrgID, Kind string
+	Next        int64
+}
+
+// setPOSIXCounter sets c in tx, a target whose counter of c is still 0
+// (the org is new): an allocation of exactly c.Next-1 leaves the counter
+// at c.Next. Store.Tx has no setter, and needs none: a counter that is
+// not 0 is one past a number allocated, at least 1, so it is at least 2.
+func setPOSIXCounter(tx store.Tx, c posixCounter) error {
+	if c.Next < 2 {
+		return fmt.Errorf("org %s: POSIX %s counter %d: not one a store hands out", c.OrgID, c.Kind, c.Next)
+	}
+	n, err := tx.NextPOSIXNumber(c.OrgID, c.Kind, c.Next-1, c.Next-1)
+	if err != nil {
+		return fmt.Errorf("org %s: POSIX %s counter %d: %w", c.OrgID, c.Kind, c.Next, err)
+	}
+	if n != c.Next-1 {
+		return fmt.Errorf("org %s: POSIX %s counter %d: the target allocated %d, want %d", c.OrgID, c.Kind, c.Next, n, c.Next-1)
 	}
 	return nil
 }

@@ -55,8 +55,10 @@ type fixture struct {
 
 // fill writes every kind of record into s: two orgs (and a third deleted
 // after it logged events), users with every field set (last logins also
-// through RecordLogins), groups, memberships and group links (nested
-// groups), factors, policies, API
+// through RecordLogins, POSIX uidNumbers), groups (gidNumbers),
+// memberships and group links (nested groups), the orgs' POSIX counters
+// (acme's uid counter past a number no user holds), factors, policies,
+// API
 // tokens of an org and of the installation (last use through
 // RecordTokenUses), integrations with user and group links, and events of
 // every org, of no org and of the deleted org, more than a batch's worth.
@@ -75,6 +77,13 @@ func fill(t *testing.T, s store.Store) fixture {
 	})
 	update(t, s, func(tx store.Tx) error {
 		var errs []error
+		// uidNumber allocates the org's next one (from 10000), gidNumber
+		// the next group number (from 20000).
+		number := func(org, kind string, lo int64) int64 {
+			n, err := tx.NextPOSIXNumber(org, kind, lo, lo+9999)
+			errs = append(errs, err)
+			return n
+		}
 		for n, login := range []string{"ann", "bob", "cat", "dan"} {
 			org := f.acme
 			if login == "dan" {
@@ -95,14 +104,22 @@ func fill(t *testing.T, s store.Store) fixture {
 			if login == "cat" {
 				u.Status, u.Type, u.Roles, u.Profile.Custom, u.PasswordHash, u.PasswordHistory = store.StatusSuspended, store.TypeServiceAccount, nil, nil, "", nil
 				u.Activated, u.LastLogin = time.Time{}, time.Time{}
+			} else {
+				u.UIDNumber = number(org, store.POSIXUID, 10000) // ann 10000, bob 10001; dan 10000 of beta
 			}
 			errs = append(errs, tx.CreateUser(u))
 		}
+		number(f.acme, store.POSIXUID, 10000) // 10002, of no user: the counter goes on from 10003
 		errs = append(errs, tx.CreateUser(&store.User{ID: id("00u", 9), OrgID: f.gone, Status: store.StatusActive,
-			Type: store.TypePerson, LoginKey: "zed", Profile: store.Profile{Login: "zed"}, Created: at(9)}))
+			Type: store.TypePerson, LoginKey: "zed", Profile: store.Profile{Login: "zed"}, Created: at(9),
+			UIDNumber: number(f.gone, store.POSIXUID, 10000)}))
 		for n, name := range []string{"eng", "ops", "sre"} {
-			errs = append(errs, tx.CreateGroup(&store.Group{ID: id("00g", n+1), OrgID: f.acme, NameKey: name, Name: strings.ToUpper(name),
-				Description: "the " + name, Created: at(20), LastUpdated: at(21), LastMembershipUpdated: at(22)}))
+			g := &store.Group{ID: id("00g", n+1), OrgID: f.acme, NameKey: name, Name: strings.ToUpper(name),
+				Description: "the " + name, Created: at(20), LastUpdated: at(21), LastMembershipUpdated: at(22)}
+			if name != "sre" {
+				g.GIDNumber = number(f.acme, store.POSIXGID, 20000) // eng 20000, ops 20001
+			}
+			errs = append(errs, tx.CreateGroup(g))
 		}
 		errs = append(errs, tx.CreateGroup(&store.Group{ID: id("00g", 4), OrgID: f.beta, NameKey: "all", Name: "All", Created: at(20)}))
 		// sre is in ops and in eng, ops in eng.
@@ -184,8 +201,8 @@ func mustChecksum(t *testing.T, s store.Store) *Summary {
 // wantCounts checks the summary's counts of fill's records.
 func wantCounts(t *testing.T, sum *Summary, f fixture) {
 	t.Helper()
-	want := map[string]int{KindOrgs: 2, KindUsers: 4, KindGroups: 4, KindMemberships: 4, KindGroupLinks: 3, KindFactors: 2, KindPolicies: 2,
-		KindTokens: 2, KindIntegrations: 2, KindSyncUsers: 2, KindSyncGroups: 1, KindEvents: f.events}
+	want := map[string]int{KindOrgs: 2, KindUsers: 4, KindGroups: 4, KindMemberships: 4, KindGroupLinks: 3, KindPOSIXCounters: 3,
+		KindFactors: 2, KindPolicies: 2, KindTokens: 2, KindIntegrations: 2, KindSyncUsers: 2, KindSyncGroups: 1, KindEvents: f.events}
 	for _, k := range Kinds {
 		if got := sum.Kind(k).Count; got != want[k] {
 			t.Errorf("%s: %d, want %d", k, got, want[k])
@@ -216,7 +233,7 @@ func TestCopy(t *testing.T) {
 	if s, d := mustChecksum(t, src), mustChecksum(t, dst); !reflect.DeepEqual(s, d) || s.SHA256 != rep.Source.SHA256 {
 		t.Errorf("checksums after the copy:\n src %+v\n dst %+v", s, d)
 	}
-	for _, want := range []string{"orgs=2", "users=4", "memberships=4", "group-links=3", "tokens=2", "sync-groups=1", "deleted orgs=1", fmt.Sprintf("events=%d", f.events)} {
+	for _, want := range []string{"orgs=2", "users=4", "memberships=4", "group-links=3", "posix-next=3", "tokens=2", "sync-groups=1", "deleted orgs=1", fmt.Sprintf("events=%d", f.events)} {
 		if !slices.Contains(progress, want) {
 			t.Errorf("progress %q lacks %q", progress, want)
 		}
@@ -260,10 +277,27 @@ func TestCopy(t *testing.T) {
 		if !slices.Equal(links, want) {
 			t.Errorf("the target's group links: %v, want %v", links, want)
 		}
+		for _, c := range []posixCounter{{f.acme, store.POSIXUID, 10003}, {f.acme, store.POSIXGID, 20002},
+			{f.beta, store.POSIXUID, 10001}, {f.beta, store.POSIXGID, 0}} {
+			if n, err := r.POSIXCounter(c.OrgID, c.Kind); err != nil || n != c.Next {
+				t.Errorf("the target's POSIX %s counter of org %s: %d, %v; want %d", c.Kind, c.OrgID, n, err, c.Next)
+			}
+		}
+		for _, g := range []struct {
+			id   string
+			want int64
+		}{{id("00g", 1), 20000}, {id("00g", 2), 20001}, {id("00g", 3), 0}} {
+			if got, err := r.Group(g.id); err != nil || got.GIDNumber != g.want {
+				t.Errorf("the target's group %s: %+v, %v; want gidNumber %d", g.id, got, err, g.want)
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if su.UIDNumber != 10000 {
+		t.Errorf("ann's uidNumber = %d, want 10000", su.UIDNumber)
 	}
 
 	for _, org := range []string{f.acme, f.beta, "", f.gone} {
@@ -316,6 +350,14 @@ func TestCopy(t *testing.T) {
 	if rep2.Target.SHA256 != rep.Source.SHA256 || rep2.DeletedOrgs != 1 {
 		t.Errorf("copy of the copy: %+v, want %+v", rep2.Target, rep.Source)
 	}
+	// A copy goes on allocating where the source left off.
+	update(t, again, func(tx store.Tx) error {
+		n, err := tx.NextPOSIXNumber(f.acme, store.POSIXUID, 10000, 19999)
+		if err == nil && n != 10003 {
+			t.Errorf("the copy's next uidNumber: %d, want 10003", n)
+		}
+		return err
+	})
 }
 
 // TestCopyRefusesNonEmptyTarget: a target with an org, with an
@@ -370,7 +412,8 @@ func TestCopyRefusesNonEmptyTarget(t *testing.T) {
 
 // TestChecksumDetectsTampering: after a copy, changing one field of one
 // user in the target (through the store), an event more, a membership
-// less or a group link less each change the target's checksum, and Diff names the
+// less, a group link less, a POSIX number of a user or a group or a
+// counter moved on each change the target's checksum, and Diff names the
 // kind changed, only it.
 func TestChecksumDetectsTampering(t *testing.T) {
 	src, dst := openSQLite(t), openSQLite(t)
@@ -428,7 +471,30 @@ func TestChecksumDetectsTampering(t *testing.T) {
 	step("one group link less", KindGroupLinks, func() {
 		update(t, dst, func(tx store.Tx) error { _, err := tx.RemoveGroupLink(id("00g", 1), id("00g", 3)); return err })
 	})
-	if d := mustChecksum(t, src).Diff(prev); len(d) != 4 {
+	step("a user's uidNumber", KindUsers, func() {
+		update(t, dst, func(tx store.Tx) error {
+			u, err := tx.User(id("00u", 2))
+			if err != nil {
+				return err
+			}
+			u.UIDNumber = 10002
+			return tx.UpdateUser(u)
+		})
+	})
+	step("a group's gidNumber", KindGroups, func() {
+		update(t, dst, func(tx store.Tx) error {
+			g, err := tx.Group(id("00g", 3))
+			if err != nil {
+				return err
+			}
+			g.GIDNumber = 20005
+			return tx.UpdateGroup(g)
+		})
+	})
+	step("a POSIX counter moved on", KindPOSIXCounters, func() {
+		update(t, dst, func(tx store.Tx) error { _, err := tx.NextPOSIXNumber(f.beta, store.POSIXGID, 1, 1); return err })
+	})
+	if d := mustChecksum(t, src).Diff(prev); len(d) != 6 {
 		t.Errorf("source against the tampered target: Diff = %q", d)
 	}
 }

@@ -21,6 +21,13 @@
 //     group without any (or of a missing group) are empty, not an error.
 //     DeleteGroup records its changes (the group's, then one of each
 //     parent) in an order the suite does not pin.
+//   - POSIX numbers: NextPOSIXNumber refuses a range starting below 1
+//     (0 is no number) with an error that is neither ErrNotFound nor
+//     ErrExhausted, and never hands out math.MaxInt64 (the counter could
+//     not move past it); ErrExhausted, like ErrConflict, leaves the
+//     transaction usable. After DeleteOrg, POSIXCounter of the org's id
+//     is ErrNotFound, and an org created again with that id starts from
+//     0.
 //   - Writers must not wait for open readers: an Update runs to completion
 //     while a View is open (and the View keeps its snapshot).
 //   - CreateFactor fails with ErrNotFound also when the user belongs to
@@ -71,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Membership", testMembership},
 		{"DeleteRemovesMemberships", testDeleteRemovesMemberships},
 		{"GroupLinks", testGroupLinks},
+		{"POSIX", testPOSIX},
 		{"ChangeFeed", testChangeFeed},
 		{"FailedUpdate", testFailedUpdate},
 		{"ConcurrentWriters", testConcurrentWriters},
