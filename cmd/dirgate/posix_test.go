@@ -8,7 +8,9 @@ import "testing"
 func TestOrgPOSIX(t *testing.T) {
 	c := newCLI(t)
 	data := initOrg(t, c, "acme")
-	g := func(args ...string) []string { return append(append([]string{"org", "posix"}, args...), "--data", data, "--org", "acme") }
+	g := func(args ...string) []string {
+		return append(append([]string{"org", "posix"}, args...), "--data", data, "--org", "acme")
+	}
 	if out := c.ok("", g("--enable")...); out != "org acme: POSIX accounts on: uidNumber 10000-59999, gidNumber 10000-59999, primary gidNumber 100, home /home/{login}, shell /bin/bash\n" {
 		t.Errorf("enable with the defaults: %q", out)
 	}

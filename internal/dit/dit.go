@@ -66,6 +66,33 @@ type DIT struct {
 	snap    atomic.Pointer[snapshot]
 	ready   atomic.Bool
 	refresh sync.Mutex // one Refresh at a time
+
+	// next is closed when the next snapshot is published (content
+	// synchronisations wait on it); made on demand.
+	pubMu sync.Mutex
+	next  chan struct{}
+}
+
+// publish makes s the current snapshot and wakes those waiting for one.
+func (d *DIT) publish(s *snapshot) {
+	d.snap.Store(s)
+	d.pubMu.Lock()
+	if d.next != nil {
+		close(d.next)
+		d.next = nil
+	}
+	d.pubMu.Unlock()
+}
+
+// published is closed when a snapshot after the current one is published.
+// Take it before loading the snapshot, so as not to miss one.
+func (d *DIT) published() <-chan struct{} {
+	d.pubMu.Lock()
+	defer d.pubMu.Unlock()
+	if d.next == nil {
+		d.next = make(chan struct{})
+	}
+	return d.next
 }
 
 var (
@@ -231,7 +258,7 @@ func (d *DIT) step(ctx context.Context) error {
 	// Only what the changes listed is known to be in: a LoadOrg may also
 	// have seen later changes, which the next step reads (again).
 	next := newSnapshot(changes[len(changes)-1].Seq, orgs, broken)
-	d.snap.Store(next)
+	d.publish(next)
 	d.log.Debug("dit: snapshot refreshed", "seq", next.seq, "changes", len(changes), "orgs", len(ids), "patched", patched, "took", time.Since(start))
 	return nil
 }
@@ -241,7 +268,7 @@ func (d *DIT) reload(ctx context.Context, why string) error {
 	if err != nil {
 		return err
 	}
-	d.snap.Store(s)
+	d.publish(s)
 	d.log.Info("dit: snapshot reloaded", "seq", s.seq, "orgs", len(s.orgs), "why", why)
 	return nil
 }
@@ -277,12 +304,13 @@ func (d *DIT) Bind(ctx context.Context, s *ldapserver.Session, name string, pass
 }
 
 // SupportsControl implements ldapserver.ControlSupporter: the password
-// policy control on binds and password changes, sorting on searches.
+// policy control on binds and password changes, sorting and content
+// synchronisation on searches.
 func (d *DIT) SupportsControl(op ldapserver.Op, oid string) bool {
 	switch oid {
 	case ldap.OIDPasswordPolicy:
 		return op == ldapserver.OpBind || op == ldapserver.OpExtended || op == ldapserver.OpModify
-	case ldap.OIDSortRequest:
+	case ldap.OIDSortRequest, ldap.OIDSyncRequest:
 		return op == ldapserver.OpSearch
 	}
 	return false
@@ -290,6 +318,12 @@ func (d *DIT) SupportsControl(op ldapserver.Op, oid string) bool {
 
 // Search implements ldapserver.Backend.
 func (d *DIT) Search(ctx context.Context, s *ldapserver.Session, req *ldap.SearchRequest, controls []ldap.Control) (ldapserver.Cursor, error) {
+	if sr, ok, err := syncRequestOf(controls); ok {
+		if err != nil {
+			return nil, ldapserver.Fail(ldap.ProtocolError, "malformed sync request control (RFC 4533)")
+		}
+		return d.syncSearch(ctx, identityOf(s), req, controls, sr)
+	}
 	return d.searchWith(ctx, identityOf(s), req, controls)
 }
 

@@ -152,6 +152,10 @@ type cursor struct {
 	scratch []int32 // OR unions
 	m       matcher // entries as the filter sees them
 
+	// stamp gives each entry's response controls (a synchronisation's
+	// Sync State, sync.go); nil for none.
+	stamp func(e *entry) []ldap.Control
+
 	sort   *sortRequest // the sort control, if any (sort.go)
 	sorted []int32      // with sort: the matches in order, returned from spos
 	spos   int
@@ -242,7 +246,19 @@ func (c *cursor) ResultControls() []ldap.Control {
 func (c *cursor) write(w entryWriter, e *entry) {
 	w.Begin(e.dn)
 	c.sel.write(w, e, c.org.defs, c.typesOnly)
+	if c.stamp != nil {
+		if ew, ok := w.(controlEnder); ok {
+			ew.EndWith(c.stamp(e))
+			return
+		}
+	}
 	w.End()
+}
+
+// controlEnder is an entryWriter that closes entries with controls
+// (ldapserver.EntryWriter).
+type controlEnder interface {
+	EndWith(controls []ldap.Control)
 }
 
 func (c *cursor) Close() {

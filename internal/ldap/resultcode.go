@@ -47,6 +47,9 @@ const (
 	NoSuchOperation              ResultCode = 119
 	TooLate                      ResultCode = 120
 	CannotCancel                 ResultCode = 121
+	// ESyncRefreshRequired (RFC 4533 §2.3): a content synchronisation
+	// must start again without a cookie.
+	ESyncRefreshRequired ResultCode = 4096
 )
 
 var resultCodeNames = map[ResultCode]string{
@@ -93,6 +96,7 @@ var resultCodeNames = map[ResultCode]string{
 	NoSuchOperation:              "noSuchOperation",
 	TooLate:                      "tooLate",
 	CannotCancel:                 "cannotCancel",
+	ESyncRefreshRequired:         "e-syncRefreshRequired",
 }
 
 // String returns the code's RFC name, or "resultCode(N)" for codes it does

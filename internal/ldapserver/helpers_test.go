@@ -33,6 +33,7 @@ type testBackend struct {
 	started  chan struct{} // one send per blocking/holding search started
 	ctxEnded chan error    // the ctx error a blocking search saw
 	release  chan struct{} // closes to let "cn=hold" searches finish
+	persist  chan string   // entries a "cn=persist" search sends after its first
 }
 
 const manyEntries = 2500
@@ -42,6 +43,7 @@ func newTestBackend() *testBackend {
 		started:  make(chan struct{}, 16),
 		ctxEnded: make(chan error, 16),
 		release:  make(chan struct{}),
+		persist:  make(chan string, 16),
 	}
 }
 
@@ -69,6 +71,8 @@ func (b *testBackend) Search(ctx context.Context, s *ldapserver.Session, req *ld
 		signal(b.started, struct{}{})
 		<-b.release
 		return &sliceCursor{n: 1}, nil
+	case "cn=persist":
+		return &persistCursor{b: b, next: "cn=first"}, nil
 	case "cn=missing":
 		return nil, &ldapserver.ResultError{Code: ldap.NoSuchObject, MatchedDN: "dc=x", Diagnostic: "no such entry"}
 	}
@@ -88,7 +92,7 @@ func (b *testBackend) Extended(ctx context.Context, s *ldapserver.Session, req *
 }
 
 func (b *testBackend) SupportsControl(op ldapserver.Op, oid string) bool {
-	return op == ldapserver.OpSearch && oid == "1.2.3.4.5"
+	return op == ldapserver.OpSearch && (oid == "1.2.3.4.5" || oid == ldap.OIDSyncRequest)
 }
 
 // signal sends without blocking: the channels are buffered well beyond
@@ -115,6 +119,34 @@ func (c *sliceCursor) Next(ctx context.Context, w *ldapserver.EntryWriter) error
 }
 
 func (c *sliceCursor) Close() {}
+
+// persistCursor sends one entry, then (as a persistent search) each name
+// the backend's persist channel delivers.
+type persistCursor struct {
+	b    *testBackend
+	next string
+}
+
+func (c *persistCursor) Next(ctx context.Context, w *ldapserver.EntryWriter) error {
+	if c.next == "" {
+		return io.EOF
+	}
+	w.Entry(c.next, []ldap.Attribute{{Type: "cn", Values: []string{c.next}}})
+	c.next = ""
+	return nil
+}
+
+func (c *persistCursor) Wait(ctx context.Context) error {
+	select {
+	case c.next = <-c.b.persist:
+		return nil
+	case <-ctx.Done():
+		signal(c.b.ctxEnded, ctx.Err())
+		return ctx.Err()
+	}
+}
+
+func (c *persistCursor) Close() {}
 
 type blockCursor struct{ b *testBackend }
 

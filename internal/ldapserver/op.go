@@ -24,6 +24,15 @@ type op struct {
 	abandoned atomic.Bool
 	enc       ber.Encoder
 	w         EntryWriter
+	slot      chan struct{} // the execution slot o holds, if any
+}
+
+// releaseSlot gives back the client address's execution slot o holds.
+func (o *op) releaseSlot() {
+	if o.slot != nil {
+		<-o.slot
+		o.slot = nil
+	}
 }
 
 var opPool = sync.Pool{New: func() any { return new(op) }}
@@ -48,7 +57,7 @@ func (c *conn) register(m *ldap.Message, kind Op, start time.Time) (o *op, dup b
 	o.abandoned.Store(false)
 	// One context per operation: a search's also carries its time limit.
 	var deadline time.Time
-	if req, ok := m.Request.(*ldap.SearchRequest); ok {
+	if req, ok := m.Request.(*ldap.SearchRequest); ok && !persistent(m) {
 		deadline = time.Now().Add(c.srv.searchTimeLimit(req))
 	}
 	o.ctx = newOpContext(c.ctx, deadline)
@@ -100,7 +109,8 @@ func (o *op) run() {
 	if slots := o.c.slots; slots != nil {
 		select {
 		case slots <- struct{}{}:
-			defer func() { <-slots }()
+			o.slot = slots
+			defer o.releaseSlot()
 		case <-o.ctx.Done():
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"math"
 	"time"
 
 	"github.com/dirgate/dirgate/internal/ber"
@@ -62,14 +63,30 @@ func (w *EntryWriter) Raw(attrs []byte) {
 }
 
 // End closes the open entry.
-func (w *EntryWriter) End() {
+func (w *EntryWriter) End() { w.EndWith(nil) }
+
+// EndWith closes the open entry with response controls on it (a content
+// synchronisation's Sync State control).
+func (w *EntryWriter) EndWith(controls []ldap.Control) {
 	if !w.open {
 		w.misuse = true
 		return
 	}
 	w.open = false
 	w.entries++
-	ldap.EndSearchResultEntry(w.enc, nil)
+	ldap.EndSearchResultEntry(w.enc, controls)
+}
+
+// Intermediate writes an IntermediateResponse (RFC 4511 §4.13) in place of
+// an entry (a content synchronisation's Sync Info message): for Next's
+// contract it counts as the one entry.
+func (w *EntryWriter) Intermediate(name string, value []byte) {
+	if w.open {
+		w.misuse = true
+		return
+	}
+	w.entries++
+	ldap.AppendIntermediateResponse(w.enc, w.id, name, value, value != nil, nil)
 }
 
 // Entry writes a whole entry with the given attributes.
@@ -175,7 +192,24 @@ func (o *op) search(req *ldap.SearchRequest) {
 	if req.SizeLimit > 0 && int(req.SizeLimit) < max {
 		max = int(req.SizeLimit)
 	}
+	p, persist := cur.(Persistent)
+	persist = persist && persistent(&o.msg)
+	if persist {
+		max = math.MaxInt // a synchronisation sends the whole content
+	}
 	_, more, err := o.stream(ctx, cur, max, nil)
+	for persist && err == nil {
+		// The refresh is sent: wait for changes without holding the
+		// client address's execution slot.
+		if !o.flush() {
+			err = context.Canceled
+			break
+		}
+		o.releaseSlot()
+		if err = p.Wait(ctx); err == nil {
+			_, _, err = o.stream(ctx, cur, max, nil)
+		}
+	}
 	controls := resultControls(cur)
 	cur.Close()
 	var r ldap.Result
@@ -186,6 +220,34 @@ func (o *op) search(req *ldap.SearchRequest) {
 		r = ldap.Result{Code: ldap.SizeLimitExceeded, Diagnostic: "size limit exceeded; use the paged results control for more entries"}
 	}
 	o.finish(r, controls...)
+}
+
+// Persistent is implemented by a Cursor whose search goes on after its
+// first entries (a content synchronisation's refreshAndPersist, RFC 4533):
+// once Next has returned io.EOF, the server sends what it has, gives up
+// the client address's execution slot and calls Wait, which returns nil
+// when Next may have more, or an error to end the search with (ctx done:
+// abandoned, cancelled, disconnected; a *ResultError). Such a search has
+// no time or size limit; it counts against the connection's outstanding
+// operations until it ends.
+type Persistent interface {
+	Wait(ctx context.Context) error
+}
+
+// persistent reports whether m is a search that asks to go on after its
+// refresh (a Sync Request control in refreshAndPersist mode); only such a
+// search is exempt from the time limit.
+func persistent(m *ldap.Message) bool {
+	if _, ok := m.Request.(*ldap.SearchRequest); !ok {
+		return false
+	}
+	for i := range m.Controls {
+		if c := &m.Controls[i]; c.OID == ldap.OIDSyncRequest {
+			r, err := ldap.ParseSyncRequest(c.Value)
+			return err == nil && r.Mode == ldap.SyncRefreshAndPersist
+		}
+	}
+	return false
 }
 
 // resultControls returns the response controls cur has for the search's

@@ -127,20 +127,26 @@ func (e *env) ldapsearch(t *testing.T, args ...string) result {
 	return e.ldapTool(t, "ldapsearch", "", args...)
 }
 
-// ldapTool runs one of OpenLDAP's clients (ldapsearch, ldappasswd,
-// ldapmodify, ldapwhoami) as ldapsearch does, with stdin as its input.
-func (e *env) ldapTool(t *testing.T, tool, stdin string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
+// ldapCommand is one of OpenLDAP's clients set up as ldapTool runs it.
+func (e *env) ldapCommand(ctx context.Context, tool string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, tool, args...)
-	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(os.Environ(),
 		"LDAPTLS_CACERT="+e.caFile,
 		"LDAPTLS_REQCERT=demand",
 		"HOME="+e.home, // no ~/.ldaprc
 		"LDAPRC=/nonexistent",
 	)
+	return cmd
+}
+
+// ldapTool runs one of OpenLDAP's clients (ldapsearch, ldappasswd,
+// ldapmodify, ldapwhoami) as ldapsearch does, with stdin as its input.
+func (e *env) ldapTool(t *testing.T, tool, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := e.ldapCommand(ctx, tool, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
