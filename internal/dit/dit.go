@@ -305,13 +305,15 @@ func (d *DIT) Bind(ctx context.Context, s *ldapserver.Session, name string, pass
 
 // SupportsControl implements ldapserver.ControlSupporter: the password
 // policy control on binds and password changes, sorting and content
-// synchronisation on searches.
+// synchronisation on searches, and ManageDSAit everywhere.
 func (d *DIT) SupportsControl(op ldapserver.Op, oid string) bool {
 	switch oid {
 	case ldap.OIDPasswordPolicy:
 		return op == ldapserver.OpBind || op == ldapserver.OpExtended || op == ldapserver.OpModify
 	case ldap.OIDSortRequest, ldap.OIDSyncRequest:
 		return op == ldapserver.OpSearch
+	case ldap.OIDManageDSAit: // there are no referrals: nothing to manage differently
+		return true
 	}
 	return false
 }

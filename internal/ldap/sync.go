@@ -18,6 +18,12 @@ const (
 	OIDSyncInfo    = "1.3.6.1.4.1.4203.1.9.1.4"
 )
 
+// OIDManageDSAit is the ManageDSAit control (RFC 3296): treat referral
+// objects as ordinary entries. A directory without referrals (dirgate)
+// honours it by doing nothing different; syncrepl consumers send it,
+// critical, with their synchronisation.
+const OIDManageDSAit = "2.16.840.1.113730.3.4.2"
+
 // SyncMode is a Sync Request's mode.
 type SyncMode int64
 
