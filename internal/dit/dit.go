@@ -310,7 +310,7 @@ func (d *DIT) SupportsControl(op ldapserver.Op, oid string) bool {
 	switch oid {
 	case ldap.OIDPasswordPolicy:
 		return op == ldapserver.OpBind || op == ldapserver.OpExtended || op == ldapserver.OpModify
-	case ldap.OIDSortRequest, ldap.OIDSyncRequest:
+	case ldap.OIDSortRequest, ldap.OIDSyncRequest, ldap.OIDVLVRequest:
 		return op == ldapserver.OpSearch
 	case ldap.OIDManageDSAit: // there are no referrals: nothing to manage differently
 		return true
@@ -336,6 +336,7 @@ func (d *DIT) searchWith(ctx context.Context, id *ldapserver.Identity, req *ldap
 		return nil, err
 	}
 	if len(controls) > 0 {
+		vlv := ldap.FindControl(controls, ldap.OIDVLVRequest)
 		if sr := parseSort(c.org, controls); sr != nil {
 			if err := sr.failure(); err != nil {
 				c.Close()
@@ -343,10 +344,16 @@ func (d *DIT) searchWith(ctx context.Context, id *ldapserver.Identity, req *ldap
 			}
 			c.sort = sr
 			if sr.code == ldap.Success {
-				if err := c.sortMatches(ctx, sr); err != nil {
+				if err := c.sortMatches(ctx, sr, vlv != nil); err != nil {
 					c.Close()
 					return nil, err
 				}
+			}
+		}
+		if vlv != nil {
+			if err := c.viewList(vlv, controls); err != nil {
+				c.Close()
+				return nil, err
 			}
 		}
 	}

@@ -208,7 +208,7 @@ func TestRootDSE(t *testing.T) {
 		{"objectClass", v("top")},
 		{"namingContexts", v(acmeBase)},
 		{"supportedLDAPVersion", v("3")},
-		{"supportedControl", v(ldap.OIDPagedResults, ldap.OIDSortRequest, ldap.OIDPasswordPolicy, ldap.OIDSyncRequest, ldap.OIDManageDSAit)},
+		{"supportedControl", v(ldap.OIDPagedResults, ldap.OIDSortRequest, ldap.OIDPasswordPolicy, ldap.OIDSyncRequest, ldap.OIDManageDSAit, ldap.OIDVLVRequest)},
 		{"supportedExtension", v("1.3.6.1.4.1.1466.20037", "1.3.6.1.4.1.4203.1.11.3", "1.3.6.1.4.1.4203.1.11.1")},
 		{"supportedFeatures", v("1.3.6.1.4.1.4203.1.5.1")},
 		{"subschemaSubentry", v("cn=schema")},
@@ -226,7 +226,7 @@ func TestRootDSE(t *testing.T) {
 	if err != nil || len(es) != 1 {
 		t.Fatalf("RootDSE as globex: %d entries, %v", len(es), err)
 	}
-	checkAttrs(t, es[0], attrList{{"namingContexts", v(gBase)}, {"supportedControl", v(ldap.OIDPagedResults, ldap.OIDSortRequest, ldap.OIDPasswordPolicy, ldap.OIDSyncRequest, ldap.OIDManageDSAit)}})
+	checkAttrs(t, es[0], attrList{{"namingContexts", v(gBase)}, {"supportedControl", v(ldap.OIDPagedResults, ldap.OIDSortRequest, ldap.OIDPasswordPolicy, ldap.OIDSyncRequest, ldap.OIDManageDSAit, ldap.OIDVLVRequest)}})
 	if es, err := run(t, d, asAlice, query{base: "", filter: "(objectClass=person)"}); err != nil || len(es) != 0 {
 		t.Errorf("RootDSE with a filter that does not match: %d entries, %v", len(es), err)
 	}

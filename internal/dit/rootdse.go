@@ -23,7 +23,7 @@ func (o *orgView) buildRootDSE(b *builder) {
 	b.add(idObjectClass, "top")
 	b.add(idNamingContexts, o.base)
 	b.add(idLDAPVersion, "3")
-	b.add(idControl, ldap.OIDPagedResults, ldap.OIDSortRequest, ldap.OIDPasswordPolicy, ldap.OIDSyncRequest, ldap.OIDManageDSAit)
+	b.add(idControl, ldap.OIDPagedResults, ldap.OIDSortRequest, ldap.OIDPasswordPolicy, ldap.OIDSyncRequest, ldap.OIDManageDSAit, ldap.OIDVLVRequest)
 	b.add(idExtension, ldap.OIDStartTLS, ldap.OIDWhoAmI, ldap.OIDPasswordModify)
 	b.add(idFeatures, featureAllOperational)
 	b.add(idSubschema, schemaDN)

@@ -156,6 +156,12 @@ type cursor struct {
 	// Sync State, sync.go); nil for none.
 	stamp func(e *entry) []ldap.Control
 
+	// keys and arena hold, with a virtual list view, the first sort
+	// key's normalised value of each sorted match; vlv is its answer.
+	keys  []sortVal
+	arena []byte
+	vlv   *ldap.Control
+
 	sort   *sortRequest // the sort control, if any (sort.go)
 	sorted []int32      // with sort: the matches in order, returned from spos
 	spos   int
@@ -240,7 +246,11 @@ func (c *cursor) ResultControls() []ldap.Control {
 	if c.sort == nil {
 		return nil
 	}
-	return []ldap.Control{ldap.SortResultControl(c.sort.code, c.sort.attr)}
+	out := []ldap.Control{ldap.SortResultControl(c.sort.code, c.sort.attr)}
+	if c.vlv != nil {
+		out = append(out, *c.vlv)
+	}
+	return out
 }
 
 func (c *cursor) write(w entryWriter, e *entry) {

@@ -99,7 +99,7 @@ func (sr *sortRequest) failure() error {
 // sortMatches reads every match of c and orders them, so that c then
 // returns them in that order. The keys' normalised values go to one
 // arena, so a sort allocates a few growing buffers, not per entry.
-func (c *cursor) sortMatches(ctx context.Context, sr *sortRequest) error {
+func (c *cursor) sortMatches(ctx context.Context, sr *sortRequest, keepKeys bool) error {
 	nk := len(sr.keys)
 	var items []int32
 	var vals []sortVal
@@ -165,6 +165,13 @@ func (c *cursor) sortMatches(ctx context.Context, sr *sortRequest) error {
 	c.sorted = make([]int32, len(order))
 	for k, p := range order {
 		c.sorted[k] = items[p]
+	}
+	if keepKeys { // for a virtual list view's greaterThanOrEqual (vlv.go)
+		c.keys = make([]sortVal, len(order))
+		for k, p := range order {
+			c.keys[k] = vals[int(p)*nk]
+		}
+		c.arena = arena
 	}
 	return nil
 }

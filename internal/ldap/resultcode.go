@@ -35,6 +35,8 @@ const (
 	Unavailable                  ResultCode = 52
 	UnwillingToPerform           ResultCode = 53
 	LoopDetect                   ResultCode = 54
+	SortControlMissing           ResultCode = 60 // virtual list view (draft-ietf-ldapext-ldapv3-vlv)
+	OffsetRangeError             ResultCode = 61
 	NamingViolation              ResultCode = 64
 	ObjectClassViolation         ResultCode = 65
 	NotAllowedOnNonLeaf          ResultCode = 66
@@ -88,6 +90,8 @@ var resultCodeNames = map[ResultCode]string{
 	ObjectClassViolation:         "objectClassViolation",
 	NotAllowedOnNonLeaf:          "notAllowedOnNonLeaf",
 	NotAllowedOnRDN:              "notAllowedOnRDN",
+	SortControlMissing:           "sortControlMissing",
+	OffsetRangeError:             "offsetRangeError",
 	EntryAlreadyExists:           "entryAlreadyExists",
 	ObjectClassModsProhibited:    "objectClassModsProhibited",
 	AffectsMultipleDSAs:          "affectsMultipleDSAs",
