@@ -409,3 +409,52 @@ func BenchmarkRefreshSQLite100k(b *testing.B) {
 		})
 	}
 }
+
+// nested100k is big100k's org with its 1,000 groups of 100 nested ten to a
+// division, the 100 divisions in one company group.
+var nested100k = sync.OnceValue(func() *fakeSource {
+	f := bigSource(100_000)
+	f.addGroup("00obig", "00gbigcompany", "company", "")
+	for d := range 100 {
+		id := fmt.Sprintf("00gbigdiv%03d", d)
+		f.addGroup("00obig", id, fmt.Sprintf("division%03d", d), "")
+		f.link("00gbigcompany", id, true)
+		for g := d * 10; g < d*10+10; g++ {
+			f.link(id, fmt.Sprintf("00gbig%05d", g), true)
+		}
+	}
+	return f
+})
+
+// BenchmarkSearchInChain: LDAP_MATCHING_RULE_IN_CHAIN over nested100k.
+// The chain is resolved per snapshot at the level of groups; a search
+// costs what its answer does (compare BenchmarkSearchGroupMember).
+func BenchmarkSearchInChain(b *testing.B) {
+	d, err := New(nested100k(), Options{Logger: quiet()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name, filter string
+		n            int
+	}{
+		// A division's users: 10 groups of 100.
+		{"memberOf/division", "(&(objectClass=inetOrgPerson)(memberOf:1.2.840.113556.1.4.1941:=cn=division054,ou=groups," + bigBase + "))", 1000},
+		// Everything in the company: 100,000 users and 1,100 groups.
+		{"memberOf/company", "(memberOf:1.2.840.113556.1.4.1941:=cn=company,ou=groups," + bigBase + ")", 101_100},
+		// A user's groups through the chain: its group, division, the
+		// company, and "all".
+		{"uniqueMember/user", "(uniqueMember:1.2.840.113556.1.4.1941:=uid=user54321@big.example,ou=users," + bigBase + ")", 4},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			req := ldap.SearchRequest{BaseObject: bigBase, Scope: ldap.ScopeWholeSubtree, Filter: mustFilter(b, bm.filter), Attributes: []string{"1.1"}}
+			w := &sink{buf: make([]byte, 0, 4096)}
+			b.ReportAllocs()
+			for b.Loop() {
+				if n := searchAll(b, d, bigAdminID, &req, w); n != bm.n {
+					b.Fatalf("%d entries, want %d", n, bm.n)
+				}
+			}
+		})
+	}
+}
