@@ -48,7 +48,7 @@ func ldapAdmin(r store.Reader, a LDAPActor) (*Org, *User, error) {
 		return nil, nil, store.ErrNotFound
 	}
 	if !o.LDAP.Writes {
-		return nil, nil, errf(CodeForbidden, "writes over LDAP are off for org %s (an installation admin turns them on: dirgate org set %s --ldap-writes on)", o.Name, o.Name)
+		return nil, nil, errf(CodeForbidden, "writes over LDAP are off for org %s (an installation admin turns them on: dirgate org set --org %s --ldap-writes on)", o.Name, o.Name)
 	}
 	if actor.Status != StatusActive {
 		return nil, nil, errf(CodeForbidden, "the bound user is %s", actor.Status)

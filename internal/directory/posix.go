@@ -203,7 +203,7 @@ func allocateGID(tx store.Tx, o *Org, g *Group) error {
 func nextNumber(tx store.Tx, o *Org, kind string, lo, hi int64) (int64, error) {
 	n, err := tx.NextPOSIXNumber(o.ID, kind, lo, hi)
 	if errors.Is(err, store.ErrExhausted) {
-		return 0, invalid("posix."+kind+"Range", "org %s has no %sNumber left in %d-%d: widen the range (dirgate org posix --%s-range)", o.Name, kind, lo, hi, kind)
+		return 0, invalid("posix."+kind+"Range", "org %s has no %sNumber left in %d-%d: widen the range (dirgate org posix --org %s --enable --%s-range MIN-MAX)", o.Name, kind, lo, hi, o.Name, kind)
 	}
 	return n, err
 }

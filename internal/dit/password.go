@@ -26,7 +26,7 @@ var (
 	errPMNotYours  = ldapserver.Fail(ldap.InsufficientAccessRights,
 		"only an ORG_ADMIN or SUPER_ADMIN sets another user's password; change your own by leaving userIdentity out")
 	errPMWritesOff = ldapserver.Fail(ldap.UnwillingToPerform,
-		"the LDAP interface is read-only but for passwords: change userPassword (delete the old value and add the new one; an admin may replace it) or use the Password Modify operation; an installation admin may turn on writes by the org's admins (dirgate org set ORG --ldap-writes on)")
+		"the LDAP interface is read-only but for passwords: change userPassword (delete the old value and add the new one; an admin may replace it) or use the Password Modify operation; an installation admin may turn on writes by the org's admins (dirgate org set --org ORG --ldap-writes on)")
 	errPMOldNeeded = ldapserver.Fail(ldap.UnwillingToPerform,
 		"changing your own password takes your current one (oldPasswd: ldappasswd -a or -A)")
 	errUPOldNeeded = ldapserver.Fail(ldap.UnwillingToPerform,
