@@ -241,13 +241,15 @@ func persistent(m *ldap.Message) bool {
 	if _, ok := m.Request.(*ldap.SearchRequest); !ok {
 		return false
 	}
-	for i := range m.Controls {
-		if c := &m.Controls[i]; c.OID == ldap.OIDSyncRequest {
-			r, err := ldap.ParseSyncRequest(c.Value)
-			return err == nil && r.Mode == ldap.SyncRefreshAndPersist
-		}
+	if ldap.FindControl(m.Controls, ldap.OIDPagedResults) != nil {
+		return false // each page has its time limit, and no page waits
 	}
-	return false
+	c := ldap.FindControl(m.Controls, ldap.OIDSyncRequest)
+	if c == nil {
+		return false
+	}
+	r, err := ldap.ParseSyncRequest(c.Value)
+	return err == nil && r.Mode == ldap.SyncRefreshAndPersist
 }
 
 // resultControls returns the response controls cur has for the search's
