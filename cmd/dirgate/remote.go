@@ -474,24 +474,32 @@ func (b *remoteBackend) RemoveMember(ctx context.Context, _, groupRef, userRef s
 	return b.membership(ctx, groupRef, userRef, false)
 }
 
-// membership adds or removes; the API's answer (204) does not say whether
-// anything changed, so the user's groups are read first. The group is
-// looked up before the user, as the directory does.
+// membership adds or removes a user.
 func (b *remoteBackend) membership(ctx context.Context, groupRef, userRef string, add bool) (bool, error) {
+	return b.toggle(ctx, groupRef, userRef, add, b.c.UserGroups, b.c.AddGroupMember, b.c.RemoveGroupMember)
+}
+
+// toggle puts a member (a user, or a group) in a group or takes it out.
+// The API's answer (204) does not say whether anything changed, so the
+// groups the member is in (groupsOf) are read first. The group is looked
+// up before the member, as the directory does; the rest (a cycle, say) is
+// the server's to refuse.
+func (b *remoteBackend) toggle(ctx context.Context, groupRef, memberRef string, add bool,
+	groupsOf func(context.Context, string) ([]*apiclient.Group, error), put, take func(context.Context, string, string) error) (bool, error) {
 	g, err := b.c.Group(ctx, groupRef)
 	if err != nil {
 		return false, err
 	}
-	gs, err := b.c.UserGroups(ctx, userRef)
+	gs, err := groupsOf(ctx, memberRef)
 	if err != nil {
 		return false, err
 	}
-	member := slices.ContainsFunc(gs, func(x *apiclient.Group) bool { return x.ID == g.ID })
+	in := slices.ContainsFunc(gs, func(x *apiclient.Group) bool { return x.ID == g.ID })
 	switch {
-	case add && !member:
-		err = b.c.AddGroupMember(ctx, g.ID, userRef)
-	case !add && member:
-		err = b.c.RemoveGroupMember(ctx, g.ID, userRef)
+	case add && !in:
+		err = put(ctx, g.ID, memberRef)
+	case !add && in:
+		err = take(ctx, g.ID, memberRef)
 	default:
 		return false, nil
 	}
@@ -547,29 +555,9 @@ func (b *remoteBackend) RemoveGroupFromGroup(ctx context.Context, _, parentRef, 
 	return b.groupLink(ctx, parentRef, childRef, false)
 }
 
-// groupLink adds or removes; the API's answer (204) does not say whether
-// anything changed, so the child's parents are read first. The parent is
-// looked up before the child, as the directory does; a cycle is the
-// server's to refuse.
+// groupLink puts a group in another or takes it out.
 func (b *remoteBackend) groupLink(ctx context.Context, parentRef, childRef string, add bool) (bool, error) {
-	p, err := b.c.Group(ctx, parentRef)
-	if err != nil {
-		return false, err
-	}
-	parents, err := b.c.ParentGroups(ctx, childRef)
-	if err != nil {
-		return false, err
-	}
-	in := slices.ContainsFunc(parents, func(x *apiclient.Group) bool { return x.ID == p.ID })
-	switch {
-	case add && !in:
-		err = b.c.AddGroupToGroup(ctx, p.ID, childRef)
-	case !add && in:
-		err = b.c.RemoveGroupFromGroup(ctx, p.ID, childRef)
-	default:
-		return false, nil
-	}
-	return err == nil, err
+	return b.toggle(ctx, parentRef, childRef, add, b.c.ParentGroups, b.c.AddGroupToGroup, b.c.RemoveGroupFromGroup)
 }
 
 func (b *remoteBackend) ChildGroups(ctx context.Context, _, ref string) ([]*directory.Group, error) {
