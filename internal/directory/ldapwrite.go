@@ -85,6 +85,26 @@ func mayManage(actor, target *User) error {
 	return nil
 }
 
+// actorMayManage refuses a change of target by the context's actor (an
+// admin signed in to the API or the console) when target holds a role the
+// actor's roles do not cover: an ORG_ADMIN does not change, reset or
+// delete a SUPER_ADMIN, as in Okta. A user changing itself, the system
+// (the CLI) and integrations are not limited here.
+func actorMayManage(ctx context.Context, r store.Reader, target *User) error {
+	a := actorOf(ctx)
+	if a.Type != "User" || a.ID == "" || a.ID == target.ID || len(target.Roles) == 0 {
+		return nil
+	}
+	actor, err := r.User(a.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errf(CodeForbidden, "the acting user no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	return mayManage(actor, target)
+}
+
 // CreateUserAs creates a user of a's org (an LDAP Add). The user gets no
 // role; in.Password is checked by the password policy, in.PasswordHash
 // (a userPassword given as a hash) is taken as an import's is.

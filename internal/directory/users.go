@@ -270,6 +270,9 @@ func (d *Directory) updateUserTx(ctx context.Context, org, ref string, fn func(r
 		if u, err = userByRef(tx, o, ref); err != nil {
 			return err
 		}
+		if err := actorMayManage(ctx, tx, u); err != nil {
+			return err
+		}
 		if err := fn(tx, o, u); err != nil {
 			return err
 		}
@@ -368,6 +371,9 @@ func (d *Directory) DeleteUser(ctx context.Context, org, ref string) error {
 		if err != nil {
 			return err
 		}
+		if err := actorMayManage(ctx, tx, u); err != nil {
+			return err
+		}
 		if u.Status != StatusDeprovisioned {
 			return errf(CodeIllegalTransition, "cannot delete user %s: the user is %s; deactivate it first (only DEPROVISIONED users can be deleted)", u.Profile.Login, u.Status)
 		}
@@ -391,6 +397,9 @@ func (d *Directory) DeactivateOrDelete(ctx context.Context, org, ref string) (bo
 			return err
 		}
 		if u, err = userByRef(tx, o, ref); err != nil {
+			return err
+		}
+		if err := actorMayManage(ctx, tx, u); err != nil {
 			return err
 		}
 		d.wrote(u.ID)
